@@ -1,0 +1,75 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// hk: GitOps for kops-managed clusters in AWS hybrid (no internet gateway) VPCs.
+///
+/// Layering (each target imports only those above it):
+///   CYAML (system libyaml) → Model (pure values) → Config (YAML loading, environments,
+///   validation) → Store (SQLite via GRDB) → Planner (diff, steps, rendering) →
+///   Executor (runner, kops/aws adapters, step engine) → HKCommands (CLI) → hk.
+let package = Package(
+  name: "hk",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "hk", targets: ["hk"]),
+    .executable(name: "fake-kops", targets: ["fake-kops"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    // MARK: Core libraries
+    /** The system libyaml, used directly: Yams' scalar resolution costs ~15× a raw event parse. */
+    .systemLibrary(
+      name: "CYAML", pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"])]),
+    /** Pure values: YAML trees with positions, typed kops views, environment settings, plans, diagnostics. */
+    .target(name: "Model", linkerSettings: [.linkedLibrary("m")]),
+    /** Loading: libyaml → Model trees, hostile-input limits, environments with base overlays, validation. */
+    .target(name: "Config", dependencies: ["Model", "CYAML"]),
+    /** The recorded state: SQLite through GRDB (revisions, layers, plans, journal, locks, drift reports). */
+    .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
+    /** Diff desired vs recorded into a plan, order its steps, render it (text, markdown, json). */
+    .target(name: "Planner", dependencies: ["Model", "Config"]),
+    /** Runs plans: the CommandRunner seam, kops and aws adapters, step engine, journal, locks. */
+    .target(
+      name: "Executor",
+      dependencies: [
+        "Model", "Config", "Store", "Planner",
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    /** The argument-parser commands and the services behind them (a library, so tests can drive it). */
+    .target(
+      name: "HKCommands",
+      dependencies: [
+        "Model", "Config", "Store", "Planner", "Executor",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .executableTarget(name: "hk", dependencies: ["HKCommands"]),
+
+    // MARK: Test doubles
+    /** A kops CLI double, faithful to shared/kops-contract.md, run as a separate process by the tests. */
+    .executableTarget(name: "fake-kops", dependencies: ["Model", "Config"]),
+
+    // MARK: Tests
+    .target(name: "HKTestSupport", dependencies: ["Model", "Config", "Store", "Executor"], path: "Tests/HKTestSupport"),
+    .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "HKTestSupport"]),
+    .testTarget(name: "ConfigTests", dependencies: ["Model", "Config", "HKTestSupport"]),
+    .testTarget(name: "StoreTests", dependencies: ["Model", "Store", "HKTestSupport"]),
+    .testTarget(
+      name: "PlannerTests", dependencies: ["Model", "Config", "Planner", "HKTestSupport"],
+      exclude: ["Golden"]),
+    .testTarget(
+      name: "ExecutorTests",
+      dependencies: ["Model", "Config", "Store", "Planner", "Executor", "HKTestSupport"]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: ["Model", "Config", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,209 @@
+import Foundation
+import Model
+
+/// A user's GitOps repository: `environments/<env>/` directories under `root`.
+///
+/// Diagnostics name files relative to `root` (`environments/dev/cluster.yaml:12:5: …`).
+public struct Repository: Sendable {
+  public var root: String
+  public var limits: YAMLLimits
+
+  public init(root: String, limits: YAMLLimits = .default) {
+    self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+    self.limits = limits
+  }
+
+  public var environmentsDirectory: String { root + "/environments" }
+
+  /// The environments in the repository: directories of `environments/` with an
+  /// `environment.yaml`, sorted; `_`-prefixed directories (`_base`) are not environments.
+  public func environmentNames() throws(DiagnosticError) -> [String] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: environmentsDirectory) else {
+      throw DiagnosticError(
+        Diagnostic(
+          .error, "no environments directory at '\(environmentsDirectory)'; run hk from the repository root or pass --root",
+          at: nil as Diagnostic.Location?, rule: "repo-missing"))
+    }
+    return entries.filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }
+      .filter { FileManager.default.fileExists(atPath: environmentsDirectory + "/" + $0 + "/environment.yaml") }
+      .sorted()
+  }
+
+  /// Environments named by the user, or all of them; unknown or invalid names are refused
+  /// before any file of theirs is opened.
+  public func resolveNames(_ requested: [String]) throws(DiagnosticError) -> [String] {
+    var problems: [Diagnostic] = []
+    for n in requested where !Environment.isValidName(n) {
+      problems.append(
+        Diagnostic(
+          .error, "'\(n)' is not an environment name: use lower-case letters, digits and '-', starting with a letter or digit",
+          at: nil as Diagnostic.Location?, rule: "env-name"))
+    }
+    if !problems.isEmpty { throw DiagnosticError(problems) }
+    let all = try environmentNames()
+    if requested.isEmpty { return all }
+    for n in requested where !all.contains(n) {
+      problems.append(
+        Diagnostic(
+          .error, "no environment '\(n)': expected environments/\(n)/environment.yaml (known: \(all.joined(separator: ", ")))",
+          at: nil as Diagnostic.Location?, rule: "env-unknown"))
+    }
+    if !problems.isEmpty { throw DiagnosticError(problems) }
+    var seen = Set<String>()
+    return requested.filter { seen.insert($0).inserted }
+  }
+
+  /// Loads one environment: settings, manifests, base overlay, Kubernetes manifests.
+  public func load(_ name: String) throws(DiagnosticError) -> Environment {
+    guard Environment.isValidName(name) else {
+      throw DiagnosticError(
+        Diagnostic(
+          .error, "'\(name)' is not an environment name: use lower-case letters, digits and '-'",
+          at: nil as Diagnostic.Location?, rule: "env-name"))
+    }
+    let dirRel = "environments/\(name)"
+    var files: [SourceFile] = []
+
+    func readDocs(_ rel: String) throws(DiagnosticError) -> [YAMLNode] {
+      let bytes = try FileReader.read(root + "/" + rel, limit: limits.maxBytes)
+      files.append(SourceFile(path: rel, digest: SHA256.digest(String(decoding: bytes, as: UTF8.self))))
+      return try YAMLParser.parse(bytes, file: rel, limits: limits).filter { !$0.isNull || $0.scalar?.text != "" }
+        .filter { !($0.scalar?.text.isEmpty ?? false) }
+    }
+
+    let settingsRel = dirRel + "/environment.yaml"
+    let settingsDocs = try readDocs(settingsRel)
+    guard settingsDocs.count == 1, let settingsNode = settingsDocs.first else {
+      throw DiagnosticError(
+        Diagnostic(
+          .error, "environment.yaml must hold exactly one document", at: Diagnostic.Location(file: settingsRel, line: 1, column: 1),
+          rule: "settings-shape"))
+    }
+    let settings = try SettingsDecoder.decode(settingsNode, file: settingsRel)
+
+    let clusterRel = dirRel + "/cluster.yaml"
+    var (cluster, igs) = try Self.split(try readDocs(clusterRel), file: clusterRel, requireCluster: settings.base == nil)
+
+    if let base = settings.base {
+      let baseRel = try resolveRelative(base, from: dirRel, mark: settings.marks["base"])
+      let (baseCluster, baseIGs) = try Self.split(try readDocs(baseRel), file: baseRel, requireCluster: false)
+      switch (baseCluster, cluster) {
+      case (let b?, let o?): cluster = Overlay.merge(base: b, overlay: o)
+      case (let b?, nil): cluster = b
+      default: break
+      }
+      var merged = baseIGs
+      for ig in igs {
+        let n = InstanceGroupView(ig).name
+        if let i = merged.firstIndex(where: { InstanceGroupView($0).name == n }) {
+          if ig["spec"]?.isNull == true && ig.pair("spec") != nil {
+            merged.remove(at: i)
+          } else {
+            merged[i] = Overlay.merge(base: merged[i], overlay: ig)
+          }
+        } else if !(ig["spec"]?.isNull == true) {
+          merged.append(ig)
+        }
+      }
+      igs = merged
+    }
+    guard let clusterNode = cluster else {
+      throw DiagnosticError(
+        Diagnostic(
+          .error, "no Cluster document: cluster.yaml (or its base) must hold one 'kind: Cluster'",
+          at: Diagnostic.Location(file: clusterRel, line: 1, column: 1), rule: "manifest-shape"))
+    }
+
+    var k8s: [YAMLNode] = []
+    let manifestsDir = root + "/" + dirRel + "/manifests"
+    if let entries = try? FileManager.default.contentsOfDirectory(atPath: manifestsDir) {
+      for f in entries.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
+        k8s += try readDocs(dirRel + "/manifests/" + f).filter { $0.isMapping }
+      }
+    }
+
+    return Environment(
+      name: name, directory: dirRel, settingsFile: settingsRel, settings: settings,
+      cluster: Overlay.stripPatchMarkers(clusterNode), instanceGroups: igs.map(Overlay.stripPatchMarkers),
+      kubernetesManifests: k8s, sourceFiles: files)
+  }
+
+  /// Resolves `base:` relative to the environment directory, refusing paths outside the repository.
+  func resolveRelative(_ path: String, from dir: String, mark: Mark?) throws(DiagnosticError) -> String {
+    var parts = dir.split(separator: "/").map(String.init)
+    if path.hasPrefix("/") {
+      throw DiagnosticError(
+        Diagnostic(.error, "base '\(path)' must be a path relative to the environment directory", at: mark, rule: "settings-base"))
+    }
+    for comp in path.split(separator: "/") {
+      switch comp {
+      case ".": continue
+      case "..":
+        guard !parts.isEmpty else {
+          throw DiagnosticError(
+            Diagnostic(.error, "base '\(path)' points outside the repository; keep shared files under environments/", at: mark, rule: "settings-base"))
+        }
+        parts.removeLast()
+      default: parts.append(String(comp))
+      }
+    }
+    let rel = parts.joined(separator: "/")
+    guard rel.hasPrefix("environments/") else {
+      throw DiagnosticError(
+        Diagnostic(.error, "base '\(path)' must be under environments/ (e.g. ../_base/cluster.yaml)", at: mark, rule: "settings-base"))
+    }
+    return rel
+  }
+
+  /// Splits a manifest file into its Cluster and InstanceGroups.
+  static func split(_ docs: [YAMLNode], file: String, requireCluster: Bool) throws(DiagnosticError) -> (YAMLNode?, [YAMLNode]) {
+    var cluster: YAMLNode? = nil
+    var igs: [YAMLNode] = []
+    var problems: [Diagnostic] = []
+    for d in docs {
+      guard d.isMapping else {
+        problems.append(Diagnostic(.error, "expected a kops object (a mapping with 'kind'), found a \(describe(d))", at: d.mark, rule: "manifest-shape"))
+        continue
+      }
+      let kind = d["kind"]?.text
+      switch kind {
+      case "Cluster":
+        if cluster != nil {
+          problems.append(Diagnostic(.error, "a second Cluster document; an environment holds exactly one cluster", at: d.mark, rule: "manifest-shape"))
+        }
+        cluster = d
+      case "InstanceGroup":
+        guard InstanceGroupView(d).name != nil else {
+          problems.append(Diagnostic(.error, "InstanceGroup without metadata.name; name it", at: d.mark, rule: "manifest-shape"))
+          continue
+        }
+        if let n = InstanceGroupView(d).name, igs.contains(where: { InstanceGroupView($0).name == n }) {
+          problems.append(Diagnostic(.error, "duplicate InstanceGroup '\(n)'; instance group names are unique per cluster", at: d.mark, rule: "manifest-shape"))
+          continue
+        }
+        igs.append(d)
+      case nil:
+        problems.append(Diagnostic(.error, "document has no 'kind'; expected Cluster or InstanceGroup", at: d.mark, rule: "manifest-shape"))
+      case let k?:
+        problems.append(
+          Diagnostic(
+            .error, "kind '\(k)' is not handled here; cluster.yaml holds Cluster and InstanceGroup objects (put other objects in manifests/)",
+            at: d["kind"]?.mark ?? d.mark, rule: "manifest-shape"))
+      }
+    }
+    if cluster == nil && requireCluster && problems.isEmpty {
+      problems.append(
+        Diagnostic(.error, "no Cluster document: cluster.yaml must hold one 'kind: Cluster'", at: Diagnostic.Location(file: file, line: 1, column: 1), rule: "manifest-shape"))
+    }
+    if !problems.isEmpty { throw DiagnosticError(problems) }
+    return (cluster, igs)
+  }
+
+  static func describe(_ n: YAMLNode) -> String {
+    switch n.content {
+    case .scalar: "scalar"
+    case .sequence: "list"
+    case .mapping: "mapping"
+    }
+  }
+}

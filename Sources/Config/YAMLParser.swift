@@ -1,0 +1,266 @@
+import CYAML
+import Model
+
+/// Limits that keep hostile YAML from exhausting hk (alias bombs, deep nesting, huge files).
+public struct YAMLLimits: Sendable {
+  /// Largest file read, in bytes.
+  public var maxBytes: Int
+  /// Deepest nesting of collections.
+  public var maxDepth: Int
+  /// Most nodes a file may expand to, aliases counted at their expanded size.
+  public var maxNodes: Int
+  public init(maxBytes: Int = 8 << 20, maxDepth: Int = 128, maxNodes: Int = 1_000_000) {
+    self.maxBytes = maxBytes
+    self.maxDepth = maxDepth
+    self.maxNodes = maxNodes
+  }
+  public static let `default` = YAMLLimits()
+}
+
+/// Parses YAML with the system libyaml's event API into ordered ``YAMLNode`` trees with marks.
+///
+/// Refuses, with a positioned diagnostic and never a crash: syntax errors, invalid UTF-8 and
+/// control characters (libyaml's reader), duplicate keys, complex (collection) keys, undefined
+/// aliases, nesting deeper than ``YAMLLimits/maxDepth`` and alias expansion beyond
+/// ``YAMLLimits/maxNodes``.
+public enum YAMLParser {
+  /// Parses every document of `bytes`. Empty documents are returned as null scalars.
+  public static func parse(
+    _ bytes: [UInt8], file: String, limits: YAMLLimits = .default
+  ) throws(DiagnosticError) -> [YAMLNode] {
+    if bytes.count > limits.maxBytes {
+      throw DiagnosticError(
+        Diagnostic(
+          .error, "file is \(bytes.count) bytes, over hk's limit of \(limits.maxBytes); split it or remove what kops does not need",
+          at: Diagnostic.Location(file: file, line: 1, column: 1), rule: "yaml-size"))
+    }
+    var builder = TreeBuilder(file: file, limits: limits, bytes: bytes)
+    let result: Result<[YAMLNode], DiagnosticError> = bytes.withUnsafeBufferPointer { buf in
+      var parser = yaml_parser_t()
+      guard yaml_parser_initialize(&parser) == 1 else {
+        return .failure(DiagnosticError(Diagnostic(.error, "libyaml could not start (out of memory)", at: Mark(file: file, line: 1, column: 1))))
+      }
+      defer { yaml_parser_delete(&parser) }
+      let base = buf.baseAddress ?? UnsafePointer<UInt8>(bitPattern: 1)!
+      yaml_parser_set_input_string(&parser, base, buf.count)
+      yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+      var event = yaml_event_t()
+      while true {
+        guard yaml_parser_parse(&parser, &event) == 1 else {
+          return .failure(DiagnosticError(builder.libyamlError(parser)))
+        }
+        defer { yaml_event_delete(&event) }
+        if event.type == YAML_STREAM_END_EVENT { break }
+        do throws(Diagnostic) {
+          try builder.handle(&event)
+        } catch {
+          return .failure(DiagnosticError(error))
+        }
+      }
+      return .success(builder.documents)
+    }
+    return try result.get()
+  }
+
+  /// Parses a string (tests and small inputs).
+  public static func parse(_ text: String, file: String, limits: YAMLLimits = .default) throws(DiagnosticError) -> [YAMLNode] {
+    try parse(Array(text.utf8), file: file, limits: limits)
+  }
+}
+
+private struct TreeBuilder {
+  let file: String
+  let limits: YAMLLimits
+  let bytes: [UInt8]
+  var documents: [YAMLNode] = []
+  var anchors: [String: (node: YAMLNode, count: Int)] = [:]
+  var nodeCount = 0
+
+  enum Frame {
+    case mapping(pairs: [YAMLPair], keys: Set<String>?, pendingKey: (String, Mark)?, mark: Mark, anchor: String?, start: Int)
+    case sequence(items: [YAMLNode], mark: Mark, anchor: String?, start: Int)
+  }
+  var stack: [Frame] = []
+  var docRoot: YAMLNode? = nil
+
+  init(file: String, limits: YAMLLimits, bytes: [UInt8]) {
+    self.file = file
+    self.limits = limits
+    self.bytes = bytes
+  }
+
+  func mark(_ m: yaml_mark_t) -> Mark {
+    Mark(file: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
+  }
+
+  static func string(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
+    guard let p, n > 0 else { return "" }
+    return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+  }
+
+  static func cString(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+    guard let p else { return nil }
+    return String(cString: p)
+  }
+
+  mutating func handle(_ event: inout yaml_event_t) throws(Diagnostic) {
+    switch event.type {
+    case YAML_DOCUMENT_START_EVENT:
+      docRoot = nil
+      anchors.removeAll(keepingCapacity: true)
+    case YAML_DOCUMENT_END_EVENT:
+      documents.append(docRoot ?? YAMLNode(.scalar(YAMLScalar("")), mark: mark(event.start_mark)))
+      docRoot = nil
+    case YAML_SCALAR_EVENT:
+      let s = event.data.scalar
+      let text = Self.string(s.value, s.length)
+      let style: ScalarStyle
+      switch s.style {
+      case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+      case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+      case YAML_LITERAL_SCALAR_STYLE: style = .literal
+      case YAML_FOLDED_SCALAR_STYLE: style = .folded
+      default: style = .plain
+      }
+      var tag: String? = nil
+      if let t = Self.cString(s.tag), t != "!" { tag = t }
+      let m = mark(event.start_mark)
+      let node = YAMLNode(.scalar(YAMLScalar(text, style: style, tag: tag)), mark: m)
+      try count(1, at: m)
+      if let a = Self.cString(s.anchor) { anchors[a] = (node, 1) }
+      try add(node, keyText: text, isScalar: true)
+    case YAML_ALIAS_EVENT:
+      let m = mark(event.start_mark)
+      let name = Self.cString(event.data.alias.anchor) ?? ""
+      guard let target = anchors[name] else {
+        throw Diagnostic(.error, "alias '*\(name)' names no anchor defined before it", at: m, rule: "yaml-alias")
+      }
+      try count(target.count, at: m)
+      var node = target.node
+      node.mark = m
+      try add(node, keyText: target.node.scalar?.text, isScalar: target.node.scalar != nil)
+    case YAML_SEQUENCE_START_EVENT:
+      let m = mark(event.start_mark)
+      try checkDepth(m)
+      try count(1, at: m)
+      stack.append(.sequence(items: [], mark: m, anchor: Self.cString(event.data.sequence_start.anchor), start: nodeCount))
+    case YAML_MAPPING_START_EVENT:
+      let m = mark(event.start_mark)
+      try checkDepth(m)
+      try count(1, at: m)
+      stack.append(
+        .mapping(
+          pairs: [], keys: nil, pendingKey: nil, mark: m, anchor: Self.cString(event.data.mapping_start.anchor),
+          start: nodeCount))
+    case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+      guard let frame = stack.popLast() else { return }
+      let node: YAMLNode
+      let anchor: String?
+      let start: Int
+      switch frame {
+      case .sequence(let items, let m, let a, let s):
+        node = YAMLNode(.sequence(items), mark: m)
+        anchor = a
+        start = s
+      case .mapping(let pairs, _, _, let m, let a, let s):
+        node = YAMLNode(.mapping(pairs), mark: m)
+        anchor = a
+        start = s
+      }
+      if let anchor { anchors[anchor] = (node, nodeCount - start + 1) }
+      try add(node, keyText: nil, isScalar: false)
+    default:
+      break
+    }
+  }
+
+  mutating func checkDepth(_ m: Mark) throws(Diagnostic) {
+    if stack.count >= limits.maxDepth {
+      throw Diagnostic(.error, "nesting deeper than \(limits.maxDepth) levels; hk refuses such documents", at: m, rule: "yaml-depth")
+    }
+  }
+
+  mutating func count(_ n: Int, at m: Mark) throws(Diagnostic) {
+    nodeCount += n
+    if nodeCount > limits.maxNodes {
+      throw Diagnostic(
+        .error, "document expands to more than \(limits.maxNodes) nodes (an alias bomb?); remove the aliases",
+        at: m, rule: "yaml-alias-bomb")
+    }
+  }
+
+  mutating func add(_ node: YAMLNode, keyText: String?, isScalar: Bool) throws(Diagnostic) {
+    guard let top = stack.popLast() else {
+      docRoot = node
+      return
+    }
+    switch top {
+    case .sequence(var items, let m, let a, let s):
+      items.append(node)
+      stack.append(.sequence(items: items, mark: m, anchor: a, start: s))
+    case .mapping(var pairs, var keys, let pending, let m, let a, let s):
+      if let (key, keyMark) = pending {
+        pairs.append(YAMLPair(key: key, keyMark: keyMark, value: node))
+        stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: nil, mark: m, anchor: a, start: s))
+      } else {
+        guard isScalar, let key = keyText else {
+          throw Diagnostic(.error, "a mapping key must be a scalar; complex keys are not supported", at: node.mark, rule: "yaml-complex-key")
+        }
+        var duplicate = false
+        if pairs.count < 12 {
+          duplicate = pairs.contains { $0.key == key }
+        } else {
+          if keys == nil { keys = Set(pairs.map(\.key)) }
+          duplicate = keys?.contains(key) ?? false
+          keys?.insert(key)
+        }
+        if duplicate {
+          let first = pairs.first { $0.key == key }?.keyMark
+          let firstAt = first.map { " (first at line \($0.line), column \($0.column))" } ?? ""
+          throw Diagnostic(
+            .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: node.mark, rule: "yaml-duplicate-key")
+        }
+        stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: (key, node.mark), mark: m, anchor: a, start: s))
+      }
+    }
+  }
+
+  func libyamlError(_ parser: yaml_parser_t) -> Diagnostic {
+    let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+    var m: Mark
+    if parser.error == YAML_READER_ERROR {
+      m = position(ofByte: parser.problem_offset)
+      var message = problem
+      if problem.contains("UTF-8") || problem.contains("octet") {
+        message = "the file is not valid UTF-8 (\(problem)); save it as UTF-8"
+      } else if problem.contains("control characters") {
+        message = "\(problem) (a NUL byte or other control character); remove it"
+      }
+      return Diagnostic(.error, message, at: m, rule: "yaml-encoding")
+    }
+    m = mark(parser.problem_mark)
+    var message = problem
+    if let ctx = parser.context.map({ String(cString: $0) }) {
+      message = "\(ctx), \(problem)"
+    }
+    return Diagnostic(.error, "YAML syntax: \(message)", at: m, rule: "yaml-syntax")
+  }
+
+  func position(ofByte offset: Int) -> Mark {
+    var line = 1
+    var col = 1
+    var i = 0
+    let end = min(offset, bytes.count)
+    while i < end {
+      let b = bytes[i]
+      if b == 10 {
+        line += 1
+        col = 1
+      } else if b & 0xC0 != 0x80 {
+        col += 1
+      }
+      i += 1
+    }
+    return Mark(file: file, line: line, column: col)
+  }
+}

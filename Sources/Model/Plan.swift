@@ -1,0 +1,142 @@
+/// A plan: for each environment, the changes from recorded to desired state and the ordered steps
+/// that achieve them (and whatever a lower layer still owes). A pure value; renderers turn it
+/// into text, markdown or the `format_version` "1" JSON of DESIGN.md §4.
+public struct Plan: Sendable, Hashable {
+  public static let formatVersion = "1"
+  public var environments: [EnvironmentPlan]
+  public init(environments: [EnvironmentPlan]) { self.environments = environments }
+
+  public var hasChanges: Bool { environments.contains { $0.hasChanges } }
+  public var totalChanges: Int { environments.reduce(0) { $0 + $1.changes.count } }
+  public var totalSteps: Int { environments.reduce(0) { $0 + $1.steps.count } }
+}
+
+/// The recorded revision a plan was made against (nil serial/lineage: empty state).
+public struct PriorState: Sendable, Hashable {
+  public var serial: Int64
+  public var lineage: String
+  public init(serial: Int64, lineage: String) {
+    self.serial = serial
+    self.lineage = lineage
+  }
+}
+
+/// One environment's part of a plan.
+public struct EnvironmentPlan: Sendable, Hashable {
+  public var name: String
+  public var cluster: String
+  /// The recorded revision diffed against; nil when nothing is recorded yet.
+  public var prior: PriorState?
+  /// Digest of the desired files the plan was made from (binds saved plans).
+  public var desiredDigest: String
+  public var changes: [Change]
+  public var steps: [Step]
+  /// Why steps exist without changes (e.g. "the last apply stopped before kops update").
+  public var owed: [String]
+
+  public init(
+    name: String, cluster: String, prior: PriorState?, desiredDigest: String, changes: [Change], steps: [Step],
+    owed: [String] = []
+  ) {
+    self.name = name
+    self.cluster = cluster
+    self.prior = prior
+    self.desiredDigest = desiredDigest
+    self.changes = changes
+    self.steps = steps
+    self.owed = owed
+  }
+
+  public var hasChanges: Bool { !changes.isEmpty || !steps.isEmpty }
+  /// The instance groups this plan rolls, sorted.
+  public var rolls: [String] { Array(Set(changes.flatMap(\.rolls))).sorted() }
+  public var wideningCount: Int { changes.filter(\.widening).count }
+}
+
+/// What a change is about; decides rendering groups and roll rules.
+public enum ChangeCategory: String, Sendable, Hashable, CaseIterable, Codable {
+  case spec, iam, logging, instancegroup, igw
+}
+
+public enum ChangeAction: String, Sendable, Hashable, Codable {
+  case create, update, delete
+}
+
+/// One field-level change between recorded and desired state.
+public struct Change: Sendable, Hashable {
+  public var category: ChangeCategory
+  public var action: ChangeAction
+  /// `spec.egressProxy.excludes`, `spec.subnets[name=a].cidr`, `instancegroup[nodes-a].spec.machineType`.
+  public var path: String
+  public var before: JSONValue?
+  public var after: JSONValue?
+  /// Instance groups this change makes roll.
+  public var rolls: [String]
+  /// An IAM change that adds privilege.
+  public var widening: Bool
+
+  public init(
+    category: ChangeCategory, action: ChangeAction, path: String, before: JSONValue?, after: JSONValue?,
+    rolls: [String] = [], widening: Bool = false
+  ) {
+    self.category = category
+    self.action = action
+    self.path = path
+    self.before = before
+    self.after = after
+    self.rolls = rolls
+    self.widening = widening
+  }
+}
+
+/// The kinds of step, in the order DESIGN.md §5 runs them.
+public enum StepKind: String, Sendable, Hashable, CaseIterable, Codable {
+  case clusterCreate = "cluster-create"
+  case clusterReplace = "cluster-replace"
+  case instanceGroupCreate = "instancegroup-create"
+  case instanceGroupReplace = "instancegroup-replace"
+  case instanceGroupDelete = "instancegroup-delete"
+  case igwAttach = "igw-attach"
+  case kopsUpdate = "kops-update"
+  case igwDetach = "igw-detach"
+  case rollingUpdate = "rolling-update"
+  case validate
+
+  /// Steps that write objects to the kops state store (the first layer).
+  public var writesObjects: Bool {
+    switch self {
+    case .clusterCreate, .clusterReplace, .instanceGroupCreate, .instanceGroupReplace, .instanceGroupDelete: true
+    default: false
+    }
+  }
+}
+
+/// One command of a plan.
+public struct Step: Sendable, Hashable {
+  public var id: Int
+  public var kind: StepKind
+  /// The argv as it will run. A manifest file argument is `<scratch>/NAME.yaml`: apply writes the
+  /// desired object (from files whose digest matches the plan) there.
+  public var command: [String]
+  /// Replaces nodes or interrupts workloads.
+  public var disruptive: Bool
+  /// The object this step writes (`cluster` or `instancegroup/NAME`), for object steps.
+  public var object: String?
+  /// For rolling-update: the instance groups rolled.
+  public var instanceGroups: [String]
+
+  public init(
+    id: Int, kind: StepKind, command: [String], disruptive: Bool = false, object: String? = nil,
+    instanceGroups: [String] = []
+  ) {
+    self.id = id
+    self.kind = kind
+    self.command = command
+    self.disruptive = disruptive
+    self.object = object
+    self.instanceGroups = instanceGroups
+  }
+
+  /// The placeholder directory in manifest arguments.
+  public static let scratchPlaceholder = "<scratch>"
+}

@@ -1,0 +1,43 @@
+/// What hk recorded for an environment after its last write: the objects in the kops state
+/// store and the two lower layers of DESIGN.md §5.
+///
+/// A plan is the spec diff against `clusterYAML`/`instanceGroupsYAML` plus what the lower
+/// layers still owe: `cloudUpdated == false` owes a `kops update --yes`, `pendingRolls` owe a
+/// rolling update, `igwAttached` owes a detach.
+public struct RecordedState: Sendable, Hashable {
+  public var environment: String
+  public var serial: Int64
+  public var lineage: String
+  /// The Cluster as written to the kops state store (normalised YAML, one document).
+  public var clusterYAML: String
+  /// The InstanceGroups as written (normalised YAML, one document each), in order.
+  public var instanceGroupsYAML: [String]
+  /// Layer 2: `kops update --yes` ran after the last object write.
+  public var cloudUpdated: Bool
+  /// Layer 3: instance groups whose nodes still run an older configuration.
+  public var pendingRolls: [String]
+  /// What hk believes of the gateway: attached by hk and not yet detached.
+  public var igwAttached: Bool
+  public var kopsVersion: String?
+  public var desiredDigest: String?
+
+  public init(
+    environment: String, serial: Int64, lineage: String, clusterYAML: String, instanceGroupsYAML: [String],
+    cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool, kopsVersion: String? = nil,
+    desiredDigest: String? = nil
+  ) {
+    self.environment = environment
+    self.serial = serial
+    self.lineage = lineage
+    self.clusterYAML = clusterYAML
+    self.instanceGroupsYAML = instanceGroupsYAML
+    self.cloudUpdated = cloudUpdated
+    self.pendingRolls = pendingRolls
+    self.igwAttached = igwAttached
+    self.kopsVersion = kopsVersion
+    self.desiredDigest = desiredDigest
+  }
+
+  /// Whether nothing exists yet (serial 0 with no cluster): a plan creates the cluster.
+  public var isEmpty: Bool { clusterYAML.isEmpty }
+}

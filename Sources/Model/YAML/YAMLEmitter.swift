@@ -1,0 +1,141 @@
+/// Serialises YAML trees in the block style kops itself prints (two-space indent, sequence items
+/// at their parent's indent), quoting every string that a YAML 1.1 reader (kops uses one) could
+/// take for something else.
+///
+/// Comments are not kept (libyaml does not report them), so hk never rewrites a user's files:
+/// emitted YAML goes to kops, to the recorded state and to saved plans only.
+public enum YAMLEmitter {
+  /// One document, ending in a newline.
+  public static func emit(_ node: YAMLNode) -> String {
+    var out = ""
+    out.reserveCapacity(1024)
+    write(node, into: &out, indent: 0, context: .document)
+    if !out.hasSuffix("\n") { out += "\n" }
+    return out
+  }
+
+  /// Several documents separated by `---`.
+  public static func emit(documents: [YAMLNode]) -> String {
+    documents.map { emit($0) }.joined(separator: "---\n")
+  }
+
+  private enum Context { case document, mappingValue, sequenceItem }
+
+  private static func write(_ node: YAMLNode, into out: inout String, indent: Int, context: Context) {
+    let pad = String(repeating: " ", count: indent)
+    switch node.content {
+    case .scalar(let s):
+      let text = scalarText(s, indent: indent)
+      switch context {
+      case .document: out += text + "\n"
+      case .mappingValue, .sequenceItem: out += " " + text + "\n"
+      }
+    case .mapping(let pairs):
+      if pairs.isEmpty {
+        out += context == .document ? "{}\n" : " {}\n"
+        return
+      }
+      if context == .mappingValue { out += "\n" }
+      for (i, p) in pairs.enumerated() {
+        if context == .sequenceItem && i == 0 {
+          out += " "
+        } else {
+          out += pad
+        }
+        out += keyText(p.key) + ":"
+        switch p.value.content {
+        case .sequence(let items) where !items.isEmpty:
+          out += "\n"
+          write(p.value, into: &out, indent: indent, context: .mappingValue)
+        default:
+          write(p.value, into: &out, indent: indent + 2, context: .mappingValue)
+        }
+      }
+    case .sequence(let items):
+      if items.isEmpty {
+        out += context == .document ? "[]\n" : " []\n"
+        return
+      }
+      if context == .sequenceItem { out += "\n" }
+      for item in items {
+        out += pad + "-"
+        write(item, into: &out, indent: indent + 2, context: .sequenceItem)
+      }
+    }
+  }
+
+  static func keyText(_ key: String) -> String {
+    isPlainSafe(key) ? key : quoted(key)
+  }
+
+  static func scalarText(_ s: YAMLScalar, indent: Int) -> String {
+    switch s.value {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .int, .float: return s.text
+    case .string(let t):
+      if isPlainSafe(t) { return t }
+      if let block = literalBlock(t, indent: indent) { return block }
+      return quoted(t)
+    }
+  }
+
+  /// A literal block (`|`) for multi-line text such as IAM policy JSON, when it round-trips.
+  static func literalBlock(_ t: String, indent: Int) -> String? {
+    guard t.contains("\n"), !t.hasPrefix(" "), !t.hasPrefix("\n") else { return nil }
+    for u in t.unicodeScalars where (u.value < 0x20 && u != "\n" && u != "\t") || u.value == 0x7F || u == "\u{FEFF}" {
+      return nil
+    }
+    var body = Substring(t)
+    var chomp = ""
+    if t.hasSuffix("\n\n") {
+      chomp = "+"
+    } else if !t.hasSuffix("\n") {
+      chomp = "-"
+    }
+    if chomp != "+" && t.hasSuffix("\n") { body = body.dropLast() }
+    if chomp == "+" { body = body.dropLast() }
+    let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+    if lines.contains(where: { $0.hasSuffix(" ") || $0.hasSuffix("\t") }) { return nil }
+    let pad = String(repeating: " ", count: max(indent, 2))
+    var out = "|" + chomp
+    for line in lines { out += "\n" + (line.isEmpty ? "" : pad + line) }
+    return out
+  }
+
+  /// Whether `s` can be written as a plain scalar and still be read back as this string by
+  /// YAML 1.1 and 1.2 readers.
+  public static func isPlainSafe(_ s: String) -> Bool {
+    guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return false }
+    if first == " " || last == " " || last == ":" { return false }
+    if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) {
+      // `-foo` and `:foo` are fine plain but keep it simple and safe: quote.
+      return false
+    }
+    var prev: Unicode.Scalar = " "
+    var numberLike = true
+    for u in s.unicodeScalars {
+      if u.value < 0x20 || u.value == 0x7F || u.value >= 0x80 && u.value < 0xA0 || u == "\u{FEFF}" { return false }
+      if u == ":" || u == "#" {
+        // ": " starts a value and " #" a comment
+      }
+      if prev == ":" && u == " " { return false }
+      if prev == " " && u == "#" { return false }
+      if !("0123456789abcdefABCDEFxXoObB._:+-".unicodeScalars.contains(u)) { numberLike = false }
+      prev = u
+    }
+    if numberLike && ("0123456789+-.".unicodeScalars.contains(first)) { return false }
+    switch s.lowercased() {
+    case "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan":
+      return false
+    default: break
+    }
+    return YAMLScalar.resolvePlain(s) == .string(s)
+  }
+
+  static func quoted(_ s: String) -> String {
+    var out = ""
+    JSONValue.quote(s, into: &out)
+    return out
+  }
+}

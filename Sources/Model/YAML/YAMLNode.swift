@@ -1,0 +1,339 @@
+/// Where a YAML node starts: file, 1-based line and 1-based column (Unicode scalars).
+public struct Mark: Hashable, Sendable, CustomStringConvertible {
+  public var file: String
+  public var line: Int32
+  public var column: Int32
+  public init(file: String, line: Int, column: Int) {
+    self.file = file
+    self.line = Int32(clamping: line)
+    self.column = Int32(clamping: column)
+  }
+  public static let none = Mark(file: "", line: 0, column: 0)
+  public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// How a scalar was written. Kept so that re-serialisation can keep `"3128"` a string.
+public enum ScalarStyle: UInt8, Sendable, Hashable {
+  case plain, singleQuoted, doubleQuoted, literal, folded
+  /// Whether the scalar was written quoted or as a block: such a scalar is always a string.
+  public var isQuoted: Bool { self != .plain }
+}
+
+/// A scalar's text, style and explicit tag (`!!str`), resolved lazily like YAML 1.2's core schema.
+public struct YAMLScalar: Sendable {
+  public var text: String
+  public var style: ScalarStyle
+  /// An explicit tag such as `tag:yaml.org,2002:str`, or nil.
+  public var tag: String?
+
+  public init(_ text: String, style: ScalarStyle = .plain, tag: String? = nil) {
+    self.text = text
+    self.style = style
+    self.tag = tag
+  }
+
+  /// The typed value of the scalar (core schema: null, bool, int, float, else string).
+  ///
+  /// `yes`/`no`/`on`/`off` resolve to strings here; the validator refuses them where kops expects
+  /// a bool, because kops's YAML 1.1 reader would turn them into booleans.
+  public var value: ScalarValue {
+    if let tag {
+      switch tag {
+      case "tag:yaml.org,2002:str": return .string(text)
+      case "tag:yaml.org,2002:null": return .null
+      case "tag:yaml.org,2002:bool": return Self.resolveBool(text).map(ScalarValue.bool) ?? .string(text)
+      case "tag:yaml.org,2002:int": return Self.resolveInt(text).map(ScalarValue.int) ?? .string(text)
+      case "tag:yaml.org,2002:float": return Double(text).map(ScalarValue.float) ?? .string(text)
+      default: break
+      }
+    }
+    if style.isQuoted { return .string(text) }
+    return Self.resolvePlain(text)
+  }
+
+  public static func resolvePlain(_ text: String) -> ScalarValue {
+    guard let first = text.utf8.first else { return .null }
+    switch first {
+    case UInt8(ascii: "~") where text.utf8.count == 1: return .null
+    case UInt8(ascii: "n"), UInt8(ascii: "N"):
+      if text == "null" || text == "Null" || text == "NULL" { return .null }
+    case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+      if let b = resolveBool(text) { return .bool(b) }
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."):
+      if let i = resolveInt(text) { return .int(i) }
+      if let d = resolveFloat(text) { return .float(d) }
+    default: break
+    }
+    return .string(text)
+  }
+
+  static func resolveBool(_ t: String) -> Bool? {
+    switch t {
+    case "true", "True", "TRUE": true
+    case "false", "False", "FALSE": false
+    default: nil
+    }
+  }
+
+  static func resolveInt(_ t: String) -> Int64? {
+    var s = Substring(t)
+    var negative = false
+    if s.first == "-" || s.first == "+" {
+      negative = s.first == "-"
+      s = s.dropFirst()
+    }
+    guard !s.isEmpty else { return nil }
+    let magnitude: Int64?
+    if s.hasPrefix("0x") {
+      magnitude = Int64(s.dropFirst(2), radix: 16)
+    } else if s.hasPrefix("0o") {
+      magnitude = Int64(s.dropFirst(2), radix: 8)
+    } else {
+      guard s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+      magnitude = Int64(s)
+    }
+    guard let m = magnitude else { return nil }
+    return negative ? -m : m
+  }
+
+  static func resolveFloat(_ t: String) -> Double? {
+    switch t {
+    case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
+    case "-.inf", "-.Inf", "-.INF": return -.infinity
+    case ".nan", ".NaN", ".NAN": return .nan
+    default: break
+    }
+    // Core schema float: [-+]? (\.[0-9]+ | [0-9]+ (\.[0-9]*)?) ([eE][-+]?[0-9]+)?
+    var sawDigit = false
+    var sawDot = false
+    var sawExp = false
+    var prev: UInt8 = 0
+    for (i, c) in t.utf8.enumerated() {
+      switch c {
+      case 48...57: sawDigit = true
+      case UInt8(ascii: "."): if sawDot || sawExp { return nil }; sawDot = true
+      case UInt8(ascii: "e"), UInt8(ascii: "E"): if sawExp || !sawDigit { return nil }; sawExp = true
+      case UInt8(ascii: "-"), UInt8(ascii: "+"):
+        if !(i == 0 || prev == UInt8(ascii: "e") || prev == UInt8(ascii: "E")) { return nil }
+      default: return nil
+      }
+      prev = c
+    }
+    guard sawDigit, sawDot || sawExp else { return nil }
+    return Double(t)
+  }
+}
+
+/// The typed value of a scalar.
+public enum ScalarValue: Sendable, Hashable {
+  case null
+  case bool(Bool)
+  case int(Int64)
+  case float(Double)
+  case string(String)
+
+  public var string: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+}
+
+/// A key/value pair of a mapping. Keys are scalars (hk refuses complex keys when loading).
+public struct YAMLPair: Sendable {
+  public var key: String
+  public var keyMark: Mark
+  public var value: YAMLNode
+  public init(key: String, keyMark: Mark = .none, value: YAMLNode) {
+    self.key = key
+    self.keyMark = keyMark
+    self.value = value
+  }
+}
+
+/// An ordered YAML tree node with the position it came from.
+///
+/// Mappings keep file order and every key a user wrote, known to hk or not. Equality (`==`) is
+/// semantic: it ignores marks and quoting style and compares resolved scalar values, so a
+/// reformatted file is equal to the original; `"3128"` (a string) is not equal to `3128` (an int).
+public struct YAMLNode: Sendable {
+  public enum Content: Sendable {
+    case scalar(YAMLScalar)
+    case mapping([YAMLPair])
+    case sequence([YAMLNode])
+  }
+
+  public var content: Content
+  public var mark: Mark
+
+  public init(_ content: Content, mark: Mark = .none) {
+    self.content = content
+    self.mark = mark
+  }
+
+  // MARK: Construction helpers
+
+  public static func string(_ s: String, mark: Mark = .none) -> YAMLNode {
+    let plainIsString = YAMLScalar.resolvePlain(s) == .string(s) && !s.isEmpty
+    return YAMLNode(.scalar(YAMLScalar(s, style: plainIsString ? .plain : .doubleQuoted)), mark: mark)
+  }
+  public static func int(_ i: Int64, mark: Mark = .none) -> YAMLNode {
+    YAMLNode(.scalar(YAMLScalar(String(i))), mark: mark)
+  }
+  public static func bool(_ b: Bool, mark: Mark = .none) -> YAMLNode {
+    YAMLNode(.scalar(YAMLScalar(b ? "true" : "false")), mark: mark)
+  }
+  public static let null = YAMLNode(.scalar(YAMLScalar("null")))
+  public static func mapping(_ pairs: [YAMLPair], mark: Mark = .none) -> YAMLNode {
+    YAMLNode(.mapping(pairs), mark: mark)
+  }
+  public static func sequence(_ items: [YAMLNode], mark: Mark = .none) -> YAMLNode {
+    YAMLNode(.sequence(items), mark: mark)
+  }
+
+  // MARK: Access
+
+  public var scalar: YAMLScalar? {
+    if case .scalar(let s) = content { return s }
+    return nil
+  }
+  public var pairs: [YAMLPair]? {
+    if case .mapping(let p) = content { return p }
+    return nil
+  }
+  public var items: [YAMLNode]? {
+    if case .sequence(let i) = content { return i }
+    return nil
+  }
+  public var isMapping: Bool { pairs != nil }
+  public var isNull: Bool { scalar?.value == .null }
+
+  /// The scalar's value when this is a scalar.
+  public var scalarValue: ScalarValue? { scalar?.value }
+  /// The text of a scalar that resolves to a string (a quoted `"3128"` included), else nil.
+  public var stringValue: String? { scalar?.value.string }
+  /// The scalar text whatever it resolves to (`3128` → "3128"); nil for collections and null.
+  public var text: String? {
+    guard let s = scalar, s.value != .null else { return nil }
+    return s.text
+  }
+  public var intValue: Int64? {
+    if case .int(let i)? = scalar?.value { return i }
+    return nil
+  }
+  public var boolValue: Bool? {
+    if case .bool(let b)? = scalar?.value { return b }
+    return nil
+  }
+
+  /// The value for `key` in a mapping.
+  public subscript(key: String) -> YAMLNode? {
+    guard case .mapping(let pairs) = content else { return nil }
+    for p in pairs where p.key == key { return p.value }
+    return nil
+  }
+
+  /// The pair for `key` in a mapping (for the key's own mark).
+  public func pair(_ key: String) -> YAMLPair? {
+    guard case .mapping(let pairs) = content else { return nil }
+    return pairs.first { $0.key == key }
+  }
+
+  /// Follows a dotted path of keys: `node[path: "spec", "egressProxy", "httpProxy"]`.
+  public subscript(path keys: String...) -> YAMLNode? {
+    var node: YAMLNode? = self
+    for k in keys { node = node?[k] }
+    return node
+  }
+
+  /// Sets `value` for `key` in a mapping, replacing in place (keeping order) or appending.
+  public mutating func set(_ key: String, _ value: YAMLNode) {
+    guard case .mapping(var pairs) = content else { return }
+    if let i = pairs.firstIndex(where: { $0.key == key }) {
+      pairs[i].value = value
+    } else {
+      pairs.append(YAMLPair(key: key, keyMark: value.mark, value: value))
+    }
+    content = .mapping(pairs)
+  }
+
+  /// Removes `key` from a mapping.
+  public mutating func remove(_ key: String) {
+    guard case .mapping(var pairs) = content else { return }
+    pairs.removeAll { $0.key == key }
+    content = .mapping(pairs)
+  }
+
+  /// Sets a value at a dotted path, creating intermediate mappings.
+  public mutating func set(path: [String], _ value: YAMLNode) {
+    guard let first = path.first else {
+      self = value
+      return
+    }
+    if !isMapping { self = .mapping([], mark: mark) }
+    var child = self[first] ?? .mapping([])
+    child.set(path: Array(path.dropFirst()), value)
+    set(first, child)
+  }
+
+  /// Removes the value at a dotted path (no-op when absent).
+  public mutating func remove(path: [String]) {
+    guard let first = path.first else { return }
+    if path.count == 1 {
+      remove(first)
+      return
+    }
+    guard var child = self[first] else { return }
+    child.remove(path: Array(path.dropFirst()))
+    set(first, child)
+  }
+
+  /// The number of nodes in this tree (for limits and benchmarks).
+  public var nodeCount: Int {
+    switch content {
+    case .scalar: 1
+    case .mapping(let p): p.reduce(1) { $0 + 1 + $1.value.nodeCount }
+    case .sequence(let i): i.reduce(1) { $0 + $1.nodeCount }
+    }
+  }
+}
+
+extension YAMLNode: Equatable {
+  /// Semantic equality: marks and styles ignored, scalars compared by resolved value, mapping
+  /// keys compared as sets (order does not change meaning), sequences in order.
+  public static func == (a: YAMLNode, b: YAMLNode) -> Bool {
+    switch (a.content, b.content) {
+    case (.scalar(let x), .scalar(let y)):
+      if x.text == y.text && x.style.isQuoted == y.style.isQuoted && x.tag == y.tag { return true }
+      return x.value.semanticallyEqual(y.value)
+    case (.sequence(let x), .sequence(let y)):
+      return x == y
+    case (.mapping(let x), .mapping(let y)):
+      guard x.count == y.count else { return false }
+      if x.count <= 8 {
+        for p in x {
+          guard let q = y.first(where: { $0.key == p.key }), q.value == p.value else { return false }
+        }
+        return true
+      }
+      var index: [String: YAMLNode] = [:]
+      index.reserveCapacity(y.count)
+      for q in y { index[q.key] = q.value }
+      for p in x {
+        guard let v = index[p.key], v == p.value else { return false }
+      }
+      return true
+    default:
+      return false
+    }
+  }
+}
+
+extension ScalarValue {
+  func semanticallyEqual(_ other: ScalarValue) -> Bool {
+    switch (self, other) {
+    case (.float(let a), .float(let b)): return a == b || (a.isNaN && b.isNaN)
+    case (.int(let a), .float(let b)), (.float(let b), .int(let a)): return Double(a) == b
+    default: return self == other
+    }
+  }
+}
