@@ -1,0 +1,267 @@
+import Config
+import Model
+
+/// A problem that stops planning an environment (its recorded state cannot be read).
+public struct PlanningError: Error, Sendable, CustomStringConvertible {
+  public var environment: String
+  public var message: String
+  public init(environment: String, message: String) {
+    self.environment = environment
+    self.message = message
+  }
+  public var description: String { "environment \(environment): \(message)" }
+}
+
+/// The recorded objects parsed back into trees.
+public struct RecordedObjects: Sendable {
+  public var cluster: YAMLNode?
+  public var instanceGroups: [YAMLNode]
+  public init(cluster: YAMLNode?, instanceGroups: [YAMLNode]) {
+    self.cluster = cluster
+    self.instanceGroups = instanceGroups
+  }
+
+  /// Parses a recorded revision's YAML (written by hk, so a failure means a damaged database).
+  public static func parse(_ state: RecordedState?) throws(PlanningError) -> RecordedObjects {
+    guard let state, !state.clusterYAML.isEmpty else { return RecordedObjects(cluster: nil, instanceGroups: []) }
+    do {
+      let file = "state:\(state.environment)@\(state.serial)"
+      let cluster = try YAMLParser.parse(state.clusterYAML, file: file).first
+      var igs: [YAMLNode] = []
+      for text in state.instanceGroupsYAML {
+        if let doc = try YAMLParser.parse(text, file: file).first { igs.append(doc) }
+      }
+      return RecordedObjects(cluster: cluster, instanceGroups: igs)
+    } catch {
+      throw PlanningError(
+        environment: state.environment,
+        message: "recorded revision \(state.serial) cannot be read (\(error)); inspect it with 'hk state show \(state.environment)'")
+    }
+  }
+}
+
+/// Diffs an environment's desired configuration against its recorded state into changes, and
+/// orders the steps that apply them (DESIGN.md §4–§5), including what lower layers still owe.
+public enum PlanBuilder {
+  /// Plans one environment.
+  ///
+  /// - Parameters:
+  ///   - env: the desired configuration (base merged).
+  ///   - recorded: the latest recorded revision, or nil for an empty state.
+  ///   - kops: the kops executable named in step commands.
+  ///   - aws: the aws executable named in step commands.
+  public static func plan(
+    _ env: Environment, recorded: RecordedState?, kops: String = "kops", aws: String = "aws"
+  ) throws(PlanningError) -> EnvironmentPlan {
+    let objects = try RecordedObjects.parse(recorded)
+    let settings = env.settings
+    let desiredIGs = env.instanceGroupViews
+    var changes: [Change] = []
+    var owed: [String] = []
+
+    // MARK: changes
+    var clusterChanged = false
+    var igCreates: [String] = []
+    var igUpdates: [String] = []
+    var igDeletes: [String] = []
+    if let recordedCluster = objects.cluster {
+      let c = clusterChanges(recorded: recordedCluster, desired: env.cluster, desiredIGs: desiredIGs)
+      clusterChanged = !c.isEmpty
+      changes += c
+      let recordedByName = Dictionary(
+        objects.instanceGroups.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
+      for ig in env.instanceGroups {
+        guard let name = InstanceGroupView(ig).name else { continue }
+        if let before = recordedByName[name] {
+          let c = instanceGroupChanges(name: name, recorded: before, desired: ig)
+          if !c.isEmpty {
+            igUpdates.append(name)
+            changes += c
+          }
+        } else {
+          igCreates.append(name)
+          changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+        }
+      }
+      let desiredNames = Set(desiredIGs.compactMap(\.name))
+      for ig in objects.instanceGroups {
+        guard let name = InstanceGroupView(ig).name, !desiredNames.contains(name) else { continue }
+        igDeletes.append(name)
+        changes.append(Change(category: .instancegroup, action: .delete, path: "instancegroup[\(name)]", before: ig.json, after: nil))
+      }
+    } else {
+      changes.append(Change(category: .spec, action: .create, path: "cluster[\(settings.cluster)]", before: nil, after: env.cluster.json))
+      for ig in env.instanceGroups {
+        let name = InstanceGroupView(ig).name ?? "?"
+        igCreates.append(name)
+        changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+      }
+    }
+
+    // MARK: steps
+    let k = KopsArgv(kops: kops, cluster: settings.cluster, stateStore: settings.stateStore)
+    let a = AWSArgv(aws: aws, region: settings.region, profile: settings.profile)
+    let vpc = env.clusterView.networkID ?? ""
+    let scratch = Step.scratchPlaceholder
+    var steps: [Step] = []
+    func add(_ kind: StepKind, _ command: [String], disruptive: Bool = false, object: String? = nil, igs: [String] = []) {
+      steps.append(Step(id: steps.count + 1, kind: kind, command: command, disruptive: disruptive, object: object, instanceGroups: igs))
+    }
+
+    let usesTemporaryIGW = settings.igwStrategy == .temporary
+    let igwID = settings.igwID ?? "<internetGateway.id>"
+    if let recorded, recorded.igwAttached, usesTemporaryIGW {
+      owed.append("internet gateway \(igwID) was left attached by an interrupted apply: detach it first")
+      changes.append(
+        Change(category: .igw, action: .update, path: "internetGateway[\(igwID)]", before: .string("attached"), after: .string("detached")))
+      add(.igwDetach, a.detach(igw: igwID, vpc: vpc))
+    }
+
+    let isCreate = objects.cluster == nil
+    if isCreate {
+      add(.clusterCreate, k.create(file: "\(scratch)/cluster.yaml"), object: "cluster")
+    } else {
+      if clusterChanged { add(.clusterReplace, k.replace(file: "\(scratch)/cluster.yaml", force: false), object: "cluster") }
+      for n in igCreates {
+        add(.instanceGroupCreate, k.replace(file: "\(scratch)/instancegroup-\(n).yaml", force: true), object: "instancegroup/\(n)")
+      }
+      for n in igUpdates {
+        add(.instanceGroupReplace, k.replace(file: "\(scratch)/instancegroup-\(n).yaml", force: false), object: "instancegroup/\(n)")
+      }
+      for n in igDeletes {
+        add(.instanceGroupDelete, k.deleteInstanceGroup(n), disruptive: true, object: "instancegroup/\(n)")
+      }
+    }
+    let wroteObjects = steps.contains { $0.kind.writesObjects }
+    let cloudLags = recorded.map { !$0.isEmpty && !$0.cloudUpdated } ?? false
+    if cloudLags && !wroteObjects {
+      owed.append("kops update --yes has not run since recorded serial \(recorded?.serial ?? 0): the cloud lags the state store")
+    }
+    let needsUpdate = wroteObjects || cloudLags
+    if needsUpdate {
+      if usesTemporaryIGW {
+        changes.append(
+          Change(
+            category: .igw, action: .update, path: "internetGateway[\(igwID)]", before: .string("detached"),
+            after: .string("attached during kops update --yes, then detached")))
+        add(.igwAttach, a.attach(igw: igwID, vpc: vpc))
+      }
+      let overrides = settings.igwStrategy == .lifecycleIgnore ? ["InternetGateway=Ignore"] : []
+      add(.kopsUpdate, k.update(yes: true, lifecycleOverrides: overrides))
+      if usesTemporaryIGW { add(.igwDetach, a.detach(igw: igwID, vpc: vpc)) }
+    }
+
+    let desiredNames = Set(desiredIGs.compactMap(\.name))
+    var rolls = Set(changes.flatMap(\.rolls))
+    let pending = Set(recorded?.pendingRolls ?? [])
+    if !pending.isEmpty {
+      let owedRolls = pending.subtracting(rolls).intersection(desiredNames)
+      if !owedRolls.isEmpty { owed.append("rolls still owed from an earlier apply: \(owedRolls.sorted().joined(separator: ", "))") }
+    }
+    rolls.formUnion(pending)
+    rolls = rolls.intersection(desiredNames).subtracting(igCreates)
+    if isCreate { rolls = [] }
+    if !rolls.isEmpty {
+      if settings.rollingUpdate == .auto {
+        add(.rollingUpdate, k.rollingUpdate(yes: true, instanceGroups: rolls.sorted()), disruptive: true, igs: rolls.sorted())
+      } else {
+        owed.append("rollingUpdate is manual: run 'kops rolling-update cluster \(settings.cluster) --yes' for \(rolls.sorted().joined(separator: ", "))")
+      }
+    }
+    if needsUpdate || steps.contains(where: { $0.kind == .rollingUpdate }) {
+      add(.validate, k.validate())
+    }
+
+    return EnvironmentPlan(
+      name: env.name, cluster: settings.cluster, prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
+      desiredDigest: env.desiredDigest, changes: changes.map(redacted), steps: steps, owed: owed)
+  }
+
+  static func redacted(_ c: Change) -> Change {
+    var c = c
+    c.before = c.before.map(Redaction.redact)
+    c.after = c.after.map(Redaction.redact)
+    return c
+  }
+
+  // MARK: Cluster
+
+  static let loggingPaths: Set<String> = [
+    "spec.docker.logDriver", "spec.kubelet.containerLogMaxSize", "spec.kubelet.containerLogMaxFiles",
+  ]
+
+  static func clusterChanges(recorded: YAMLNode, desired: YAMLNode, desiredIGs: [InstanceGroupView]) -> [Change] {
+    var r = recorded
+    var d = desired
+    var changes: [Change] = []
+    // IAM: per statement
+    let rPolicies = recorded[path: "spec", "additionalPolicies"]
+    let dPolicies = desired[path: "spec", "additionalPolicies"]
+    r.remove(path: ["spec", "additionalPolicies"])
+    d.remove(path: ["spec", "additionalPolicies"])
+    changes += IAMDiff.changes(recorded: rPolicies, desired: dPolicies)
+    // logOpt: as a key=value map
+    let rOpt = recorded[path: "spec", "docker", "logOpt"]
+    let dOpt = desired[path: "spec", "docker", "logOpt"]
+    r.remove(path: ["spec", "docker", "logOpt"])
+    d.remove(path: ["spec", "docker", "logOpt"])
+    let allRolls = RollRules.rolls(clusterSpecKey: "docker", instanceGroups: desiredIGs)
+    changes += logOptChanges(recorded: rOpt, desired: dOpt, rolls: allRolls)
+
+    for f in TreeDiff.diff(r, d) {
+      // an emptied parent (e.g. `docker: {}` after logOpt moved out) is not a change of its own
+      if let b = f.before, let a = f.after, b.pairs?.isEmpty == true || a.pairs?.isEmpty == true, b.isMapping, a.isMapping {
+        continue
+      }
+      let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
+      let rolls = specKey.map { RollRules.rolls(clusterSpecKey: $0, instanceGroups: desiredIGs) } ?? []
+      let category: ChangeCategory = loggingPaths.contains(f.path) || (f.path == "spec.docker" || f.path == "spec.kubelet") && isLoggingOnly(f) ? .logging : .spec
+      changes.append(Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls))
+    }
+    return changes
+  }
+
+  /// A whole `docker`/`kubelet` block added or removed that holds only logging keys.
+  static func isLoggingOnly(_ f: FieldDiff) -> Bool {
+    let node = f.after ?? f.before
+    let keys = Set(node?.pairs?.map(\.key) ?? [])
+    return !keys.isEmpty && keys.isSubset(of: ["logDriver", "logOpt", "containerLogMaxSize", "containerLogMaxFiles"])
+  }
+
+  /// `spec.docker.logOpt` compared as a `key=value` map (order-insensitive).
+  static func logOptChanges(recorded: YAMLNode?, desired: YAMLNode?, rolls: [String]) -> [Change] {
+    func map(_ n: YAMLNode?) -> [(String, String)] {
+      (n?.items ?? []).compactMap(\.text).map { item in
+        if let eq = item.firstIndex(of: "=") {
+          return (String(item[..<eq]), String(item[item.index(after: eq)...]))
+        }
+        return (item, "")
+      }
+    }
+    let before = map(recorded)
+    let after = map(desired)
+    var out: [Change] = []
+    for (k, v) in after {
+      let old = before.first { $0.0 == k }?.1
+      if old == v { continue }
+      out.append(
+        Change(
+          category: .logging, action: old == nil ? .create : .update, path: "spec.docker.logOpt[\(k)]",
+          before: old.map(JSONValue.string), after: .string(v), rolls: rolls))
+    }
+    for (k, v) in before where !after.contains(where: { $0.0 == k }) {
+      out.append(Change(category: .logging, action: .delete, path: "spec.docker.logOpt[\(k)]", before: .string(v), after: nil, rolls: rolls))
+    }
+    return out
+  }
+
+  // MARK: Instance groups
+
+  static func instanceGroupChanges(name: String, recorded: YAMLNode, desired: YAMLNode) -> [Change] {
+    TreeDiff.diff(recorded, desired, path: "instancegroup[\(name)]").map { f in
+      let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
+      let rolls = specKey.map { RollRules.rollsInstanceGroup(specKey: $0) } ?? false
+      return Change(category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [])
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import Model
+
+/// The plan's `format_version` "1" JSON (DESIGN.md §4, a contract: additive changes only), and
+/// its decoding for `hk apply --plan FILE`.
+public enum PlanJSON {
+  public static func encode(_ plan: Plan) -> JSONValue {
+    .obj([
+      ("format_version", .string(Plan.formatVersion)),
+      ("environments", .array(plan.environments.map(encode))),
+      (
+        "summary",
+        .obj([
+          ("changes", .int(Int64(plan.totalChanges))), ("steps", .int(Int64(plan.totalSteps))),
+          ("environments_with_changes", .int(Int64(plan.environments.filter(\.hasChanges).count))),
+        ])
+      ),
+    ])
+  }
+
+  public static func render(_ plan: Plan) -> String { encode(plan).serialized(pretty: true) + "\n" }
+
+  static func encode(_ e: EnvironmentPlan) -> JSONValue {
+    .obj([
+      ("name", .string(e.name)),
+      ("cluster", .string(e.cluster)),
+      ("prior", e.prior.map { .obj([("serial", .int($0.serial)), ("lineage", .string($0.lineage))]) } ?? .null),
+      ("desired_digest", .string(e.desiredDigest)),
+      ("changes", .array(e.changes.map(encode))),
+      ("steps", .array(e.steps.map(encode))),
+      ("owed", .array(e.owed.map(JSONValue.string))),
+      (
+        "summary",
+        .obj([
+          ("changes", .int(Int64(e.changes.count))), ("steps", .int(Int64(e.steps.count))),
+          ("rolls", .array(e.rolls.map(JSONValue.string))), ("widening", .int(Int64(e.wideningCount))),
+        ])
+      ),
+    ])
+  }
+
+  static func encode(_ c: Change) -> JSONValue {
+    .obj([
+      ("category", .string(c.category.rawValue)), ("action", .string(c.action.rawValue)), ("path", .string(c.path)),
+      ("before", c.before ?? .null), ("after", c.after ?? .null), ("rolls", .array(c.rolls.map(JSONValue.string))),
+      ("widening", .bool(c.widening)),
+    ])
+  }
+
+  static func encode(_ s: Step) -> JSONValue {
+    var m: [(String, JSONValue)] = [
+      ("id", .int(Int64(s.id))), ("kind", .string(s.kind.rawValue)),
+      ("command", .array(s.command.map { JSONValue.string(Redaction.redact(text: $0)) })), ("disruptive", .bool(s.disruptive)),
+    ]
+    if let o = s.object { m.append(("object", .string(o))) }
+    if !s.instanceGroups.isEmpty { m.append(("instance_groups", .array(s.instanceGroups.map(JSONValue.string)))) }
+    return .obj(m)
+  }
+
+  /// A saved plan that cannot be read.
+  public struct DecodeError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+  }
+
+  /// Reads a plan written by `hk plan --out` (or `--format json`).
+  public static func decode(_ text: String) throws(DecodeError) -> Plan {
+    let json: JSONValue
+    do { json = try JSONValue.parse(text) } catch {
+      throw DecodeError(message: "not a plan file (invalid JSON: \(error)); write one with 'hk plan --out FILE'")
+    }
+    guard json["format_version"]?.stringValue == Plan.formatVersion else {
+      throw DecodeError(
+        message: "plan format_version \(json["format_version"].map { $0.serialized() } ?? "missing") is not \"1\"; re-create it with this hk's 'hk plan --out FILE'")
+    }
+    guard let envs = json["environments"]?.arrayValue else { throw DecodeError(message: "plan has no 'environments' list") }
+    var out: [EnvironmentPlan] = []
+    for e in envs {
+      guard let name = e["name"]?.stringValue, let cluster = e["cluster"]?.stringValue,
+        let digest = e["desired_digest"]?.stringValue
+      else { throw DecodeError(message: "plan environment entry lacks name, cluster or desired_digest") }
+      var prior: PriorState? = nil
+      if let p = e["prior"], p != .null {
+        guard let serial = p["serial"]?.intValue, let lineage = p["lineage"]?.stringValue else {
+          throw DecodeError(message: "plan environment \(name): 'prior' lacks serial or lineage")
+        }
+        prior = PriorState(serial: serial, lineage: lineage)
+      }
+      var changes: [Change] = []
+      for c in e["changes"]?.arrayValue ?? [] {
+        guard let cat = c["category"]?.stringValue.flatMap(ChangeCategory.init(rawValue:)),
+          let action = c["action"]?.stringValue.flatMap(ChangeAction.init(rawValue:)), let path = c["path"]?.stringValue
+        else { throw DecodeError(message: "plan environment \(name): a change lacks category, action or path") }
+        changes.append(
+          Change(
+            category: cat, action: action, path: path, before: c["before"].flatMap { $0 == .null ? nil : $0 },
+            after: c["after"].flatMap { $0 == .null ? nil : $0 }, rolls: (c["rolls"]?.arrayValue ?? []).compactMap(\.stringValue),
+            widening: c["widening"]?.boolValue ?? false))
+      }
+      var steps: [Step] = []
+      for s in e["steps"]?.arrayValue ?? [] {
+        guard let id = s["id"]?.intValue, let kind = s["kind"]?.stringValue.flatMap(StepKind.init(rawValue:)),
+          let command = s["command"]?.arrayValue?.compactMap(\.stringValue), !command.isEmpty
+        else { throw DecodeError(message: "plan environment \(name): a step lacks id, a known kind or its command") }
+        steps.append(
+          Step(
+            id: Int(id), kind: kind, command: command, disruptive: s["disruptive"]?.boolValue ?? false, object: s["object"]?.stringValue,
+            instanceGroups: (s["instance_groups"]?.arrayValue ?? []).compactMap(\.stringValue)))
+      }
+      let owed = (e["owed"]?.arrayValue ?? []).compactMap(\.stringValue)
+      out.append(EnvironmentPlan(name: name, cluster: cluster, prior: prior, desiredDigest: digest, changes: changes, steps: steps, owed: owed))
+    }
+    return Plan(environments: out)
+  }
+}

@@ -1,0 +1,185 @@
+import Model
+
+/// Renders plans for people: a terminal (`text`, optionally coloured) or a pull-request comment
+/// (`markdown`, split into parts under GitHub's comment limit). Pure functions of the plan.
+public struct PlanRenderer: Sendable {
+  public var color: Bool
+  public init(color: Bool = false) { self.color = color }
+
+  // MARK: Text
+
+  public func text(_ plan: Plan) -> String {
+    var out = ""
+    for e in plan.environments {
+      out += header(e)
+      if !e.hasChanges && e.owed.isEmpty {
+        out += "  No changes.\n\n"
+        continue
+      }
+      for line in e.owed { out += "  ! " + line + "\n" }
+      for category in ChangeCategory.allCases {
+        let cs = e.changes.filter { $0.category == category }
+        if cs.isEmpty { continue }
+        out += "  " + bold(category.rawValue) + "\n"
+        for c in cs { out += "    " + changeLine(c) + "\n" }
+      }
+      if !e.steps.isEmpty {
+        out += "  " + bold("steps") + "\n"
+        for s in e.steps {
+          let flag = s.disruptive ? "  " + paint("(disruptive)", .yellow) : ""
+          out += "    \(s.id). " + shell(s.command) + flag + "\n"
+        }
+      }
+      out += "\n"
+    }
+    out += summary(plan) + "\n"
+    return out
+  }
+
+  func header(_ e: EnvironmentPlan) -> String {
+    let prior = e.prior.map { "recorded serial \($0.serial), lineage \($0.lineage.prefix(8))" } ?? "nothing recorded yet"
+    return bold("Environment \(e.name)") + " (\(e.cluster); \(prior))\n"
+  }
+
+  func changeLine(_ c: Change) -> String {
+    let (sym, col): (String, Paint) =
+      switch c.action {
+      case .create: ("+", .green)
+      case .delete: ("-", .red)
+      case .update: ("~", .yellow)
+      }
+    var line = paint(sym, col) + " " + c.path
+    switch c.action {
+    case .create: line += " = " + short(c.after)
+    case .delete: line += " (was " + short(c.before) + ")"
+    case .update: line += ": " + short(c.before) + " → " + short(c.after)
+    }
+    if c.widening { line += "  " + paint("[widens IAM]", .red) }
+    if !c.rolls.isEmpty { line += "  [rolls \(c.rolls.joined(separator: ", "))]" }
+    return line
+  }
+
+  /// A one-line value: scalars as JSON, collections compact and cut at 160 characters.
+  func short(_ v: JSONValue?) -> String {
+    guard let v else { return "null" }
+    let s = v.serialized()
+    return s.count > 160 ? String(s.prefix(157)) + "…" : s
+  }
+
+  public func summary(_ plan: Plan) -> String {
+    let envs = plan.environments.count
+    let changed = plan.environments.filter { $0.hasChanges }
+    if changed.isEmpty {
+      return envs == 1
+        ? "No changes. The environment matches its recorded state."
+        : "No changes. All \(envs) environments match their recorded state."
+    }
+    let rolls = Array(Set(changed.flatMap(\.rolls))).sorted()
+    let widening = changed.reduce(0) { $0 + $1.wideningCount }
+    var details = ["\(plan.totalSteps) step\(plan.totalSteps == 1 ? "" : "s")"]
+    if !rolls.isEmpty { details.append("rolls " + rolls.joined(separator: ", ")) }
+    if widening > 0 { details.append("\(widening) IAM widening") }
+    let n = plan.totalChanges
+    return "Plan: \(n) change\(n == 1 ? "" : "s") in \(changed.count) environment\(changed.count == 1 ? "" : "s") (\(details.joined(separator: "; ")))."
+  }
+
+  // MARK: Markdown
+
+  /// GitHub refuses comments over 65,536 characters; parts stay under this.
+  public static let markdownPartLimit = 65_000
+
+  /// The plan as one or more PR comments, each under ``markdownPartLimit`` characters.
+  public func markdown(_ plan: Plan, partLimit: Int = PlanRenderer.markdownPartLimit) -> [String] {
+    var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) + "\n\n"
+    let widening = plan.environments.flatMap { e in e.changes.filter(\.widening).map { (e.name, $0) } }
+    if !widening.isEmpty {
+      head += "**IAM widening** (review before merging):\n"
+      for (env, c) in widening { head += "- `\(env)`: `\(c.path)`\n" }
+      head += "\n"
+    }
+    let rolling = plan.environments.filter { !$0.rolls.isEmpty }
+    if !rolling.isEmpty {
+      head += "**Node rolls**:\n"
+      for e in rolling { head += "- `\(e.name)`: " + e.rolls.map { "`\($0)`" }.joined(separator: ", ") + "\n" }
+      head += "\n"
+    }
+    var sections: [String] = []
+    for e in plan.environments {
+      var s = "<details><summary><b>\(escape(e.name))</b> (\(escape(e.cluster))): "
+      s += e.hasChanges ? "\(e.changes.count) changes, \(e.steps.count) steps" : "no changes"
+      s += "</summary>\n\n"
+      for line in e.owed { s += "> " + escape(line) + "\n" }
+      if !e.owed.isEmpty { s += "\n" }
+      if !e.changes.isEmpty {
+        s += "```diff\n"
+        for category in ChangeCategory.allCases {
+          for c in e.changes where c.category == category { s += fence(PlanRenderer(color: false).changeLine(c)) + "\n" }
+        }
+        s += "```\n\n"
+      }
+      if !e.steps.isEmpty {
+        s += "Steps:\n\n"
+        for st in e.steps { s += "\(st.id). `" + shell(st.command).replacingAll("`", "'") + "`" + (st.disruptive ? " (disruptive)" : "") + "\n" }
+        s += "\n"
+      }
+      s += "</details>\n\n"
+      sections.append(s)
+    }
+    // Split into parts: the header goes first; a section too large alone is cut inside its code block.
+    var parts: [String] = []
+    var current = head
+    let budget = partLimit - 200
+    for var s in sections {
+      if s.count > budget {
+        s = String(s.prefix(budget - 100)) + "\n```\n\n*(section cut: see `hk plan --format json` for the full plan)*\n</details>\n\n"
+      }
+      if current.count + s.count > budget {
+        parts.append(current)
+        current = ""
+      }
+      current += s
+    }
+    parts.append(current)
+    if parts.count > 1 {
+      parts = parts.enumerated().map { i, p in "*Part \(i + 1) of \(parts.count)*\n\n" + p }
+    }
+    return parts
+  }
+
+  func escape(_ s: String) -> String { s.replacingAll("<", "&lt;").replacingAll(">", "&gt;") }
+  func fence(_ s: String) -> String { s.replacingAll("```", "'''") }
+
+  // MARK: Helpers
+
+  enum Paint: String {
+    case red = "31", green = "32", yellow = "33"
+  }
+  func paint(_ s: String, _ p: Paint) -> String { color ? "\u{1B}[\(p.rawValue)m\(s)\u{1B}[0m" : s }
+  func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+}
+
+/// Quotes argv for display like a POSIX shell would need it (display only: hk never runs a shell).
+public func shell(_ argv: [String]) -> String {
+  argv.map { a in
+    if a.isEmpty { return "''" }
+    let safe = a.unicodeScalars.allSatisfy { c in
+      (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,@%+<>".unicodeScalars.contains(c)
+    }
+    return safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
+  }.joined(separator: " ")
+}
+
+extension String {
+  /// Replaces every occurrence of `target` (no Foundation needed).
+  public func replacingAll(_ target: String, _ replacement: String) -> String {
+    guard !target.isEmpty, contains(target) else { return self }
+    var out = ""
+    var rest = Substring(self)
+    while let r = rest.firstRange(of: target) {
+      out += rest[..<r.lowerBound]
+      out += replacement
+      rest = rest[r.upperBound...]
+    }
+    return out + rest
+  }
+}

@@ -1,0 +1,62 @@
+import Config
+import Foundation
+import Model
+import Planner
+import Testing
+
+/// The package root, from this file's path.
+let packageRoot: String = {
+  var url = URL(fileURLWithPath: #filePath)
+  for _ in 0..<3 { url.deleteLastPathComponent() }
+  return url.path
+}()
+
+/// A sample environment from the repository's own `environments/` (read only).
+func sample(_ name: String) throws -> Environment {
+  try Repository(root: packageRoot).load(name)
+}
+
+/// What apply records after writing `env` and updating the cloud.
+func recorded(
+  _ env: Environment, serial: Int64 = 3, cloudUpdated: Bool = true, pendingRolls: [String] = [], igwAttached: Bool = false
+) -> RecordedState {
+  RecordedState(
+    environment: env.name, serial: serial, lineage: "7d0c3c7e-4f1c-4b8e-9a51-1f0e2d3c4b5a",
+    clusterYAML: YAMLEmitter.emit(env.cluster), instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) },
+    cloudUpdated: cloudUpdated, pendingRolls: pendingRolls, igwAttached: igwAttached)
+}
+
+func yaml(_ text: String) throws -> YAMLNode {
+  try #require(try YAMLParser.parse(text, file: "test.yaml").first)
+}
+
+extension Environment {
+  mutating func setCluster(_ path: String, _ value: YAMLNode) {
+    cluster.set(path: path.split(separator: ".").map(String.init), value)
+  }
+  mutating func setIG(_ name: String, _ path: String, _ value: YAMLNode) {
+    guard let i = instanceGroups.firstIndex(where: { InstanceGroupView($0).name == name }) else { return }
+    instanceGroups[i].set(path: path.split(separator: ".").map(String.init), value)
+  }
+}
+
+/// Compares `actual` with `Golden/<name>`; `HK_RECORD=1` rewrites the file.
+func assertGolden(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+  let path = packageRoot + "/Tests/PlannerTests/Golden/" + name
+  if ProcessInfo.processInfo.environment["HK_RECORD"] == "1" {
+    try actual.write(toFile: path, atomically: true, encoding: .utf8)
+    return
+  }
+  guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
+    Issue.record("missing golden file \(name); run with HK_RECORD=1 to create it", sourceLocation: sourceLocation)
+    return
+  }
+  if expected != actual {
+    let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+    let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+    let firstDiff = (0..<min(e.count, a.count)).first { e[$0] != a[$0] } ?? min(e.count, a.count)
+    Issue.record(
+      "golden \(name) differs at line \(firstDiff + 1):\n expected: \(firstDiff < e.count ? String(e[firstDiff]) : "<end>")\n   actual: \(firstDiff < a.count ? String(a[firstDiff]) : "<end>")\n(HK_RECORD=1 rewrites)",
+      sourceLocation: sourceLocation)
+  }
+}
