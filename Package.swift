@@ -50,7 +50,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
-    .executableTarget(name: "hk", dependencies: ["HKCommands"]),
+    .executableTarget(
+      name: "hk", dependencies: ["HKCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // MARK: Test doubles
     /** A kops CLI double, faithful to shared/kops-contract.md, run as a separate process by the tests. */

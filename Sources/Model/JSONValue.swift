@@ -277,9 +277,41 @@ private struct JSONParser {
     }
     guard i > start else { throw error("unexpected character") }
     let text = String(decoding: bytes[start..<i], as: UTF8.self)
+    guard Self.isJSONNumber(bytes[start..<i]) else {
+      i = start
+      throw error("invalid number '\(text)'")
+    }
     if !isFloat, let n = Int64(text) { return .int(n) }
     guard let d = Double(text) else { throw error("invalid number '\(text)'") }
     return .double(d)
+  }
+
+  /// RFC 8259 number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+  static func isJSONNumber(_ n: ArraySlice<UInt8>) -> Bool {
+    var j = n.startIndex
+    let end = n.endIndex
+    func digits() -> Int {
+      let from = j
+      while j < end, n[j] >= 48 && n[j] <= 57 { j += 1 }
+      return j - from
+    }
+    if j < end, n[j] == UInt8(ascii: "-") { j += 1 }
+    guard j < end else { return false }
+    if n[j] == UInt8(ascii: "0") {
+      j += 1
+    } else if digits() == 0 {
+      return false
+    }
+    if j < end, n[j] == UInt8(ascii: ".") {
+      j += 1
+      guard digits() > 0 else { return false }
+    }
+    if j < end, n[j] == UInt8(ascii: "e") || n[j] == UInt8(ascii: "E") {
+      j += 1
+      if j < end, n[j] == UInt8(ascii: "+") || n[j] == UInt8(ascii: "-") { j += 1 }
+      guard digits() > 0 else { return false }
+    }
+    return j == end
   }
 
   mutating func string() throws(JSONParseError) -> String {

@@ -83,7 +83,7 @@ public enum YAMLEmitter {
   /// A literal block (`|`) for multi-line text such as IAM policy JSON, when it round-trips.
   static func literalBlock(_ t: String, indent: Int) -> String? {
     guard t.contains("\n"), !t.hasPrefix(" "), !t.hasPrefix("\n") else { return nil }
-    for u in t.unicodeScalars where (u.value < 0x20 && u != "\n" && u != "\t") || u.value == 0x7F || u == "\u{FEFF}" {
+    for u in t.unicodeScalars where (u.value < 0x20 && u != "\n" && u != "\t") || needsEscape(u) {
       return nil
     }
     var body = Substring(t)
@@ -108,6 +108,8 @@ public enum YAMLEmitter {
   public static func isPlainSafe(_ s: String) -> Bool {
     guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return false }
     if first == " " || last == " " || last == ":" { return false }
+    // `---` and `...` at the start of a line end or start a document
+    if s.hasPrefix("---") || s.hasPrefix("...") { return false }
     if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) {
       // `-foo` and `:foo` are fine plain but keep it simple and safe: quote.
       return false
@@ -115,7 +117,7 @@ public enum YAMLEmitter {
     var prev: Unicode.Scalar = " "
     var numberLike = true
     for u in s.unicodeScalars {
-      if u.value < 0x20 || u.value == 0x7F || u.value >= 0x80 && u.value < 0xA0 || u == "\u{FEFF}" { return false }
+      if u.value < 0x20 || needsEscape(u) { return false }
       if u == ":" || u == "#" {
         // ": " starts a value and " #" a comment
       }
@@ -133,9 +135,31 @@ public enum YAMLEmitter {
     return YAMLScalar.resolvePlain(s) == .string(s)
   }
 
+  /// Characters a YAML reader refuses raw (DEL, C1 controls, BOM) or reads as line breaks
+  /// (NEL, LS, PS): they are written as `\u` escapes inside double quotes.
+  static func needsEscape(_ u: Unicode.Scalar) -> Bool {
+    u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xFEFF
+  }
+
+  /// A double-quoted YAML scalar: JSON escapes plus `\u` for ``needsEscape(_:)`` characters.
   static func quoted(_ s: String) -> String {
-    var out = ""
-    JSONValue.quote(s, into: &out)
-    return out
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 || needsEscape(u) {
+          let hex = String(u.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
   }
 }

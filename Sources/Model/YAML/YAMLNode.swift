@@ -172,9 +172,10 @@ public struct YAMLNode: Sendable {
 
   // MARK: Construction helpers
 
+  /// A string scalar; quoted whenever a YAML 1.1 or 1.2 reader would take the plain text for
+  /// something else (`"yes"`, `"3128"`, `""`).
   public static func string(_ s: String, mark: Mark = .none) -> YAMLNode {
-    let plainIsString = YAMLScalar.resolvePlain(s) == .string(s) && !s.isEmpty
-    return YAMLNode(.scalar(YAMLScalar(s, style: plainIsString ? .plain : .doubleQuoted)), mark: mark)
+    YAMLNode(.scalar(YAMLScalar(s, style: YAMLEmitter.isPlainSafe(s) ? .plain : .doubleQuoted)), mark: mark)
   }
   public static func int(_ i: Int64, mark: Mark = .none) -> YAMLNode {
     YAMLNode(.scalar(YAMLScalar(String(i))), mark: mark)
@@ -239,7 +240,10 @@ public struct YAMLNode: Sendable {
   }
 
   /// Follows a dotted path of keys: `node[path: "spec", "egressProxy", "httpProxy"]`.
-  public subscript(path keys: String...) -> YAMLNode? {
+  public subscript(path keys: String...) -> YAMLNode? { self[path: keys] }
+
+  /// Follows a path of keys given as an array.
+  public subscript(path keys: [String]) -> YAMLNode? {
     var node: YAMLNode? = self
     for k in keys { node = node?[k] }
     return node

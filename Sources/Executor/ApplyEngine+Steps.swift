@@ -1,0 +1,436 @@
+import Config
+import Foundation
+import Model
+import Planner
+import Store
+
+enum StepResult {
+  case success
+  case failure(String, cancelled: Bool)
+}
+
+extension Run {
+  // MARK: Running commands
+
+  /// Runs one argv with journal entries before and after; returns the result, or nil with a
+  /// reason when the command could not be started.
+  mutating func runJournaled(
+    _ argv: [String], step: Step, kind: String, environment: [String: String] = [:], timeout: Duration? = nil,
+    streamTo observed: Step? = nil
+  ) async -> (CommandResult?, String?) {
+    guard let exe = argv.first else { return (nil, "empty command") }
+    let redacted = argv.map { Redaction.redact(text: $0) }
+    let entry = try? store.journalStepStarted(runID: runID, stepID: step.id, kind: kind, argv: redacted)
+    var env = engine.options.environment
+    for (k, v) in environment { env[k] = v }
+    let invocation = CommandInvocation(exe, Array(argv.dropFirst()), environment: env, timeout: timeout ?? engine.options.stepTimeout)
+    let observer = engine.observer
+    let envName = name
+    let shown = observed
+    do {
+      let result = try await engine.runner.run(invocation) { line in
+        if let shown { observer.output(environment: envName, step: shown, line: line) }
+      }
+      let status: JournalStatus = result.succeeded ? .succeeded : (result.cancelled ? .interrupted : .failed)
+      let tail = Redaction.redact(text: Self.tail(result.stdout + (result.stderr.isEmpty ? "" : "\n" + result.stderr)))
+      if let entry {
+        try? store.journalStepFinished(entryID: entry, status: status, exitCode: result.exitCode, outputTail: tail, duration: result.duration)
+      }
+      return (result, nil)
+    } catch {
+      let cancelled = error is CancellationError
+      if let entry {
+        try? store.journalStepFinished(
+          entryID: entry, status: cancelled ? .interrupted : .failed, exitCode: nil, outputTail: Redaction.redact(text: error.localizedDescription),
+          duration: 0)
+      }
+      return (nil, cancelled ? "cancelled" : error.localizedDescription)
+    }
+  }
+
+  static func tail(_ s: String, lines: Int = 40) -> String {
+    let all = s.split(separator: "\n", omittingEmptySubsequences: false)
+    return all.suffix(lines).joined(separator: "\n")
+  }
+
+  static func failureReason(_ r: CommandResult) -> String {
+    let detail = KopsOutput.failureSummary(stderr: r.stderr, stdout: r.stdout) ?? ""
+    return r.statusDescription + (detail.isEmpty ? "" : ": " + detail)
+  }
+
+  // MARK: Pre-flight
+
+  /// Checks kops's version and compares the live objects with the recorded ones. Objects that
+  /// already equal the desired ones (an apply interrupted after a write) are adopted and their
+  /// steps skipped, so that no write runs twice.
+  mutating func preflight() async -> ApplyOutcome? {
+    let pre = Step(id: 0, kind: .validate, command: [])
+    // A plan that only closes a gateway left attached needs no kops.
+    guard plan.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) else { return nil }
+    // kops version
+    let (vr, verr) = await runJournaled(k.version(), step: pre, kind: "preflight-version", timeout: .seconds(60))
+    guard let vr, vr.succeeded else {
+      return finish(
+        .refused, failed: nil, reason: "cannot run '\(engine.kops) version --short': \(verr ?? vr.map(Self.failureReason) ?? "")",
+        next: "install kops \(settings.kopsVersion.majorMinor) and pass --kops, HK_KOPS or kopsPath")
+    }
+    let text = vr.stdout.split(separator: "\n").first.map(String.init)?.trimmingSpaces() ?? ""
+    let versionText = text.replacingAll("Client version:", "").replacingAll("Version", "").trimmingSpaces()
+    guard let version = KopsVersion(String(versionText.split(separator: " ").first ?? "")) else {
+      return finish(.refused, failed: nil, reason: "cannot read kops's version from '\(text)'", next: "check that \(engine.kops) is a kops binary")
+    }
+    kopsVersion = version
+    guard version.sameMinor(settings.kopsVersion) else {
+      return finish(
+        .refused, failed: nil,
+        reason:
+          "kops \(version) does not match the environment's kopsVersion \(settings.kopsVersion) (major.minor must match: a newer kops upgrades the cluster's addons and blocks downgrades)",
+        next: "use a kops \(settings.kopsVersion.majorMinor) binary (kopsPath in \(env.settingsFile), --kops or HK_KOPS), or change kopsVersion on purpose")
+    }
+
+    // live objects
+    let live: (cluster: YAMLNode?, igs: [YAMLNode])
+    switch await readLive(pre) {
+    case .success(let l): live = l
+    case .failure(let reason): return finish(.refused, failed: nil, reason: reason, next: "check the state store and credentials, then run 'hk apply \(name)' again")
+    }
+    let recordedObjects: RecordedObjects
+    do { recordedObjects = try RecordedObjects.parse(current) } catch {
+      return finish(.refused, failed: nil, reason: error.description, next: "inspect the state with 'hk state show \(name)'")
+    }
+
+    guard let recordedCluster = recordedObjects.cluster else {
+      // Nothing recorded: the cluster must not exist yet, unless an interrupted create wrote it.
+      guard let liveCluster = live.cluster else { return nil }
+      let diffs = LiveComparison.differences(
+        recordedCluster: env.cluster, recordedIGs: env.instanceGroups, liveCluster: liveCluster, liveIGs: live.igs)
+      if diffs.isEmpty, plan.steps.first(where: { $0.kind.writesObjects })?.kind == .clusterCreate {
+        engine.observer.note(environment: name, "the cluster is already in the kops state store as desired (an earlier apply was interrupted after 'kops create'): recording it and going on")
+        recordObjects(cluster: env.cluster, igs: env.instanceGroups, rolls: [], note: "adopted objects written by an interrupted apply")
+        completed += plan.steps.filter { $0.kind == .clusterCreate }
+        return nil
+      }
+      return finish(
+        .refused, failed: nil, reason: "cluster \(settings.cluster) already exists in \(settings.stateStore) but nothing is recorded for \(name)",
+        next: "adopt it with 'hk import \(name)', then plan again")
+    }
+    let drift = LiveComparison.differences(
+      recordedCluster: recordedCluster, recordedIGs: recordedObjects.instanceGroups, liveCluster: live.cluster, liveIGs: live.igs)
+    if drift.isEmpty { return nil }
+    // Differences explained by this plan's own writes (interrupted after a write): adopt them.
+    var remaining = drift
+    var adoptedSteps: [Step] = []
+    for step in plan.steps where step.kind.writesObjects {
+      guard let object = step.object else { continue }
+      let prefix = object == "cluster" ? nil : "instancegroup[\(object.dropFirst("instancegroup/".count))]"
+      let related = remaining.filter { d in prefix.map { d.path.hasPrefix($0) } ?? !d.path.hasPrefix("instancegroup[") }
+      if related.isEmpty { continue }
+      if objectMatchesDesired(object, live: live) {
+        remaining.removeAll { d in related.contains(d) }
+        adoptedSteps.append(step)
+      }
+    }
+    if !remaining.isEmpty && !engine.options.allowDrift {
+      let fields = remaining.prefix(12).map { d in
+        "  \(d.path): recorded \(d.recorded.map { $0.serialized() } ?? "absent"), live \(d.live.map { $0.serialized() } ?? "absent")"
+      }.joined(separator: "\n")
+      return finish(
+        .refused, failed: nil,
+        reason: "the live objects differ from the recorded state (changed outside hk):\n\(fields)\(remaining.count > 12 ? "\n  … and \(remaining.count - 12) more" : "")",
+        next: "review with 'hk drift \(name)'; bring the change into git, or apply over it with --allow-drift")
+    }
+    if !remaining.isEmpty {
+      engine.observer.note(environment: name, "applying over \(remaining.count) drifted field(s) (--allow-drift)")
+    }
+    for step in adoptedSteps {
+      engine.observer.note(environment: name, "step \(step.id) (\(step.object ?? "")) is already in the kops state store as desired (an earlier apply was interrupted): recording it, not writing it again")
+      advanceObjects(after: step)
+      completed.append(step)
+    }
+    return nil
+  }
+
+  func objectMatchesDesired(_ object: String, live: (cluster: YAMLNode?, igs: [YAMLNode])) -> Bool {
+    if object == "cluster" {
+      guard let lc = live.cluster else { return false }
+      return TreeDiff.diff(LiveNormalizer.stripVolatile(env.cluster), LiveNormalizer.cluster(live: lc, recorded: env.cluster)).isEmpty
+    }
+    let igName = String(object.dropFirst("instancegroup/".count))
+    let desired = env.instanceGroups.first { InstanceGroupView($0).name == igName }
+    let liveIG = live.igs.first { InstanceGroupView($0).name == igName }
+    switch (desired, liveIG) {
+    case (nil, nil): return true  // a delete that already happened
+    case (let d?, let l?): return TreeDiff.diff(LiveNormalizer.stripVolatile(d), LiveNormalizer.instanceGroup(live: l, recorded: d)).isEmpty
+    default: return false
+    }
+  }
+
+  enum LiveRead {
+    case success((cluster: YAMLNode?, igs: [YAMLNode]))
+    case failure(String)
+  }
+
+  /// Reads the Cluster and InstanceGroups through kops (`get all` from 1.26).
+  mutating func readLive(_ pre: Step) async -> LiveRead {
+    let useGetAll = kopsVersion.map { $0.atLeast(1, 26) } ?? true
+    var docs: [YAMLNode] = []
+    let calls = useGetAll ? [k.getAll()] : [k.getCluster(), k.getInstanceGroups()]
+    for argv in calls {
+      let (r, err) = await runJournaled(argv, step: pre, kind: "preflight-read", timeout: .seconds(300))
+      guard let r else { return .failure("cannot read the live objects: \(err ?? "")") }
+      if !r.succeeded {
+        let message = KopsOutput.failureSummary(stderr: r.stderr, stdout: r.stdout) ?? r.statusDescription
+        if message.contains("not found") || message.contains("no clusters found") || message.contains("No instance groups")
+          || message.contains("no InstanceGroup objects found")
+        {
+          if argv == calls.first { return .success((nil, [])) }
+          continue
+        }
+        return .failure("'\(shell(argv))' failed: \(message)")
+      }
+      if r.truncated { return .failure("the output of '\(shell(argv))' was too large to read whole") }
+      do {
+        docs += try YAMLParser.parse(r.stdout, file: "kops get (live)").filter(\.isMapping)
+      } catch {
+        return .failure("kops printed YAML hk cannot read (\(error.description.prefix(300))); check the kops binary and state store")
+      }
+    }
+    let cluster = docs.first { $0["kind"]?.text == "Cluster" }
+    let igs = docs.filter { $0["kind"]?.text == "InstanceGroup" }
+    return .success((cluster, igs))
+  }
+
+  // MARK: Steps
+
+  mutating func runStep(_ step: Step) async -> StepResult {
+    let total = plan.steps.count
+    engine.observer.stepStarted(environment: name, step: step, total: total)
+    let clock = ContinuousClock()
+    let start = clock.now
+    let result = await runStepBody(step)
+    let d = clock.now - start
+    let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    switch result {
+    case .success:
+      engine.observer.stepFinished(environment: name, step: step, total: total, status: "done", duration: seconds, succeeded: true)
+    case .failure(let reason, _):
+      engine.observer.stepFinished(environment: name, step: step, total: total, status: reason, duration: seconds, succeeded: false)
+    }
+    return result
+  }
+
+  mutating func runStepBody(_ step: Step) async -> StepResult {
+    switch step.kind {
+    case .clusterCreate, .clusterReplace, .instanceGroupCreate, .instanceGroupReplace:
+      guard writeManifest(for: step) else { return .failure("cannot write the manifest to \(scratch)", cancelled: false) }
+      let r = await plainStep(step)
+      if case .success = r { advanceObjects(after: step) }
+      return r
+    case .instanceGroupDelete:
+      let r = await plainStep(step)
+      if case .success = r { advanceObjects(after: step) }
+      return r
+    case .igwAttach:
+      // Record the intent first: a crash after the attach must leave "attached" recorded.
+      record(note: "step \(step.id): attaching \(settings.igwID ?? "the internet gateway")") { $0.igwAttached = true }
+      return await gatewayStep(step, attach: true)
+    case .igwDetach:
+      let r = await gatewayStep(step, attach: false)
+      if case .success = r { record(note: "step \(step.id): internet gateway detached") { $0.igwAttached = false } }
+      return r
+    case .kopsUpdate:
+      let r = await plainStep(step)
+      if case .success = r { record(note: "step \(step.id): kops update --yes applied") { $0.cloudUpdated = true } }
+      return r
+    case .rollingUpdate:
+      if let failure = await ensureKubeconfig(step) { return failure }
+      let r = await plainStep(step, environment: kubeconfigEnvironment)
+      if case .success = r {
+        let rolled = Set(step.instanceGroups)
+        record(note: "step \(step.id): rolled \(step.instanceGroups.joined(separator: ", "))") {
+          $0.pendingRolls = $0.pendingRolls.filter { !rolled.contains($0) }
+        }
+      }
+      return r
+    case .validate:
+      if let failure = await ensureKubeconfig(step) { return failure }
+      return await validate(step)
+    }
+  }
+
+  func substituted(_ argv: [String]) -> [String] {
+    argv.map { $0.hasPrefix(Step.scratchPlaceholder + "/") ? scratch + $0.dropFirst(Step.scratchPlaceholder.count) : $0 }
+  }
+
+  mutating func plainStep(_ step: Step, environment: [String: String] = [:]) async -> StepResult {
+    let (r, err) = await runJournaled(substituted(step.command), step: step, kind: step.kind.rawValue, environment: environment, streamTo: step)
+    guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
+    if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
+    return r.succeeded ? .success : .failure(Self.failureReason(r), cancelled: false)
+  }
+
+  /// attach/detach through the aws CLI, idempotently: attached to this VPC already is a
+  /// success, and so is detached already; attached to another VPC is an error.
+  mutating func gatewayStep(_ step: Step, attach: Bool) async -> StepResult {
+    let r = await plainStep(step)
+    guard case .failure(let reason, let cancelled) = r, !cancelled else { return r }
+    if attach && (reason.contains("Resource.AlreadyAssociated") || reason.contains("already has an internet gateway attached")) {
+      // attached already: to this VPC?
+      if await gatewayAttachedHere(step) { return .success }
+    }
+    if !attach && (reason.contains("Gateway.NotAttached") || reason.contains("is not attached")) { return .success }
+    return r
+  }
+
+  mutating func gatewayAttachedHere(_ step: Step) async -> Bool {
+    guard let igw = settings.igwID, let vpc = env.clusterView.networkID else { return false }
+    let argv = AWSArgv(aws: engine.aws, region: settings.region, profile: settings.profile).describe(igw: igw)
+    let (r, _) = await runJournaled(argv, step: step, kind: "igw-describe")
+    guard let r, r.succeeded, let json = try? JSONValue.parse(r.stdout) else { return false }
+    let attachments = json["InternetGateways"]?.arrayValue?.first?["Attachments"]?.arrayValue ?? []
+    return attachments.contains { $0["VpcId"]?.stringValue == vpc }
+  }
+
+  /// After a failure or interruption between attach and detach: detach, not cancellable.
+  mutating func closeGatewayBracket() async -> String? {
+    guard settings.igwStrategy == .temporary, current?.igwAttached == true, let igw = settings.igwID,
+      let vpc = env.clusterView.networkID
+    else { return nil }
+    let detach = Step(id: plan.steps.count + 1, kind: .igwDetach, command: AWSArgv(aws: engine.aws, region: settings.region, profile: settings.profile).detach(igw: igw, vpc: vpc))
+    let copy = self
+    let result = await Task.detached { @Sendable () -> (StepResult, Run) in
+      var run = copy
+      let r = await run.gatewayStep(detach, attach: false)
+      return (r, run)
+    }.value
+    self = result.1
+    if case .success = result.0 {
+      record(note: "internet gateway detached after the apply stopped") { $0.igwAttached = false }
+      return "The internet gateway \(igw) was detached."
+    }
+    return "The internet gateway \(igw) may still be attached: detach it ('\(shell(detach.command))') or run 'hk apply \(name)', which detaches it first."
+  }
+
+  // MARK: kubeconfig (kops ≤ 1.30)
+
+  var needsKubeconfig: Bool { !(kopsVersion ?? settings.kopsVersion).atLeast(1, 31) }
+  var kubeconfigEnvironment: [String: String] { kubeconfig.map { ["KUBECONFIG": $0] } ?? [:] }
+
+  /// Exports a short-lived admin credential into the scratch directory (never the user's
+  /// kubeconfig) for rolling-update and validate.
+  mutating func ensureKubeconfig(_ step: Step) async -> StepResult? {
+    guard needsKubeconfig, kubeconfig == nil else { return nil }
+    let file = scratch + "/kubeconfig"
+    let argv = k.exportKubeconfig(file: file, admin: engine.options.kubeconfigAdminTTL)
+    let (r, err) = await runJournaled(argv, step: step, kind: "export-kubeconfig", environment: ["KUBECONFIG": file])
+    guard let r else { return .failure("cannot export a kubeconfig: \(err ?? "")", cancelled: err == "cancelled") }
+    guard r.succeeded else { return .failure("kops export kubeconfig: " + Self.failureReason(r), cancelled: r.cancelled) }
+    kubeconfig = file
+    return nil
+  }
+
+  // MARK: validate
+
+  mutating func validate(_ step: Step) async -> StepResult {
+    let clock = ContinuousClock()
+    let deadline = clock.now + engine.options.validateTimeout
+    var last = ""
+    var attempt = 0
+    while true {
+      attempt += 1
+      let (r, err) = await runJournaled(step.command, step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300), streamTo: nil)
+      guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
+      if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
+      if let report = KopsOutput.parseValidate(r.stdout) {
+        if report.healthy && r.exitCode == 0 { return .success }
+        last = report.failures.prefix(5).map { "\($0.type) \($0.name): \($0.message)" }.joined(separator: "; ")
+      } else {
+        last = Self.failureReason(r)
+      }
+      if clock.now >= deadline { break }
+      engine.observer.note(environment: name, "cluster not healthy yet (attempt \(attempt)): \(last)")
+      do { try await Task.sleep(for: engine.options.validateInterval) } catch { return .failure("cancelled", cancelled: true) }
+      if clock.now >= deadline { break }
+    }
+    return .failure("cluster not healthy within \(engine.options.validateTimeout): \(last)", cancelled: false)
+  }
+
+  // MARK: Manifests and layers
+
+  func writeManifest(for step: Step) -> Bool {
+    guard let fileArg = step.command.first(where: { $0.hasPrefix(Step.scratchPlaceholder + "/") }) else { return false }
+    let path = scratch + fileArg.dropFirst(Step.scratchPlaceholder.count)
+    let text: String
+    switch step.kind {
+    case .clusterCreate: text = YAMLEmitter.emit(documents: [env.cluster] + env.instanceGroups)
+    case .clusterReplace: text = YAMLEmitter.emit(env.cluster)
+    default:
+      guard let ig = desiredIG(step.object) else { return false }
+      text = YAMLEmitter.emit(ig)
+    }
+    return FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+  }
+
+  func desiredIG(_ object: String?) -> YAMLNode? {
+    guard let object, object.hasPrefix("instancegroup/") else { return nil }
+    let n = String(object.dropFirst("instancegroup/".count))
+    return env.instanceGroups.first { InstanceGroupView($0).name == n }
+  }
+
+  /// Layer 1: the object a step wrote is now what the kops state store holds; its rolls are owed.
+  mutating func advanceObjects(after step: Step) {
+    let objects = (try? RecordedObjects.parse(current)) ?? RecordedObjects(cluster: nil, instanceGroups: [])
+    var cluster = objects.cluster
+    var igs = objects.instanceGroups
+    var rolls: [String] = []
+    switch step.kind {
+    case .clusterCreate:
+      cluster = env.cluster
+      igs = env.instanceGroups
+    case .clusterReplace:
+      cluster = env.cluster
+      rolls = plan.changes.filter { !$0.path.hasPrefix("instancegroup[") && $0.category != .igw }.flatMap(\.rolls)
+    case .instanceGroupCreate, .instanceGroupReplace:
+      guard let ig = desiredIG(step.object), let n = InstanceGroupView(ig).name else { return }
+      if let i = igs.firstIndex(where: { InstanceGroupView($0).name == n }) { igs[i] = ig } else { igs.append(ig) }
+      rolls = plan.changes.filter { $0.path.hasPrefix("instancegroup[\(n)]") }.flatMap(\.rolls)
+    case .instanceGroupDelete:
+      let n = String((step.object ?? "").dropFirst("instancegroup/".count))
+      igs.removeAll { InstanceGroupView($0).name == n }
+    default: return
+    }
+    recordObjects(cluster: cluster ?? env.cluster, igs: igs, rolls: rolls, note: "step \(step.id): \(step.kind.rawValue) \(step.object ?? "")")
+  }
+
+  mutating func recordObjects(cluster: YAMLNode, igs: [YAMLNode], rolls: [String], note: String) {
+    let deleted = Set(plan.steps.filter { $0.kind == .instanceGroupDelete }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+    let digest = env.desiredDigest
+    record(note: note) { d in
+      d.clusterYAML = YAMLEmitter.emit(cluster)
+      d.instanceGroupsYAML = igs.map { YAMLEmitter.emit($0) }
+      d.cloudUpdated = false
+      d.pendingRolls = Array(Set(d.pendingRolls).union(rolls).subtracting(deleted)).sorted()
+      d.desiredDigest = digest
+    }
+  }
+
+  /// Writes a new revision: the current one with `change` applied.
+  mutating func record(note: String, _ change: (inout RecordedStateDraft) -> Void) {
+    var draft: RecordedStateDraft
+    if let current {
+      draft = RecordedStateDraft(current)
+    } else {
+      draft = RecordedStateDraft(
+        environment: name, clusterYAML: "", instanceGroupsYAML: [], cloudUpdated: false, pendingRolls: [], igwAttached: false,
+        kopsVersion: nil, desiredDigest: nil)
+    }
+    change(&draft)
+    draft.kopsVersion = kopsVersion?.description ?? draft.kopsVersion
+    let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
+    do {
+      current = try store.record(draft, expectedPrior: prior, actor: engine.actor, note: note, planID: planID, newLineage: false)
+    } catch {
+      engine.observer.note(environment: name, "could not record progress (\(note)): \(error.localizedDescription)")
+    }
+  }
+}

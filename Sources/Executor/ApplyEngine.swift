@@ -1,0 +1,210 @@
+import Config
+import Foundation
+import Model
+import Planner
+import Store
+
+/// Tunables of an apply.
+public struct ApplyOptions: Sendable {
+  /// Apply even when the live objects differ from the recorded state.
+  public var allowDrift: Bool
+  /// The longest one kops/aws step may run (kops retries a failing task for up to 10 minutes).
+  public var stepTimeout: Duration
+  /// How long `validate` is polled until the cluster is healthy.
+  public var validateTimeout: Duration
+  /// Pause between two `kops validate cluster` polls.
+  public var validateInterval: Duration
+  /// Lifetime of the admin credential exported for rolling-update/validate (kops ≤ 1.30).
+  public var kubeconfigAdminTTL: String
+  /// Extra environment for every kops/aws call (tests point AWS_ENDPOINT_URL etc. here).
+  public var environment: [String: String]
+
+  public init(
+    allowDrift: Bool = false, stepTimeout: Duration = .seconds(45 * 60), validateTimeout: Duration = .seconds(15 * 60),
+    validateInterval: Duration = .seconds(10), kubeconfigAdminTTL: String = "1h", environment: [String: String] = [:]
+  ) {
+    self.allowDrift = allowDrift
+    self.stepTimeout = stepTimeout
+    self.validateTimeout = validateTimeout
+    self.validateInterval = validateInterval
+    self.kubeconfigAdminTTL = kubeconfigAdminTTL
+    self.environment = environment
+  }
+}
+
+/// Progress of an apply, for the terminal (or a JSON log later).
+public protocol ApplyObserver: Sendable {
+  func stepStarted(environment: String, step: Step, total: Int)
+  func output(environment: String, step: Step, line: OutputLine)
+  func stepFinished(environment: String, step: Step, total: Int, status: String, duration: Double, succeeded: Bool)
+  func note(environment: String, _ message: String)
+}
+
+/// How one environment's apply ended.
+public struct ApplyOutcome: Sendable {
+  public enum Status: String, Sendable { case succeeded, failed, interrupted, refused }
+  public var environment: String
+  public var status: Status
+  /// Steps that completed (or were already done, from an interrupted run).
+  public var completed: [Step]
+  /// The step that failed, with why.
+  public var failedStep: Step?
+  public var reason: String
+  /// Steps not run because an earlier one failed.
+  public var notRun: [Step]
+  /// What to do next.
+  public var next: String
+  public var finalSerial: Int64?
+
+  public var succeeded: Bool { status == .succeeded }
+}
+
+/// Runs one environment's plan step by step (DESIGN.md §5): takes the lock, checks kops's
+/// version and the live objects, runs each step through the ``CommandRunner`` with a journal
+/// entry before and after, advances the three recorded layers as each step achieves them, and
+/// always closes the internet-gateway bracket.
+public struct ApplyEngine: Sendable {
+  public var store: any StateStoring
+  public var runner: any CommandRunner
+  public var kops: String
+  public var aws: String
+  public var actor: StoreActor
+  public var options: ApplyOptions
+  public var observer: any ApplyObserver
+
+  public init(
+    store: any StateStoring, runner: any CommandRunner, kops: String, aws: String, actor: StoreActor, options: ApplyOptions,
+    observer: any ApplyObserver
+  ) {
+    self.store = store
+    self.runner = runner
+    self.kops = kops
+    self.aws = aws
+    self.actor = actor
+    self.options = options
+    self.observer = observer
+  }
+
+  /// Applies `plan` (made for `env`, whose files the caller checked against the plan's digest).
+  public func apply(_ plan: EnvironmentPlan, env: Environment, planID: String?) async -> ApplyOutcome {
+    let name = env.name
+    func refused(_ reason: String, _ next: String) -> ApplyOutcome {
+      ApplyOutcome(environment: name, status: .refused, completed: [], failedStep: nil, reason: reason, notRun: plan.steps, next: next)
+    }
+    let lock: LockInfo
+    do {
+      lock = try store.acquireLock(name, actor: actor)
+    } catch {
+      return refused(error.localizedDescription, "wait for the other apply, or take over a dead one with 'hk lock unlock \(name) --force LOCK_ID'")
+    }
+    var run = Run(engine: self, env: env, plan: plan, planID: planID)
+    let outcome = await run.execute()
+    do {
+      try store.releaseLock(name, lockID: lock.lockID)
+    } catch {
+      observer.note(environment: name, "could not release the lock \(lock.lockID): \(error.localizedDescription)")
+    }
+    return outcome
+  }
+}
+
+/// The state of one apply in progress.
+struct Run: Sendable {
+  let engine: ApplyEngine
+  let env: Environment
+  var plan: EnvironmentPlan
+  let planID: String?
+  var runID: Int64 = 0
+  var current: RecordedState?
+  var completed: [Step] = []
+  var scratch: String = ""
+  var kubeconfig: String? = nil
+  var kopsVersion: KopsVersion? = nil
+
+  init(engine: ApplyEngine, env: Environment, plan: EnvironmentPlan, planID: String?) {
+    self.engine = engine
+    self.env = env
+    self.plan = plan
+    self.planID = planID
+  }
+
+  var name: String { env.name }
+  var settings: EnvironmentSettings { env.settings }
+  var store: any StateStoring { engine.store }
+  var k: KopsArgv { KopsArgv(kops: engine.kops, cluster: settings.cluster, stateStore: settings.stateStore) }
+
+  func outcome(_ status: ApplyOutcome.Status, failed: Step?, reason: String, next: String) -> ApplyOutcome {
+    let done = Set(completed.map(\.id))
+    let notRun = plan.steps.filter { !done.contains($0.id) && $0.id != failed?.id }
+    return ApplyOutcome(
+      environment: name, status: status, completed: completed, failedStep: failed, reason: reason, notRun: notRun, next: next,
+      finalSerial: current?.serial)
+  }
+
+  mutating func execute() async -> ApplyOutcome {
+    do {
+      current = try store.recorded(name)
+    } catch {
+      return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
+    }
+    // The plan must still describe the recorded state (another apply may have run since).
+    let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
+    if prior != plan.prior {
+      return outcome(
+        .refused, failed: nil,
+        reason: "the recorded state moved since the plan was made (plan: \(describe(plan.prior)), now: \(describe(prior)))",
+        next: "run 'hk plan \(name)' and apply again")
+    }
+    do {
+      runID = try store.beginRun(environment: name, command: engine.actor.command, planID: planID, actor: engine.actor)
+    } catch {
+      return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
+    }
+    let fm = FileManager.default
+    scratch = fm.temporaryDirectory.appendingPathComponent("hk-\(name)-\(UUID().uuidString.prefix(8))").path
+    do {
+      try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+      return finish(.failed, failed: nil, reason: "cannot create a scratch directory: \(error.localizedDescription)", next: "check TMPDIR")
+    }
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+    // Pre-flight: kops version, then the live objects.
+    if let refusal = await preflight() { return refusal }
+
+    for step in plan.steps {
+      if Task.isCancelled { return await interrupted(at: step) }
+      if completed.contains(where: { $0.id == step.id }) { continue }
+      let result = await runStep(step)
+      switch result {
+      case .success:
+        completed.append(step)
+      case .failure(let reason, let cancelled):
+        if cancelled { return await interrupted(at: step) }
+        let closed = await closeGatewayBracket()
+        let account = closed.map { " " + $0 } ?? ""
+        return finish(
+          .failed, failed: step, reason: reason + account,
+          next: "fix the cause and run 'hk apply \(name)': the next plan contains exactly what is left")
+      }
+    }
+    return finish(.succeeded, failed: nil, reason: "", next: "")
+  }
+
+  func describe(_ p: PriorState?) -> String {
+    p.map { "serial \($0.serial), lineage \($0.lineage.prefix(8))" } ?? "empty state"
+  }
+
+  mutating func finish(_ status: ApplyOutcome.Status, failed: Step?, reason: String, next: String) -> ApplyOutcome {
+    let result: RunResult = status == .succeeded ? .succeeded : status == .interrupted ? .interrupted : .failed
+    try? store.finishRun(runID: runID, result: result, message: Redaction.redact(text: reason))
+    return outcome(status, failed: failed, reason: reason, next: next)
+  }
+
+  mutating func interrupted(at step: Step) async -> ApplyOutcome {
+    let closed = await closeGatewayBracket()
+    return finish(
+      .interrupted, failed: step, reason: "interrupted during step \(step.id) (\(step.kind.rawValue))" + (closed.map { "; " + $0 } ?? ""),
+      next: "run 'hk apply \(name)' to finish: the next plan contains exactly what is left")
+  }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Config
+import Executor
+import Foundation
+import Model
+import Planner
+import Store
+
+extension HK {
+  /// `hk apply`: plan (or load a saved plan), confirm, then run the steps.
+  public struct ApplyCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+      commandName: "apply",
+      abstract: "Apply the plan through kops (and aws for the internet gateway), step by step.",
+      discussion: """
+        Without --yes the plan is shown and confirmed on a terminal; with no terminal apply refuses.
+        --plan FILE applies exactly a plan saved by 'hk plan --out FILE' and refuses it when the
+        recorded state or the desired files changed since. Exits 1 when a step fails, with what was
+        applied, what failed and what to run next; the next 'hk apply' does exactly what is left.
+        """)
+
+    @OptionGroup public var global: GlobalOptions
+    @Argument(help: "Environments to apply (default: all; with --plan: those in the plan).") public var environments: [String] = []
+    @Option(name: .customLong("plan"), help: "A plan saved with 'hk plan --out FILE'.") public var planFile: String?
+    @Flag(help: "Do not ask for confirmation.") public var yes = false
+    @Flag(name: .customLong("allow-drift"), help: "Apply even when live objects differ from the recorded state.")
+    public var allowDrift = false
+    @Option(name: .customLong("step-timeout"), help: "Longest one step may run, in seconds (default 2700).")
+    public var stepTimeout: Int = 2700
+    @Option(name: .customLong("validate-timeout"), help: "How long to wait for the cluster to validate, in seconds (default 900).")
+    public var validateTimeout: Int = 900
+    @Option(name: .customLong("validate-interval"), help: "Seconds between validation polls (default 10).")
+    public var validateInterval: Double = 10
+
+    public init() {}
+
+    public func run() async throws {
+      let term = global.terminal
+      let service = PlanService(global: global)
+      var plan: Plan
+      var envs: [Environment]
+      var planID: String? = nil
+      if let planFile {
+        let text: String
+        do { text = try String(contentsOfFile: planFile, encoding: .utf8) } catch {
+          throw CommandError.message("cannot read the plan file \(planFile): \(error.localizedDescription)")
+        }
+        do { plan = try PlanJSON.decode(text) } catch { throw CommandError.message("\(planFile): \(error.description)") }
+        if !environments.isEmpty {
+          plan.environments = plan.environments.filter { environments.contains($0.name) }
+        }
+        let current = try service.plan(plan.environments.map(\.name), term: term)
+        if !current.failed.isEmpty { throw CommandError.invalidEnvironments(current.failed) }
+        try Staleness.check(saved: plan, current: current.plan)
+        envs = current.environments
+        planID = SHA256.digest(text)
+      } else {
+        let result = try service.plan(environments, term: term)
+        if !result.failed.isEmpty { throw CommandError.invalidEnvironments(result.failed) }
+        plan = result.plan
+        envs = result.environments
+      }
+      term.out(PlanRenderer(color: term.color).text(plan))
+      let work = plan.environments.filter(\.hasChanges)
+      if work.isEmpty { return }
+      if !yes {
+        guard term.isInteractive else { throw CommandError.noTerminal }
+        term.out("\nApply these steps? Only 'yes' is accepted: ")
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else { throw CommandError.declined }
+      }
+      let store = try StoreAccess.open(global.stateDBPath)
+      if let planID {
+        let bindings = plan.environments.map { PlanBinding(environment: $0.name, prior: $0.prior, desiredDigest: $0.desiredDigest) }
+        try? store.savePlan(id: planID, planJSON: PlanJSON.render(plan), bindings: bindings)
+      }
+      let observer = TerminalObserver(terminal: term)
+      let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+      let options = ApplyOptions(
+        allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),
+        validateInterval: .milliseconds(Int(validateInterval * 1000)))
+      var failures = 0
+      for e in work {
+        guard let env = envs.first(where: { $0.name == e.name }) else { continue }
+        let engine = ApplyEngine(
+          store: store, runner: SubprocessRunner(), kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable,
+          actor: .current(command: commandLine), options: options, observer: observer)
+        term.out("\nApplying \(e.name) (\(e.steps.count) steps)\n")
+        let id = planID
+        let outcome = await SignalGuard.run { await engine.apply(e, env: env, planID: id) }
+        term.out(Account.describe(outcome))
+        if !outcome.succeeded {
+          failures += 1
+          let rest = work.drop { $0.name != e.name }.dropFirst().map(\.name)
+          if !rest.isEmpty { term.out("Not applied (stopped after \(e.name) failed): \(rest.joined(separator: ", "))\n") }
+          break
+        }
+      }
+      if failures > 0 { throw ExitCode.failure }
+    }
+  }
+}
+
+/// Refuses a saved plan whose recorded state or desired files moved.
+enum Staleness {
+  static func check(saved: Plan, current: Plan) throws {
+    var problems: [String] = []
+    for s in saved.environments {
+      guard let c = current.environments.first(where: { $0.name == s.name }) else {
+        problems.append("\(s.name): no longer an environment")
+        continue
+      }
+      if s.prior != c.prior {
+        func d(_ p: PriorState?) -> String { p.map { "serial \($0.serial) (lineage \($0.lineage.prefix(8)))" } ?? "empty state" }
+        problems.append("\(s.name): recorded state moved from \(d(s.prior)) to \(d(c.prior))")
+      }
+      if s.desiredDigest != c.desiredDigest {
+        problems.append("\(s.name): the desired files changed (digest \(s.desiredDigest.prefix(19))… → \(c.desiredDigest.prefix(19))…)")
+      }
+    }
+    if !problems.isEmpty { throw CommandError.planStale(problems.joined(separator: "; ")) }
+  }
+}
+
+/// The short account printed after each environment's apply.
+enum Account {
+  static func describe(_ o: ApplyOutcome) -> String {
+    switch o.status {
+    case .succeeded:
+      return "\(o.environment): applied \(o.completed.count) step\(o.completed.count == 1 ? "" : "s")" + (o.finalSerial.map { "; recorded serial \($0)" } ?? "") + ".\n"
+    default:
+      var s = "\n\(o.environment): apply \(o.status == .refused ? "refused" : o.status == .interrupted ? "interrupted" : "failed").\n"
+      if !o.completed.isEmpty { s += "  Applied: " + o.completed.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
+      if let f = o.failedStep, f.id > 0 { s += "  Failed:  \(f.id) \(f.kind.rawValue)\n" }
+      s += "  Why:     " + o.reason.replacingOccurrences(of: "\n", with: "\n           ") + "\n"
+      if !o.notRun.isEmpty { s += "  Not run: " + o.notRun.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
+      if !o.next.isEmpty { s += "  Next:    " + o.next + "\n" }
+      return s
+    }
+  }
+}
+
+/// Prints `[3/7] kops update cluster …` with kops's own lines indented under it.
+final class TerminalObserver: ApplyObserver, @unchecked Sendable {
+  let terminal: Terminal
+  private let lock = NSLock()
+  init(terminal: Terminal) { self.terminal = terminal }
+
+  func stepStarted(environment: String, step: Step, total: Int) {
+    lock.withLock { terminal.out("[\(step.id)/\(total)] \(shell(step.command))\n") }
+  }
+  func output(environment: String, step: Step, line: OutputLine) {
+    lock.withLock { terminal.out("      " + Redaction.redact(text: line.text) + "\n") }
+  }
+  func stepFinished(environment: String, step: Step, total: Int, status: String, duration: Double, succeeded: Bool) {
+    let t = String(format: "%.1fs", duration)
+    lock.withLock {
+      terminal.out(succeeded ? "[\(step.id)/\(total)] done in \(t)\n" : "[\(step.id)/\(total)] failed after \(t): \(Redaction.redact(text: status))\n")
+    }
+  }
+  func note(environment: String, _ message: String) {
+    lock.withLock { terminal.out("  note: " + Redaction.redact(text: message) + "\n") }
+  }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+/// Options every hk command takes (DESIGN.md §3).
+public struct GlobalOptions: ParsableArguments, Sendable {
+  @Option(name: .long, help: "The GitOps repository root (holds environments/ and state/).")
+  public var root: String = "."
+
+  @Option(name: .customLong("state-db"), help: "The state database (default: HK_STATE_DB or ROOT/state/hk.sqlite).")
+  public var stateDB: String?
+
+  @Option(name: .long, help: "The kops executable (default: HK_KOPS or kops on PATH); environment.yaml kopsPath wins.")
+  public var kops: String?
+
+  @Option(name: .long, help: "The aws executable (default: HK_AWS or aws on PATH).")
+  public var aws: String?
+
+  @Flag(name: .customLong("no-color"), help: "Never colour output (NO_COLOR is honoured too).")
+  public var noColor: Bool = false
+
+  public init() {}
+
+  var env: [String: String] { ProcessInfo.processInfo.environment }
+
+  /// The state database path: `--state-db`, else `HK_STATE_DB`, else `ROOT/state/hk.sqlite`.
+  public var stateDBPath: String {
+    if let s = stateDB { return s }
+    if let s = env["HK_STATE_DB"], !s.isEmpty { return s }
+    return root + "/state/hk.sqlite"
+  }
+
+  public var kopsExecutable: String { kops ?? env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 } ?? "kops" }
+  public var awsExecutable: String { aws ?? env["HK_AWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "aws" }
+  public var terminal: Terminal { Terminal(noColor: noColor) }
+}
+
+/// Output formats of plan and drift.
+public enum OutputFormat: String, ExpressibleByArgument, Sendable, CaseIterable {
+  case text, markdown, json
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `hk` command: GitOps for kops clusters in AWS hybrid VPCs.
+public struct HK: AsyncParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "hk",
+    abstract: "Run kops-managed clusters in AWS hybrid VPCs (no internet gateway) the GitOps way.",
+    discussion: """
+      Desired configuration lives in environments/<env>/ (kops Cluster + InstanceGroup manifests and
+      environment.yaml); recorded state in state/hk.sqlite. 'hk plan' in pull requests, 'hk apply'
+      after merge, 'hk drift' for drift reports.
+      """,
+    version: "0.1.0",
+    subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, LockCommand.self])
+
+  public init() {}
+}

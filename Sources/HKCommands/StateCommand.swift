@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import Model
+import Store
+
+extension HK {
+  /// `hk state list | show ENV [--serial N] | history ENV`.
+  public struct StateCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+      commandName: "state", abstract: "Inspect the recorded state.", subcommands: [List.self, Show.self, History.self])
+    public init() {}
+
+    /// `hk state list`.
+    public struct List: AsyncParsableCommand {
+      public static let configuration = CommandConfiguration(abstract: "Environments with their serial, lineage, last apply and result.")
+      @OptionGroup public var global: GlobalOptions
+      public init() {}
+      public func run() async throws {
+        let term = global.terminal
+        guard let store = try StoreAccess.openForReading(global.stateDBPath) else {
+          term.out("No state recorded yet (\(global.stateDBPath) does not exist).\n")
+          return
+        }
+        let rows = try store.environments()
+        if rows.isEmpty {
+          term.out("No state recorded yet.\n")
+          return
+        }
+        var table = [["ENVIRONMENT", "SERIAL", "LINEAGE", "LAST APPLIED", "BY", "LAST RESULT"]]
+        for r in rows {
+          table.append([r.name, String(r.serial), String(r.lineage.prefix(8)), Format.date(r.lastAppliedAt), r.lastAppliedBy, r.lastRunResult?.rawValue ?? "-"])
+        }
+        term.out(Format.table(table))
+      }
+    }
+
+    /// `hk state show ENV [--serial N]`: the recorded manifests and layers.
+    public struct Show: AsyncParsableCommand {
+      public static let configuration = CommandConfiguration(abstract: "Print a recorded revision: its layers and manifests (secrets redacted).")
+      @OptionGroup public var global: GlobalOptions
+      @Argument(help: "The environment.") public var environment: String
+      @Option(help: "A revision serial (default: the latest).") public var serial: Int64?
+      public init() {}
+      public func run() async throws {
+        let term = global.terminal
+        guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        guard let store = try StoreAccess.openForReading(global.stateDBPath),
+          let state = try (serial.map { try store.revision(environment, serial: $0) } ?? store.recorded(environment))
+        else {
+          throw CommandError.message(
+            "nothing recorded for \(environment)\(serial.map { " at serial \($0)" } ?? ""); see 'hk state list' and 'hk state history \(environment)'")
+        }
+        var s = "# environment: \(state.environment)\n# serial: \(state.serial)\n# lineage: \(state.lineage)\n"
+        s += "# objects written to the kops state store; cloud updated: \(state.cloudUpdated ? "yes" : "no (kops update --yes owed)")\n"
+        s += "# rolls owed: \(state.pendingRolls.isEmpty ? "none" : state.pendingRolls.joined(separator: ", "))\n"
+        s += "# internet gateway attached by hk: \(state.igwAttached ? "yes (detach owed)" : "no")\n"
+        if let v = state.kopsVersion { s += "# kops: \(v)\n" }
+        s += Redaction.redact(text: ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.joined(separator: "---\n"))
+        term.out(s)
+      }
+    }
+
+    /// `hk state history ENV`: revisions with notes and apply results.
+    public struct History: AsyncParsableCommand {
+      public static let configuration = CommandConfiguration(abstract: "Revisions of an environment, with what wrote them, and its apply runs.")
+      @OptionGroup public var global: GlobalOptions
+      @Argument(help: "The environment.") public var environment: String
+      public init() {}
+      public func run() async throws {
+        let term = global.terminal
+        guard let store = try StoreAccess.openForReading(global.stateDBPath) else {
+          term.out("No state recorded yet.\n")
+          return
+        }
+        let revisions = try store.history(environment)
+        if revisions.isEmpty { throw CommandError.message("nothing recorded for \(environment); see 'hk state list'") }
+        var table = [["SERIAL", "LINEAGE", "AT", "BY", "CLOUD", "ROLLS OWED", "IGW", "NOTE"]]
+        for r in revisions {
+          table.append([
+            String(r.serial), String(r.lineage.prefix(8)), Format.date(r.createdAt), r.createdBy, r.cloudUpdated ? "updated" : "owed",
+            r.pendingRolls.isEmpty ? "-" : r.pendingRolls.joined(separator: ","), r.igwAttached ? "attached" : "-", r.note,
+          ])
+        }
+        term.out(Format.table(table))
+        let runs = try store.runs(environment, limit: 20)
+        if !runs.isEmpty {
+          term.out("\nApply runs:\n")
+          var rt = [["RUN", "STARTED", "RESULT", "BY", "MESSAGE"]]
+          for r in runs {
+            rt.append([String(r.id), Format.date(r.startedAt), r.result.rawValue, r.holder, String(r.message.split(separator: "\n").first ?? "")])
+          }
+          term.out(Format.table(rt))
+        }
+      }
+    }
+  }
+
+  /// `hk lock list | unlock ENV --force LOCK_ID`.
+  public struct LockCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+      commandName: "lock", abstract: "Show or break environment locks.", subcommands: [List.self, Unlock.self])
+    public init() {}
+
+    public struct List: AsyncParsableCommand {
+      public static let configuration = CommandConfiguration(abstract: "Locks held, with holder; a dead holder on this host is shown as stale.")
+      @OptionGroup public var global: GlobalOptions
+      public init() {}
+      public func run() async throws {
+        let term = global.terminal
+        guard let store = try StoreAccess.openForReading(global.stateDBPath) else {
+          term.out("No locks.\n")
+          return
+        }
+        let locks = try store.locks()
+        if locks.isEmpty {
+          term.out("No locks.\n")
+          return
+        }
+        var table = [["ENVIRONMENT", "LOCK ID", "HOLDER", "COMMAND", "SINCE", "STATE"]]
+        for l in locks {
+          table.append([l.environment, l.lockID, "\(l.user)@\(l.host) pid \(l.pid)", l.command, Format.date(l.startedAt), l.isStale ? "stale (holder is gone)" : "held"])
+        }
+        term.out(Format.table(table))
+        if locks.contains(where: \.isStale) {
+          term.out("\nA stale lock is left by an apply that died: run 'hk lock unlock ENV --force LOCK_ID', then 'hk apply ENV' to finish its work.\n")
+        }
+      }
+    }
+
+    public struct Unlock: AsyncParsableCommand {
+      public static let configuration = CommandConfiguration(abstract: "Break a lock (only with --force and its exact ID).")
+      @OptionGroup public var global: GlobalOptions
+      @Argument(help: "The environment.") public var environment: String
+      @Option(name: .customLong("force"), help: "The lock ID, as 'hk lock list' shows it.") public var lockID: String
+      public init() {}
+      public func run() async throws {
+        let store = try StoreAccess.open(global.stateDBPath)
+        guard let held = try store.lock(environment) else {
+          throw CommandError.message("\(environment) is not locked; nothing to do")
+        }
+        if !held.isStale {
+          global.terminal.err(
+            "warning: the holder (\(held.user)@\(held.host) pid \(held.pid)) may still be running; breaking its lock anyway as asked\n")
+        }
+        try store.forceUnlock(environment, lockID: lockID)
+        global.terminal.out("Unlocked \(environment) (lock \(lockID)). Run 'hk apply \(environment)' to finish any interrupted work.\n")
+      }
+    }
+  }
+}
+
+/// Small text formatting helpers for tables and times.
+enum Format {
+  static func date(_ d: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: d)
+  }
+
+  static func table(_ rows: [[String]]) -> String {
+    guard let first = rows.first else { return "" }
+    var widths = Array(repeating: 0, count: first.count)
+    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+    return rows.map { r in
+      r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
+  }
+}

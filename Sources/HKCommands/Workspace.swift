@@ -1,0 +1,64 @@
+import Config
+import Foundation
+import Model
+
+/// Environments loaded for a command, with the diagnostics each produced.
+struct LoadedEnvironments: Sendable {
+  var environments: [Environment] = []
+  /// Per environment, in the order asked for (errors and warnings).
+  var diagnostics: [(name: String, diagnostics: [Diagnostic])] = []
+  var hasErrors: Bool { diagnostics.contains { $0.diagnostics.contains { $0.severity == .error } } }
+  var failed: [String] {
+    diagnostics.filter { $0.diagnostics.contains { $0.severity == .error } }.map(\.name)
+  }
+}
+
+/// Loads and validates environments from a repository; nothing here runs kops or aws.
+struct Workspace: Sendable {
+  var repository: Repository
+
+  init(root: String) {
+    repository = Repository(root: root)
+  }
+
+  /// Resolves the names (all when empty) and loads each; load failures become diagnostics of
+  /// that environment and do not stop the others.
+  func load(_ names: [String], validate: Bool = true) throws(DiagnosticError) -> LoadedEnvironments {
+    let resolved = try repository.resolveNames(names)
+    var out = LoadedEnvironments()
+    for name in resolved {
+      do {
+        let env = try repository.load(name)
+        let diags = validate ? Validator.validate(env) : []
+        out.diagnostics.append((name, diags))
+        if !diags.contains(where: { $0.severity == .error }) { out.environments.append(env) }
+      } catch {
+        out.diagnostics.append((name, error.diagnostics))
+      }
+    }
+    return out
+  }
+}
+
+/// Errors of hk's commands that are not about a position in a file.
+public enum CommandError: Error, LocalizedError, Sendable {
+  case invalidEnvironments([String])
+  case gitFailed(String)
+  case noTerminal
+  case declined
+  case planStale(String)
+  case message(String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .invalidEnvironments(let names):
+      "\(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") errors (above); fix them and run the command again"
+    case .gitFailed(let m): "git failed: \(m)"
+    case .noTerminal:
+      "apply needs confirmation but there is no terminal; review the plan and run 'hk apply --yes' (or apply a saved plan with --plan FILE --yes)"
+    case .declined: "apply cancelled; nothing was changed"
+    case .planStale(let m): "the saved plan is stale: \(m); run 'hk plan --out FILE' again"
+    case .message(let m): m
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import Model
+
+/// Undoes what kops adds or rewrites when it stores objects, so that objects read back with
+/// `kops get` compare equal to what hk recorded (DESIGN.md §6). Used by apply's pre-flight
+/// check and by `hk drift`.
+///
+/// | kops rewrite | normalisation |
+/// | --- | --- |
+/// | `metadata.creationTimestamp`, `generation` stamped | removed from both sides |
+/// | `spec.configBase`, `nonMasqueradeCIDR`, `masterPublicName`, `masterInternalName`, `iam.legacy`, `networkCIDR`, etcd `manager.backupRetentionDays`, subnet `cidr`s filled at create | dropped from live when not recorded |
+/// | default `egressProxy.excludes` appended at create | appended defaults dropped from live |
+/// | IG role `ControlPlane` for `Master`, policy key `control-plane` for `master` | mapped to what was recorded |
+public enum LiveNormalizer {
+  /// Fields (dotted, `[*]` for any list item) kops fills in when the user left them out.
+  public static let filledByKops: [[String]] = [
+    ["spec", "configBase"], ["spec", "nonMasqueradeCIDR"], ["spec", "masterPublicName"], ["spec", "masterInternalName"],
+    ["spec", "iam", "legacy"], ["spec", "networkCIDR"], ["spec", "kubernetesVersion"], ["spec", "clusterDNSDomain"],
+    ["spec", "serviceClusterIPRange"], ["spec", "podCIDR"], ["spec", "keyStore"], ["spec", "secretStore"],
+    ["spec", "configStore"], ["spec", "sshAccess"], ["spec", "kubernetesApiAccess"],
+  ]
+
+  /// Normalises a live Cluster against the recorded one.
+  public static func cluster(live: YAMLNode, recorded: YAMLNode) -> YAMLNode {
+    var l = stripVolatile(live)
+    for path in filledByKops where recorded[path: path] == nil {
+      l.remove(path: path)
+    }
+    // etcd manager defaults
+    if var etcd = l[path: "spec", "etcdClusters"]?.items {
+      let rEtcd = recorded[path: "spec", "etcdClusters"]?.items ?? []
+      for i in etcd.indices {
+        let name = etcd[i]["name"]?.text
+        let r = rEtcd.first { $0["name"]?.text == name }
+        if r?[path: "manager", "backupRetentionDays"] == nil {
+          etcd[i].remove(path: ["manager", "backupRetentionDays"])
+          if etcd[i]["manager"]?.pairs?.isEmpty == true && r?["manager"] == nil { etcd[i].remove("manager") }
+        }
+      }
+      l.set(path: ["spec", "etcdClusters"], .sequence(etcd))
+    }
+    // subnet CIDRs assigned at create
+    if var subnets = l[path: "spec", "subnets"]?.items {
+      let rSubnets = recorded[path: "spec", "subnets"]?.items ?? []
+      for i in subnets.indices {
+        let r = rSubnets.first { $0["name"]?.text == subnets[i]["name"]?.text }
+        if let r, r["cidr"] == nil { subnets[i].remove("cidr") }
+      }
+      l.set(path: ["spec", "subnets"], .sequence(subnets))
+    }
+    // default egressProxy excludes appended at create
+    if let liveExcludes = l[path: "spec", "egressProxy", "excludes"]?.text,
+      let recordedNode = recorded[path: "spec", "egressProxy", "excludes"]
+    {
+      let recordedList = split(recordedNode.text ?? "")
+      let defaults = Set(defaultExcludes(live))
+      let kept = split(liveExcludes).filter { recordedList.contains($0) || !defaults.contains($0) }
+      if kept == recordedList { l.set(path: ["spec", "egressProxy", "excludes"], recordedNode) }
+    } else if recorded[path: "spec", "egressProxy"] != nil, recorded[path: "spec", "egressProxy", "excludes"] == nil,
+      let liveExcludes = l[path: "spec", "egressProxy", "excludes"]?.text
+    {
+      let defaults = Set(defaultExcludes(live))
+      if split(liveExcludes).allSatisfy(defaults.contains) { l.remove(path: ["spec", "egressProxy", "excludes"]) }
+    }
+    // additionalPolicies: control-plane ⇄ master
+    if var policies = l[path: "spec", "additionalPolicies"], let rp = recorded[path: "spec", "additionalPolicies"] {
+      for (a, b) in [("control-plane", "master"), ("master", "control-plane")] where policies[a] != nil && rp[a] == nil && rp[b] != nil {
+        if let v = policies[a] {
+          policies.remove(a)
+          policies.set(b, v)
+        }
+      }
+      l.set(path: ["spec", "additionalPolicies"], policies)
+    }
+    return l
+  }
+
+  /// Normalises a live InstanceGroup against the recorded one.
+  public static func instanceGroup(live: YAMLNode, recorded: YAMLNode?) -> YAMLNode {
+    var l = stripVolatile(live)
+    let lr = l[path: "spec", "role"]?.text
+    let rr = recorded?[path: "spec", "role"]?.text
+    if let lr, let rr, lr != rr, Set([lr, rr]) == ["Master", "ControlPlane"], let node = recorded?[path: "spec", "role"] {
+      l.set(path: ["spec", "role"], node)
+    }
+    return l
+  }
+
+  /// The excludes kops appends at create (kops-contract.md §8), computed from a stored Cluster.
+  public static func defaultExcludes(_ cluster: YAMLNode) -> [String] {
+    let v = ClusterView(cluster)
+    var out = ["127.0.0.1", "localhost"]
+    if let d = cluster[path: "spec", "clusterDNSDomain"]?.text { out.append(d) }
+    if let api = v.masterPublicName { out.append(api) }
+    if let name = v.name {
+      out.append(name)
+      out.append("api." + name)
+      out.append("api.internal." + name)
+    }
+    if let nm = v.nonMasqueradeCIDR {
+      out.append(nm)
+      if let first = firstIP(nm) { out.append(first) }
+    }
+    out.append("169.254.169.254")
+    if let c = v.networkCIDR { out.append(c) }
+    for c in cluster[path: "spec", "additionalNetworkCIDRs"]?.items ?? [] { if let t = c.text { out.append(t) } }
+    return out
+  }
+
+  static func firstIP(_ cidr: String) -> String? {
+    let parts = cidr.split(separator: "/")
+    let octets = parts.first?.split(separator: ".").compactMap { Int($0) } ?? []
+    guard octets.count == 4 else { return nil }
+    return "\(octets[0]).\(octets[1]).\(octets[2]).\(octets[3] + 1)"
+  }
+
+  static func split(_ s: String) -> [String] {
+    s.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+  }
+
+  /// The object without kops-stamped metadata (creationTimestamp, generation, …) and status.
+  public static func stripVolatile(_ n: YAMLNode) -> YAMLNode {
+    var n = n
+    for k in TreeDiff.volatileMetadata { n.remove(path: ["metadata", k]) }
+    n.remove("status")
+    return n
+  }
+}
+
+/// One field whose live value differs from the recorded one.
+public struct DriftItem: Sendable, Hashable {
+  public var path: String
+  public var recorded: JSONValue?
+  public var live: JSONValue?
+  public init(path: String, recorded: JSONValue?, live: JSONValue?) {
+    self.path = path
+    self.recorded = recorded
+    self.live = live
+  }
+}
+
+/// Compares recorded objects with live ones read through kops, after normalisation.
+public enum LiveComparison {
+  /// Field-by-field differences (values redacted). Instance groups are `instancegroup[NAME]…`.
+  public static func differences(
+    recordedCluster: YAMLNode, recordedIGs: [YAMLNode], liveCluster: YAMLNode?, liveIGs: [YAMLNode]
+  ) -> [DriftItem] {
+    var out: [DriftItem] = []
+    guard let liveCluster else {
+      return [DriftItem(path: "cluster", recorded: .string("present"), live: .string("missing from the kops state store"))]
+    }
+    let lc = LiveNormalizer.cluster(live: liveCluster, recorded: recordedCluster)
+    for d in TreeDiff.diff(LiveNormalizer.stripVolatile(recordedCluster), lc) {
+      out.append(DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
+    }
+    let liveByName = Dictionary(liveIGs.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
+    var seen = Set<String>()
+    for r in recordedIGs {
+      guard let name = InstanceGroupView(r).name else { continue }
+      seen.insert(name)
+      guard let live = liveByName[name] else {
+        out.append(DriftItem(path: "instancegroup[\(name)]", recorded: .string("present"), live: nil))
+        continue
+      }
+      let l = LiveNormalizer.instanceGroup(live: live, recorded: r)
+      for d in TreeDiff.diff(LiveNormalizer.stripVolatile(r), l, path: "instancegroup[\(name)]") {
+        out.append(DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
+      }
+    }
+    for (name, _) in liveByName where !seen.contains(name) {
+      out.append(DriftItem(path: "instancegroup[\(name)]", recorded: nil, live: .string("present")))
+    }
+    return out.sorted { $0.path < $1.path }
+  }
+}
