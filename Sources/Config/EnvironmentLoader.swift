@@ -65,7 +65,18 @@ public struct Repository: Sendable {
     var files: [SourceFile] = []
 
     func readDocs(_ rel: String) throws(DiagnosticError) -> [YAMLNode] {
-      let bytes = try FileReader.read(root + "/" + rel, limit: limits.maxBytes)
+      let bytes: [UInt8]
+      do {
+        bytes = try FileReader.read(root + "/" + rel, limit: limits.maxBytes)
+      } catch {
+        // name the file relative to the repository root, as every other diagnostic does
+        throw DiagnosticError(
+          error.diagnostics.map { d in
+            var d = d
+            if d.location != nil { d.location?.file = rel }
+            return d
+          })
+      }
       files.append(SourceFile(path: rel, digest: SHA256.digest(String(decoding: bytes, as: UTF8.self))))
       return try YAMLParser.parse(bytes, file: rel, limits: limits).filter { !$0.isNull || $0.scalar?.text != "" }
         .filter { !($0.scalar?.text.isEmpty ?? false) }

@@ -9,7 +9,7 @@ public enum FileReader {
     let at = Diagnostic.Location(file: path, line: 1, column: 1)
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw DiagnosticError(Diagnostic(.error, "file not found", at: at, rule: "file-missing"))
+      throw DiagnosticError(Diagnostic(.error, "file not found; create it or fix the path that names it", at: at, rule: "file-missing"))
     }
     if isDir.boolValue {
       throw DiagnosticError(Diagnostic(.error, "is a directory, expected a YAML file", at: at, rule: "file-missing"))

@@ -231,7 +231,7 @@ private struct TreeBuilder {
     if parser.error == YAML_READER_ERROR {
       m = position(ofByte: parser.problem_offset)
       var message = problem
-      if problem.contains("UTF-8") || problem.contains("octet") {
+      if problem.contains("UTF-8") || problem.contains("octet") || problem.contains("Unicode") {
         message = "the file is not valid UTF-8 (\(problem)); save it as UTF-8"
       } else if problem.contains("control characters") {
         message = "\(problem) (a NUL byte or other control character); remove it"

@@ -1,0 +1,119 @@
+import Model
+
+/// Checks a loaded environment against what kops accepts, what kops misses, and what a VPC
+/// without an internet gateway needs.
+///
+/// Every finding is a ``Diagnostic`` with a stable `rule` id (kebab-case) and the position of
+/// the offending node. Rules that depend on the kops release read `settings.kopsVersion`.
+///
+/// | group | rules |
+/// | --- | --- |
+/// | kops rejects | `networking-multiple`, `cidr-invalid`, `subnet-cidr-outside`, `subnets-mixed-id`, `iam-policy-json`, `iam-policy-role`, `iam-policy-effect`, `iam-legacy`, `docker-removed`, `docker-runtime`, `api-lb-internal-no-private`, `cloud-not-aws`, `ig-size-range` |
+/// | kops misses | `kubenet-private`, `cluster-name-mismatch`, `ig-subnet-unknown`, `ig-cluster-label` |
+/// | hybrid VPC | `hybrid-public-api-lb`, `hybrid-public-service`, `hybrid-public-ingress`, `igw-id-missing`, `external-egress-subnet`, `external-egress-kops-version` |
+/// | warnings | `awslogs-iam`, `egress-proxy-excludes`, `iam-container-registry`, `external-dns-watch-ingress` |
+/// | YAML | `yaml11-bool`, `field-type`, `spec-missing` |
+public enum Validator {
+  /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
+  public static func validate(_ env: Environment) -> [Diagnostic] {
+    var ctx = ValidationContext(env: env)
+    TypeRules.check(&ctx)
+    ClusterRules.check(&ctx)
+    InstanceGroupRules.check(&ctx)
+    HybridRules.check(&ctx)
+    WarningRules.check(&ctx)
+    return ctx.sorted()
+  }
+}
+
+/// What the rules share: the environment, its Cluster spec, and the diagnostics found so far.
+struct ValidationContext {
+  let env: Environment
+  let version: KopsVersion
+  let cluster: YAMLNode
+  /// `spec` of the Cluster when it is a mapping.
+  let spec: YAMLNode?
+  private(set) var diagnostics: [Diagnostic] = []
+
+  init(env: Environment) {
+    self.env = env
+    self.version = env.settings.kopsVersion
+    self.cluster = env.cluster
+    let s = env.cluster["spec"]
+    self.spec = s?.isMapping == true ? s : nil
+  }
+
+  /// Where a finding goes when its node has no position: the Cluster document, else line 1
+  /// of the environment's cluster.yaml.
+  var fallbackMark: Mark {
+    if cluster.mark.line >= 1 { return cluster.mark }
+    return Mark(file: env.directory + "/cluster.yaml", line: 1, column: 1)
+  }
+
+  mutating func error(_ rule: String, _ message: String, at mark: Mark?) {
+    add(.error, rule, message, at: mark)
+  }
+
+  mutating func warning(_ rule: String, _ message: String, at mark: Mark?) {
+    add(.warning, rule, message, at: mark)
+  }
+
+  private mutating func add(_ severity: Diagnostic.Severity, _ rule: String, _ message: String, at mark: Mark?) {
+    let m: Mark
+    if let mark, mark.line >= 1 {
+      m = mark
+    } else {
+      m = fallbackMark
+    }
+    diagnostics.append(Diagnostic(severity, message, at: m, rule: rule))
+  }
+
+  /// The diagnostics ordered by file, line, column, then the order they were found.
+  func sorted() -> [Diagnostic] {
+    diagnostics.enumerated().sorted { a, b in
+      let la = a.element.location
+      let lb = b.element.location
+      let ka = (la?.file ?? "", la?.line ?? 0, la?.column ?? 0)
+      let kb = (lb?.file ?? "", lb?.line ?? 0, lb?.column ?? 0)
+      if ka != kb { return ka < kb }
+      return a.offset < b.offset
+    }.map(\.element)
+  }
+
+  // MARK: Shared helpers
+
+  /// The key's own position in `node` when present, else `node`'s position (the parent of a
+  /// missing key).
+  static func keyMark(_ node: YAMLNode?, _ key: String) -> Mark? {
+    node?.pair(key)?.keyMark ?? node?.mark
+  }
+
+  /// `spec.subnets` as written (only mapping items).
+  var subnets: [(index: Int, node: YAMLNode)] {
+    guard let items = spec?["subnets"]?.items else { return [] }
+    return items.enumerated().filter { $0.element.isMapping }.map { ($0.offset, $0.element) }
+  }
+
+  /// `spec.subnets[name=x]` (or `spec.subnets[2]` when the subnet has no name).
+  static func subnetPath(_ index: Int, _ subnet: YAMLNode) -> String {
+    if let n = subnet["name"]?.text { return FieldPath.named("spec.subnets", n) }
+    return FieldPath.index("spec.subnets", index)
+  }
+
+  /// Whether any subnet is of type `Private`.
+  var hasPrivateSubnet: Bool {
+    subnets.contains { $0.node["type"]?.text == "Private" }
+  }
+
+  /// Whether `topology.masters` or `topology.nodes` says `private`.
+  var hasPrivateTopology: Bool {
+    let t = spec?["topology"]
+    return t?["masters"]?.text == "private" || t?["nodes"]?.text == "private"
+  }
+
+  /// A non-null value under `key` of a mapping (Go treats `key: null` as absent).
+  static func present(_ node: YAMLNode?, _ key: String) -> YAMLNode? {
+    guard let v = node?[key], !v.isNull else { return nil }
+    return v
+  }
+}

@@ -1,0 +1,119 @@
+import Model
+
+/// Findings that do not stop a plan: configurations that work but surprise people later.
+enum WarningRules {
+  static func check(_ ctx: inout ValidationContext) {
+    guard let spec = ctx.spec else { return }
+    awslogs(&ctx, spec)
+    egressProxyExcludes(&ctx, spec)
+    containerRegistry(&ctx, spec)
+    externalDNS(&ctx, spec)
+  }
+
+  /// `awslogs-iam`: the awslogs driver writes from the node itself, so both the control plane
+  /// and the nodes need logs:CreateLogStream and logs:PutLogEvents.
+  static func awslogs(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
+    guard let driver = spec[path: "docker", "logDriver"], driver.text == "awslogs" else { return }
+    let needed = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    var policies: [String: [IAMStatement]] = [:]
+    for p in spec["additionalPolicies"]?.pairs ?? [] {
+      guard let text = p.value.stringValue, let doc = try? IAMPolicyDocument.parse(text) else { continue }
+      policies[p.key, default: []] += doc.statements
+    }
+    func allows(_ role: String) -> Bool {
+      let statements = policies[role] ?? []
+      return needed.allSatisfy { action in
+        statements.contains { $0.isAllow && $0.actions.contains { actionMatches(pattern: $0, action) } }
+      }
+    }
+    var missing: [String] = []
+    if !(allows("master") || allows("control-plane")) { missing.append("master") }
+    if !allows("node") { missing.append("node") }
+    guard !missing.isEmpty else { return }
+    ctx.warning(
+      "awslogs-iam",
+      "spec.docker.logDriver awslogs needs logs:CreateLogStream and logs:PutLogEvents allowed in spec.additionalPolicies for "
+        + "\(missing.joined(separator: " and ")); add them, and note that kubectl logs stops working with awslogs "
+        + "(consider json-file with a log shipper)",
+      at: driver.mark)
+  }
+
+  /// Whether an IAM action pattern (`logs:*`, `*`, `logs:Put*`) covers `action` (case-insensitive).
+  static func actionMatches(pattern: String, _ action: String) -> Bool {
+    glob(Array(pattern.lowercased().unicodeScalars), Array(action.lowercased().unicodeScalars))
+  }
+
+  /// `*` matches any run of characters, `?` any one character.
+  static func glob(_ p: [Unicode.Scalar], _ s: [Unicode.Scalar]) -> Bool {
+    var pi = 0
+    var si = 0
+    var star = -1
+    var resume = 0
+    while si < s.count {
+      if pi < p.count && (p[pi] == s[si] || p[pi] == "?") {
+        pi += 1
+        si += 1
+      } else if pi < p.count && p[pi] == "*" {
+        star = pi
+        resume = si
+        pi += 1
+      } else if star >= 0 {
+        pi = star + 1
+        resume += 1
+        si = resume
+      } else {
+        return false
+      }
+    }
+    while pi < p.count && p[pi] == "*" { pi += 1 }
+    return pi == p.count
+  }
+
+  /// `egress-proxy-excludes`: traffic to the VPC, the metadata service and S3 must bypass the proxy.
+  static func egressProxyExcludes(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
+    guard let proxyPair = spec.pair("egressProxy"), proxyPair.value.isMapping else { return }
+    let proxy = proxyPair.value
+    let excludesNode = proxy["excludes"]
+    if let excludesNode, !excludesNode.isNull, excludesNode.scalar == nil { return }  // field-type reports it
+    let entries = EgressProxyView(proxy).excludes.map { $0.lowercased() }
+    var missing: [String] = []
+    if let cidr = spec["networkCIDR"]?.text, !entries.contains(cidr.lowercased()) { missing.append(cidr) }
+    if !entries.contains("169.254.169.254") { missing.append("169.254.169.254") }
+    let region = ctx.env.settings.region.lowercased()
+    let s3 = "s3.\(region).amazonaws.com"
+    let coversS3 = entries.contains { e in
+      let bare = e.hasPrefix(".") ? String(e.dropFirst()) : e
+      return bare == s3 || bare == "s3.amazonaws.com" || bare == "amazonaws.com" || bare == "\(region).amazonaws.com"
+    }
+    if !coversS3 { missing.append(s3) }
+    guard !missing.isEmpty else { return }
+    ctx.warning(
+      "egress-proxy-excludes",
+      "spec.egressProxy.excludes lacks \(missing.joined(separator: ", ")); add them: kops appends some defaults only at create, "
+        + "and a later replace without them sends that traffic through the proxy",
+      at: excludesNode.map(\.mark) ?? proxyPair.keyMark)
+  }
+
+  /// `iam-container-registry`: the node role may read every ECR repository of the account.
+  static func containerRegistry(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
+    guard let node = spec[path: "iam", "allowContainerRegistry"], node.boolValue == true else { return }
+    ctx.warning(
+      "iam-container-registry",
+      "spec.iam.allowContainerRegistry: true lets every pod on a node read all ECR repositories of the account; "
+        + "prefer IRSA (spec.iam.serviceAccountExternalPermissions) for the workloads that pull",
+      at: node.mark)
+  }
+
+  /// `external-dns-watch-ingress`: ingress hostnames would be published in a public zone.
+  static func externalDNS(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
+    guard let node = spec[path: "externalDns", "watchIngress"], node.boolValue == true else { return }
+    let privateDNS = spec[path: "topology", "dns", "type"]?.text == "Private"
+    let zone = spec["dnsZone"]?.text.map { !$0.isEmpty } ?? false
+    guard !(privateDNS && zone) else { return }
+    ctx.warning(
+      "external-dns-watch-ingress",
+      "spec.externalDns.watchIngress: true publishes ingress hostnames, but the cluster has no private DNS zone "
+        + "(topology.dns.type: Private and dnsZone); set both, or set watchIngress: false",
+      at: node.mark)
+  }
+}

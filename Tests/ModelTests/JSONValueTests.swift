@@ -1,0 +1,85 @@
+import Model
+import Testing
+
+@Suite struct JSONValueTests {
+  @Test func parsesAndKeepsMemberOrder() throws {
+    let v = try JSONValue.parse(#"{"z": 1, "a": [true, false, null], "m": {"x": -2.5, "y": "s"}}"#)
+    #expect(v.members?.map(\.key) == ["z", "a", "m"])
+    #expect(v["z"] == .int(1))
+    #expect(v["a"] == .array([.bool(true), .bool(false), .null]))
+    #expect(v["m"]?["x"] == .double(-2.5))
+    #expect(v["m"]?["y"]?.stringValue == "s")
+    #expect(v.serialized() == #"{"z":1,"a":[true,false,null],"m":{"x":-2.5,"y":"s"}}"#)
+  }
+
+  @Test func numbers() throws {
+    #expect(try JSONValue.parse("0") == .int(0))
+    #expect(try JSONValue.parse("-12") == .int(-12))
+    #expect(try JSONValue.parse("9223372036854775807") == .int(Int64.max))
+    #expect(try JSONValue.parse("1e3") == .double(1000))
+    #expect(try JSONValue.parse("1.5E-2") == .double(0.015))
+    #expect(try JSONValue.parse("-0.5") == .double(-0.5))
+    #expect(try JSONValue.parse("100000000000000000000") == .double(1e20))
+  }
+
+  @Test(arguments: ["01", ".5", "1.", "-", "+1", "1e", "1e+", "--1", "1.2.3", "0x10", "- 1", "1-2"])
+  func refusesInvalidNumbers(text: String) {
+    #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+  }
+
+  @Test func stringEscapes() throws {
+    let v = try JSONValue.parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\udc49""#)
+    #expect(v == .string("a\"b\\c/d\n\té👉"))
+    #expect(JSONValue.string("q\"\\\n\u{1}\u{2028}").serialized() == #""q\"\\\n\u0001\u2028""#)
+  }
+
+  @Test func serializeParseRoundTrip() throws {
+    let v = JSONValue.obj([
+      ("name", .string("nodes-a")), ("count", .int(3)), ("ratio", .double(0.25)), ("on", .bool(true)), ("none", .null),
+      ("list", .array([.string("x"), .array([]), .object([])])), ("unicode", .string("日本 👉 \u{0}")),
+    ])
+    #expect(try JSONValue.parse(v.serialized()) == v)
+    #expect(try JSONValue.parse(v.serialized(pretty: true)) == v)
+  }
+
+  @Test func prettyFormat() {
+    let v = JSONValue.obj([("a", .array([.int(1), .int(2)])), ("b", .object([])), ("c", .array([]))])
+    #expect(v.serialized(pretty: true) == "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": []\n}")
+  }
+
+  @Test func errorsCarryLineAndColumn() {
+    do {
+      _ = try JSONValue.parse("[\n  {\"Effect\": \"Allow\"\n]")
+      Issue.record("accepted invalid JSON")
+    } catch {
+      #expect(error.line == 3)
+      #expect(error.column == 1)
+      #expect(error.description.hasSuffix("at line 3, column 1"))
+    }
+    #expect(throws: JSONParseError.self) { try JSONValue.parse("[1] x") }
+    #expect(throws: JSONParseError.self) { try JSONValue.parse("\"unterminated") }
+    #expect(throws: JSONParseError.self) { try JSONValue.parse("{\"a\" 1}") }
+    #expect(throws: JSONParseError.self) { try JSONValue.parse("") }
+    #expect(throws: JSONParseError.self) { try JSONValue.parse("tru") }
+  }
+
+  @Test func depthLimit() {
+    #expect(throws: JSONParseError.self) { try JSONValue.parse(String(repeating: "[", count: 600) + String(repeating: "]", count: 600)) }
+    #expect((try? JSONValue.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))) != nil)
+  }
+
+  @Test func yamlConversion() throws {
+    let v = JSONValue.obj([("port", .string("3128")), ("n", .int(3)), ("f", .double(1.5)), ("b", .bool(false)), ("x", .null)])
+    let node = YAMLNode(json: v)
+    #expect(node["port"]?.stringValue == "3128")
+    #expect(node["n"]?.intValue == 3)
+    #expect(node.json == v)
+  }
+
+  @Test func iamPolicyStatementsCompareAsSets() throws {
+    let a = try IAMPolicyDocument.parse(#"[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]"#)
+    let b = try IAMPolicyDocument.parse(#"{"Statement":[{"Resource":["*"],"Action":["s3:ListBucket","s3:GetObject"],"Effect":"Allow"}]}"#)
+    #expect(a.statements == b.statements)
+    #expect(a.statements.first?.hasWildcard == true)
+  }
+}

@@ -1,0 +1,65 @@
+import Config
+import Model
+import Testing
+
+@Suite struct RedactionTests {
+  @Test(arguments: [
+    ("http://user:pass@proxy.corp:3128", "http://(redacted)@proxy.corp:3128"),
+    ("https://token@host/path", "https://(redacted)@host/path"),
+    ("see http://a:b@x and https://c:d@y/z", "see http://(redacted)@x and https://(redacted)@y/z"),
+    ("http://proxy.corp:3128", "http://proxy.corp:3128"),
+    ("mail me@example.com", "mail me@example.com"),
+    ("http://host/path?u=a@b", "http://host/path?u=a@b"),
+  ])
+  func urlCredentials(input: String, expected: String) {
+    #expect(Redaction.redact(text: input) == expected)
+  }
+
+  @Test func pemPrivateKeys() {
+    let text = "before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----\nafter"
+    let r = Redaction.redact(text: text)
+    #expect(r == "before\n(redacted)\nafter")
+    #expect(!r.contains("MIIE"))
+    let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    #expect(Redaction.redact(text: cert) == cert)
+  }
+
+  @Test(arguments: [
+    ("password", true), ("dbPassword", true), ("api_key", true), ("SECRET", true), ("sessionToken", true),
+    ("privateKey", true), ("awsAccessKeyId", true), ("name", false), ("keyName", false),
+    ("host", false),
+  ])
+  func secretKeys(key: String, secret: Bool) {
+    #expect(Redaction.isSecretKey(key) == secret)
+  }
+
+  @Test func yamlTrees() throws {
+    let root = try #require(
+      try YAMLParser.parse(
+        "spec:\n  egressProxy:\n    httpProxy: {host: \"http://u:p@proxy\", port: 3128}\n  secrets:\n    password: hunter2\n    token: 42\n    list: [a]\n  name: ok\n",
+        file: "f.yaml"
+      ).first)
+    let r = Redaction.redact(root)
+    #expect(r[path: "spec", "egressProxy", "httpProxy", "host"]?.stringValue == "http://(redacted)@proxy")
+    #expect(r[path: "spec", "egressProxy", "httpProxy", "port"]?.intValue == 3128)
+    #expect(r[path: "spec", "secrets", "password"]?.stringValue == Redaction.mask)
+    #expect(r[path: "spec", "secrets", "token"]?.stringValue == Redaction.mask)
+    #expect(r[path: "spec", "secrets", "list"]?.items?.first?.stringValue == "a")
+    #expect(r[path: "spec", "name"]?.stringValue == "ok")
+    #expect(r[path: "spec", "secrets", "password"]?.mark == root[path: "spec", "secrets", "password"]?.mark)
+  }
+
+  @Test func jsonValuesAndEmbeddedJSON() {
+    let v = JSONValue.obj([
+      ("clientSecret", .string("s3cr3t")), ("nested", .obj([("apiKey", .int(5))])),
+      ("policy", .string(#"{"password":"x","url":"http://a:b@h"}"#)), ("plain", .string("fine")),
+      ("tokens", .array([.string("t")])),
+    ])
+    let r = Redaction.redact(v)
+    #expect(r["clientSecret"] == .string(Redaction.mask))
+    #expect(r["nested"]?["apiKey"] == .string(Redaction.mask))
+    #expect(r["policy"] == .string(#"{"password":"(redacted)","url":"http://(redacted)@h"}"#))
+    #expect(r["plain"] == .string("fine"))
+    #expect(r["tokens"] == .array([.string("t")]))
+  }
+}

@@ -1,0 +1,177 @@
+import Config
+import Model
+import Testing
+
+@Suite struct YAMLEmitterTests {
+  static let policy = """
+    [
+      {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": ["arn:aws:logs:*:*:log-group:/k8s/*"]
+      }
+    ]
+
+    """
+
+  /// Strings a naive emitter would change: YAML 1.1 booleans, numbers, indicators, comments,
+  /// whitespace, line breaks, unicode.
+  static let tricky: [String] = [
+    "yes", "no", "on", "off", "y", "n", "Yes", "NO", "Off", "true", "False", "null", "Null", "~", "", " ", "  ",
+    "0.0.0.0/0", "3128", "-3128", "+1", "0", "-0", "012", "0x1F", "0o17", "0b101", "1_000", "1:20", "1e3", "1.30", ".5",
+    "1.", ".inf", "-.inf", ".nan", "1.28.4", "v1.28.4", "-", "- a", "-foo", "--", "---", "--- a", "...", "... x", "?", "? a",
+    ":", "a:", ":a", "a: b", "a:b", "http://proxy:3128", "a #b", "a#b", "#c", "key: value # comment", "a, b", ",", "[", "]",
+    "{", "}", "[a]", "{a: b}", "&a", "*a", "!tag", "!!str", "|", ">", "'", "\"", "''", "%", "@", "`", "<<", "=", "a'b",
+    "a\"b", "back\\slash", "tab\there", "\ttab", "trailing ", " leading", "trailing\t", "\n", "a\n", "a\n\n", "\na",
+    "a\n\n\n", "line1\nline2", "line1\n  indented\nline3\n", " lead\nline", "trail \nline", "cr\r\nlf", "multi\nline ",
+    Self.policy, "{\"json\": [1, 2], \"s\": \"x: y\"}", "ünïcödé", "日本語", "emoji 👉 here", "a\u{2028}b", "a\u{2029}b",
+    "a\u{85}b", "\u{FEFF}bom", "nul\u{0}byte", "bell\u{7}", "del\u{7F}", "c1\u{9B}", "é: é",
+    String(repeating: "long ", count: 300),
+  ]
+
+  static func roundTrip(_ node: YAMLNode) throws -> YAMLNode {
+    let text = YAMLEmitter.emit(node)
+    let docs = try YAMLParser.parse(text, file: "emitted.yaml")
+    #expect(docs.count == 1, "\(text)")
+    return try #require(docs.first)
+  }
+
+  @Test(arguments: tricky)
+  func trickyStringsRoundTrip(value: String) throws {
+    let node = YAMLNode.mapping([
+      YAMLPair(key: "value", value: .string(value)),
+      YAMLPair(key: "list", value: .sequence([.string(value), .mapping([YAMLPair(key: "k", value: .string(value))])])),
+    ])
+    let back = try Self.roundTrip(node)
+    #expect(back == node, "\(YAMLEmitter.emit(node))")
+    #expect(back["value"]?.stringValue == value)
+    #expect(back["list"]?.items?.first?.stringValue == value)
+  }
+
+  @Test(arguments: tricky.filter { !$0.isEmpty && $0.count < 1000 })
+  func trickyKeysRoundTrip(key: String) throws {
+    let node = YAMLNode.mapping([YAMLPair(key: key, value: .int(1)), YAMLPair(key: "other", value: .bool(true))])
+    let back = try Self.roundTrip(node)
+    #expect(back.pairs?.map(\.key) == [key, "other"], "\(YAMLEmitter.emit(node))")
+  }
+
+  @Test(arguments: tricky)
+  func trickyDocumentScalarsRoundTrip(value: String) throws {
+    let node = YAMLNode.string(value)
+    let back = try Self.roundTrip(node)
+    #expect(back.stringValue == value, "\(YAMLEmitter.emit(node))")
+  }
+
+  /// A YAML double-quoted scalar escaping everything outside printable ASCII.
+  static func escaped(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case " "..."~": out.unicodeScalars.append(u)
+      default:
+        let hex = String(u.value, radix: 16)
+        out += u.value > 0xFFFF ? "\\U" + String(repeating: "0", count: 8 - hex.count) + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      }
+    }
+    return out + "\""
+  }
+
+  @Test(arguments: tricky)
+  func parsedTrickyStringsRoundTrip(value: String) throws {
+    let source = "a: \(Self.escaped(value))\nb:\n- \(Self.escaped(value))\n- k: \(Self.escaped(value))\n"
+    let parsed = try #require(try YAMLParser.parse(source, file: "source.yaml").first)
+    #expect(parsed["a"]?.stringValue == value)
+    let back = try Self.roundTrip(parsed)
+    #expect(back == parsed, "\(YAMLEmitter.emit(parsed))")
+    #expect(back["a"]?.stringValue == value)
+  }
+
+  @Test func builtStringsThatLookLikeOtherTypesAreQuoted() {
+    for s in ["yes", "off", "3128", "", "1.30", "null", "a: b"] {
+      #expect(YAMLNode.string(s).scalar?.style == .doubleQuoted, "\(s)")
+      #expect(YAMLNode.string(s).stringValue == s)
+    }
+    #expect(YAMLNode.string("proxy.corp.local").scalar?.style == .plain)
+  }
+
+  @Test func quotedNumberStaysAString() throws {
+    let root = try #require(try YAMLParser.parse("port: \"3128\"\nnum: 3128\n", file: "f.yaml").first)
+    let text = YAMLEmitter.emit(root)
+    #expect(text == "port: \"3128\"\nnum: 3128\n")
+    #expect(try Self.roundTrip(root) == root)
+  }
+
+  @Test func kopsBlockStyle() throws {
+    let root = try #require(
+      try YAMLParser.parse(
+        "spec:\n  subnets: [{name: a, cidr: 10.0.0.0/19}, {name: b}]\n  empty: {}\n  none: []\n  networking: {cilium: {}}\n",
+        file: "f.yaml"
+      ).first)
+    let expected = """
+      spec:
+        subnets:
+        - name: a
+          cidr: 10.0.0.0/19
+        - name: b
+        empty: {}
+        none: []
+        networking:
+          cilium: {}
+
+      """
+    #expect(YAMLEmitter.emit(root) == expected)
+  }
+
+  @Test func nestedSequences() throws {
+    let root = try #require(try YAMLParser.parse("a:\n- - 1\n  - 2\n- []\n- - x: 1\n    y: 2\n", file: "f.yaml").first)
+    #expect(try Self.roundTrip(root) == root)
+  }
+
+  @Test func multiLineJSONBecomesALiteralBlock() throws {
+    let node = YAMLNode.mapping([
+      YAMLPair(key: "additionalPolicies", value: .mapping([YAMLPair(key: "node", value: .string(Self.policy))]))
+    ])
+    let text = YAMLEmitter.emit(node)
+    #expect(text.hasPrefix("additionalPolicies:\n  node: |\n    [\n      {\n"))
+    #expect(try Self.roundTrip(node) == node)
+  }
+
+  @Test func documentsAreSeparated() throws {
+    let docs: [YAMLNode] = [
+      .mapping([YAMLPair(key: "kind", value: .string("Cluster"))]),
+      .mapping([YAMLPair(key: "kind", value: .string("InstanceGroup"))]),
+    ]
+    let text = YAMLEmitter.emit(documents: docs)
+    #expect(text == "kind: Cluster\n---\nkind: InstanceGroup\n")
+    #expect(try YAMLParser.parse(text, file: "f.yaml") == docs)
+  }
+
+  @Test func explicitTagsAndFloatsRoundTrip() throws {
+    let root = try #require(try YAMLParser.parse("a: !!str 123\nb: 1.50\nc: -.inf\nd: 1e3\ne: !!int \"7\"\n", file: "f.yaml").first)
+    let back = try Self.roundTrip(root)
+    #expect(back == root)
+    #expect(back["a"]?.stringValue == "123")
+    #expect(back["e"]?.intValue == 7)
+  }
+
+  @Test func sampleEnvironmentsRoundTrip() throws {
+    let repo = Repository(root: packageRoot())
+    for name in try repo.environmentNames() {
+      let env = try repo.load(name)
+      let docs = [env.cluster] + env.instanceGroups + env.kubernetesManifests
+      let text = YAMLEmitter.emit(documents: docs)
+      let back = try YAMLParser.parse(text, file: "emitted.yaml")
+      #expect(back == docs, "\(name)")
+      #expect(YAMLEmitter.emit(documents: back) == text, "\(name): emitting twice differs")
+    }
+  }
+}
+
+/// The package root (the directory holding Package.swift), from this file's path.
+func packageRoot(_ filePath: String = #filePath) -> String {
+  var parts = filePath.split(separator: "/", omittingEmptySubsequences: false)
+  parts.removeLast(3)
+  return parts.joined(separator: "/")
+}
