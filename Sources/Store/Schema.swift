@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+
+/// The database schema: string-named migrations, applied in order.
+///
+/// A migration is never edited once it has shipped; a change is a new migration
+/// ("v2: …") appended here. The schema is written in SQL strings, never derived from the
+/// record types below, so that an old migration keeps meaning what it meant.
+enum Schema {
+  static let migrator: DatabaseMigrator = {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1: environments, revisions, plans, runs, journal, locks, drift reports") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE "environment" (
+            "name" TEXT NOT NULL PRIMARY KEY,
+            "lineage" TEXT NOT NULL,
+            "currentSerial" INTEGER NOT NULL CHECK ("currentSerial" >= 1),
+            "createdAt" DATETIME NOT NULL
+          );
+          CREATE TABLE "revision" (
+            "environment" TEXT NOT NULL REFERENCES "environment"("name") ON DELETE CASCADE,
+            "serial" INTEGER NOT NULL CHECK ("serial" >= 1),
+            "lineage" TEXT NOT NULL,
+            "clusterYAML" TEXT NOT NULL,
+            "instanceGroupsYAML" TEXT NOT NULL,
+            "cloudUpdated" BOOLEAN NOT NULL CHECK ("cloudUpdated" IN (0, 1)),
+            "pendingRolls" TEXT NOT NULL,
+            "igwAttached" BOOLEAN NOT NULL CHECK ("igwAttached" IN (0, 1)),
+            "kopsVersion" TEXT,
+            "desiredDigest" TEXT,
+            "createdAt" DATETIME NOT NULL,
+            "createdBy" TEXT NOT NULL,
+            "command" TEXT NOT NULL,
+            "planID" TEXT,
+            "note" TEXT NOT NULL,
+            PRIMARY KEY ("environment", "serial")
+          );
+          CREATE TABLE "plan" (
+            "id" TEXT NOT NULL PRIMARY KEY,
+            "createdAt" DATETIME NOT NULL,
+            "environmentsJSON" TEXT NOT NULL,
+            "planJSON" TEXT NOT NULL,
+            "bindingJSON" TEXT NOT NULL
+          );
+          CREATE TABLE "run" (
+            "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+            "environment" TEXT NOT NULL,
+            "command" TEXT NOT NULL,
+            "planID" TEXT,
+            "startedAt" DATETIME NOT NULL,
+            "finishedAt" DATETIME,
+            "result" TEXT NOT NULL CHECK ("result" IN ('running', 'succeeded', 'failed', 'interrupted')),
+            "message" TEXT NOT NULL,
+            "holder" TEXT NOT NULL
+          );
+          CREATE INDEX "run_on_environment" ON "run"("environment", "id");
+          CREATE TABLE "journal" (
+            "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+            "runID" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE,
+            "stepID" INTEGER NOT NULL,
+            "kind" TEXT NOT NULL,
+            "argvJSON" TEXT NOT NULL,
+            "startedAt" DATETIME NOT NULL,
+            "finishedAt" DATETIME,
+            "exitCode" INTEGER,
+            "outputTail" TEXT NOT NULL,
+            "durationSeconds" REAL,
+            "status" TEXT NOT NULL CHECK ("status" IN ('started', 'succeeded', 'failed', 'interrupted'))
+          );
+          CREATE INDEX "journal_on_runID" ON "journal"("runID", "id");
+          CREATE TABLE "lock" (
+            "environment" TEXT NOT NULL PRIMARY KEY,
+            "lockID" TEXT NOT NULL UNIQUE,
+            "host" TEXT NOT NULL,
+            "pid" INTEGER NOT NULL,
+            "user" TEXT NOT NULL,
+            "command" TEXT NOT NULL,
+            "startedAt" DATETIME NOT NULL
+          );
+          CREATE TABLE "driftReport" (
+            "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+            "environment" TEXT NOT NULL,
+            "createdAt" DATETIME NOT NULL,
+            "status" TEXT NOT NULL,
+            "reportJSON" TEXT NOT NULL
+          );
+          CREATE INDEX "driftReport_on_environment" ON "driftReport"("environment", "id");
+          """)
+    }
+    return migrator
+  }()
+}
+
+// MARK: - Records: one per table
+
+/// A row of `environment`: the current serial and lineage of one environment.
+struct EnvironmentRow: Codable, FetchableRecord, PersistableRecord {
+  static let databaseTableName = "environment"
+  var name: String
+  var lineage: String
+  var currentSerial: Int64
+  var createdAt: Date
+}
+
+/// A row of `revision`: one recorded revision (full history, never updated).
+struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
+  static let databaseTableName = "revision"
+  var environment: String
+  var serial: Int64
+  var lineage: String
+  var clusterYAML: String
+  /// Stored as a JSON array of strings.
+  var instanceGroupsYAML: [String]
+  var cloudUpdated: Bool
+  /// Stored as a JSON array of strings.
+  var pendingRolls: [String]
+  var igwAttached: Bool
+  var kopsVersion: String?
+  var desiredDigest: String?
+  var createdAt: Date
+  /// `user@host`.
+  var createdBy: String
+  var command: String
+  var planID: String?
+  var note: String
+}
+
+/// A row of `plan`: a saved plan and what it is bound to.
+struct PlanRow: Codable, FetchableRecord, PersistableRecord {
+  static let databaseTableName = "plan"
+  var id: String
+  var createdAt: Date
+  /// A JSON array of environment names.
+  var environmentsJSON: String
+  var planJSON: String
+  /// A JSON array of ``PlanBinding``.
+  var bindingJSON: String
+}
+
+/// A row of `run`.
+struct RunRow: Codable, FetchableRecord, MutablePersistableRecord {
+  static let databaseTableName = "run"
+  var id: Int64?
+  var environment: String
+  var command: String
+  var planID: String?
+  var startedAt: Date
+  var finishedAt: Date?
+  var result: String
+  var message: String
+  var holder: String
+
+  mutating func didInsert(_ inserted: InsertionSuccess) {
+    id = inserted.rowID
+  }
+}
+
+/// A row of `journal`: one step of one run.
+struct JournalRow: Codable, FetchableRecord, MutablePersistableRecord {
+  static let databaseTableName = "journal"
+  var id: Int64?
+  var runID: Int64
+  var stepID: Int
+  var kind: String
+  /// A JSON array of strings, redacted by the caller.
+  var argvJSON: String
+  var startedAt: Date
+  var finishedAt: Date?
+  var exitCode: Int32?
+  var outputTail: String
+  var durationSeconds: Double?
+  var status: String
+
+  mutating func didInsert(_ inserted: InsertionSuccess) {
+    id = inserted.rowID
+  }
+}
+
+/// A row of `lock`: at most one per environment.
+struct LockRow: Codable, FetchableRecord, PersistableRecord {
+  static let databaseTableName = "lock"
+  var environment: String
+  var lockID: String
+  var host: String
+  var pid: Int32
+  var user: String
+  var command: String
+  var startedAt: Date
+}
+
+/// A row of `driftReport`.
+struct DriftReportRow: Codable, FetchableRecord, MutablePersistableRecord {
+  static let databaseTableName = "driftReport"
+  var id: Int64?
+  var environment: String
+  var createdAt: Date
+  var status: String
+  var reportJSON: String
+
+  mutating func didInsert(_ inserted: InsertionSuccess) {
+    id = inserted.rowID
+  }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Model
+import Synchronization
+
+@testable import Store
+
+/// A fresh directory under the system temporary directory, removed by ``remove()``.
+struct ScratchDirectory {
+  let path: String
+
+  init() throws {
+    path =
+      FileManager.default.temporaryDirectory
+      .appendingPathComponent("hk-store-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  func file(_ name: String) -> String { path + "/" + name }
+
+  /// Restores write permission everywhere (tests chmod things) and deletes the tree.
+  func remove() {
+    if let enumerator = FileManager.default.enumerator(atPath: path) {
+      for case let name as String in enumerator {
+        try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file(name))
+      }
+    }
+    try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    try? FileManager.default.removeItem(atPath: path)
+  }
+}
+
+func draft(
+  _ environment: String = "prod", cluster: String = "kind: Cluster\nmetadata:\n  name: prod.k8s.corp.local\n",
+  groups: [String] = ["kind: InstanceGroup\nmetadata:\n  name: nodes-a\n"], cloudUpdated: Bool = true,
+  pendingRolls: [String] = [], igwAttached: Bool = false
+) -> RecordedStateDraft {
+  RecordedStateDraft(
+    environment: environment, clusterYAML: cluster, instanceGroupsYAML: groups, cloudUpdated: cloudUpdated,
+    pendingRolls: pendingRolls, igwAttached: igwAttached, kopsVersion: "1.28.4", desiredDigest: "sha256:abc")
+}
+
+let tester = StoreActor(user: "alice", host: "ci-runner-1", pid: 4242, command: "hk apply prod")
+
+/// Runs `body(0..<count)` on `count` threads released together; returns the results in index order.
+func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+  let results = Mutex<[Int: T]>([:])
+  let start = DispatchSemaphore(value: 0)
+  let done = DispatchGroup()
+  for index in 0..<count {
+    done.enter()
+    let thread = Thread {
+      start.wait()
+      let value = body(index)
+      results.withLock { $0[index] = value }
+      done.leave()
+    }
+    thread.start()
+  }
+  for _ in 0..<count { start.signal() }
+  done.wait()
+  return results.withLock { dict in (0..<count).compactMap { dict[$0] } }
+}
+
+/// The bytes of a file, or nil when it cannot be read.
+func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+/// The pid of a process that has exited and been reaped.
+func deadPID() throws -> Int32 {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/bin/sh")
+  process.arguments = ["-c", "exit 0"]
+  try process.run()
+  process.waitUntilExit()
+  return process.processIdentifier
+}
