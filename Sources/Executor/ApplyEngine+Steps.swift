@@ -170,34 +170,18 @@ extension Run {
     case failure(String)
   }
 
-  /// Reads the Cluster and InstanceGroups through kops (`get all` from 1.26).
+  /// Reads the Cluster and InstanceGroups through kops, journaled as pre-flight reads.
   mutating func readLive(_ pre: Step) async -> LiveRead {
-    let useGetAll = kopsVersion.map { $0.atLeast(1, 26) } ?? true
-    var docs: [YAMLNode] = []
-    let calls = useGetAll ? [k.getAll()] : [k.getCluster(), k.getInstanceGroups()]
-    for argv in calls {
-      let (r, err) = await runJournaled(argv, step: pre, kind: "preflight-read", timeout: .seconds(300))
-      guard let r else { return .failure("cannot read the live objects: \(err ?? "")") }
-      if !r.succeeded {
-        let message = KopsOutput.failureSummary(stderr: r.stderr, stdout: r.stdout) ?? r.statusDescription
-        if message.contains("not found") || message.contains("no clusters found") || message.contains("No instance groups")
-          || message.contains("no InstanceGroup objects found")
-        {
-          if argv == calls.first { return .success((nil, [])) }
-          continue
-        }
-        return .failure("'\(shell(argv))' failed: \(message)")
-      }
-      if r.truncated { return .failure("the output of '\(shell(argv))' was too large to read whole") }
-      do {
-        docs += try YAMLParser.parse(r.stdout, file: "kops get (live)").filter(\.isMapping)
-      } catch {
-        return .failure("kops printed YAML hk cannot read (\(error.description.prefix(300))); check the kops binary and state store")
-      }
+    let reader = LiveReader(argv: k, version: kopsVersion ?? settings.kopsVersion)
+    var calls: [[String]: (CommandResult?, String?)] = [:]
+    for call in reader.calls {
+      calls[call] = await runJournaled(call, step: pre, kind: "preflight-read", timeout: .seconds(300))
     }
-    let cluster = docs.first { $0["kind"]?.text == "Cluster" }
-    let igs = docs.filter { $0["kind"]?.text == "InstanceGroup" }
-    return .success((cluster, igs))
+    let recorded = calls
+    switch await reader.read({ call in recorded[call] ?? (nil, "not run") }) {
+    case .success(let live): return .success((live.cluster, live.instanceGroups))
+    case .failure(let f): return .failure(f.description)
+    }
   }
 
   // MARK: Steps

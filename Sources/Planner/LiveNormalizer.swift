@@ -131,10 +131,14 @@ public struct DriftItem: Sendable, Hashable {
   public var path: String
   public var recorded: JSONValue?
   public var live: JSONValue?
-  public init(path: String, recorded: JSONValue?, live: JSONValue?) {
+  /// Not in the environment's previous drift report (same path and live value); set by
+  /// ``DriftEvaluator``, always false from ``LiveComparison``.
+  public var isNew: Bool
+  public init(path: String, recorded: JSONValue?, live: JSONValue?, isNew: Bool = false) {
     self.path = path
     self.recorded = recorded
     self.live = live
+    self.isNew = isNew
   }
 }
 

@@ -1,0 +1,462 @@
+import Executor
+import Foundation
+import Model
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// KopsCLI and AWSCLI: exact argv, behaviour over a RecordingRunner, and AWSCLI against a real
+/// moto_server driven by the real aws CLI.
+struct AdapterTests {
+  static let kops = KopsCLI(
+    executable: "/opt/kops-1.28", stateStore: "s3://corp-kops-state", cluster: "dev.k8s.corp.local",
+    runner: RecordingRunner { _ in CommandResult() })
+
+  // MARK: kops argv
+
+  @Test func kopsArgvBuildersAreExact() {
+    let k = Self.kops
+    #expect(k.versionArgs() == ["version", "--short"])
+    #expect(
+      k.createArgs(file: "/tmp/s/cluster.yaml") == [
+        "create", "-f", "/tmp/s/cluster.yaml", "--state", "s3://corp-kops-state",
+      ])
+    #expect(
+      k.replaceArgs(file: "/tmp/s/nodes-a.yaml", force: false)
+        == ["replace", "-f", "/tmp/s/nodes-a.yaml", "--state", "s3://corp-kops-state"])
+    #expect(
+      k.replaceArgs(file: "/tmp/s/nodes-a.yaml", force: true)
+        == ["replace", "-f", "/tmp/s/nodes-a.yaml", "--state", "s3://corp-kops-state", "--force"])
+    #expect(
+      k.deleteInstanceGroupArgs("nodes-old")
+        == [
+          "delete", "instancegroup", "nodes-old", "--name", "dev.k8s.corp.local", "--state", "s3://corp-kops-state",
+          "--yes",
+        ])
+    #expect(
+      k.updateArgs(yes: false, lifecycleOverrides: [])
+        == ["update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state"])
+    #expect(
+      k.updateArgs(yes: true, lifecycleOverrides: ["InternetGateway=ExistsAndWarnIfChanges", "IAMRole=Ignore"])
+        == [
+          "update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "--yes",
+          "--create-kube-config=false", "--lifecycle-overrides",
+          "InternetGateway=ExistsAndWarnIfChanges,IAMRole=Ignore",
+        ])
+    #expect(
+      k.rollingUpdateArgs(yes: false, instanceGroups: [])
+        == ["rolling-update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state"])
+    #expect(
+      k.rollingUpdateArgs(yes: true, instanceGroups: ["nodes-a", "nodes-b"])
+        == [
+          "rolling-update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "--yes",
+          "--instance-group", "nodes-a,nodes-b",
+        ])
+    #expect(
+      k.validateArgs() == [
+        "validate", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "json",
+      ])
+    #expect(
+      k.exportKubeconfigArgs(file: "/tmp/s/kubeconfig", admin: "1h")
+        == [
+          "export", "kubeconfig", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "--admin=1h", "--kubeconfig",
+          "/tmp/s/kubeconfig",
+        ])
+    #expect(
+      k.getClusterArgs() == ["get", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"])
+    #expect(
+      k.getInstanceGroupsArgs()
+        == ["get", "instancegroups", "--name", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"])
+    #expect(
+      k.getAllArgs(version: KopsVersion(1, 26, 0))
+        == [["get", "all", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"]])
+    #expect(k.getAllArgs(version: KopsVersion(1, 25, 4)) == [k.getClusterArgs(), k.getInstanceGroupsArgs()])
+    #expect(k.argv(k.validateArgs()).first == "/opt/kops-1.28")
+  }
+
+  @Test func everyClusterCommandNamesTheClusterAndTheStateStore() {
+    let k = Self.kops
+    let commands =
+      [
+        k.deleteInstanceGroupArgs("x"), k.updateArgs(yes: true), k.rollingUpdateArgs(yes: true), k.validateArgs(),
+        k.exportKubeconfigArgs(file: "f"), k.getClusterArgs(), k.getInstanceGroupsArgs(),
+      ] + k.getAllArgs(version: KopsVersion(1, 30, 0))
+    for argv in commands {
+      #expect(argv.contains("dev.k8s.corp.local"), "\(argv)")
+      let state = argv.firstIndex(of: "--state")
+      #expect(state.map { argv[$0 + 1] } == "s3://corp-kops-state", "\(argv)")
+    }
+  }
+
+  // MARK: kops over a recording runner
+
+  @Test func kopsVersionRunsShortAndParses() async throws {
+    let runner = RecordingRunner(table: [(["version"], CommandResult(stdout: "Client version: 1.28.4 (git-v1.28.4)\n"))]
+    )
+    let kops = KopsCLI(
+      executable: "kops", stateStore: "s3://s", cluster: "c", runner: runner,
+      environment: ["HTTPS_PROXY": "http://p:3128"])
+    #expect(try await kops.version() == KopsVersion(1, 28, 4))
+    let invocation = try #require(await runner.invocations.first)
+    #expect(invocation.argv == ["kops", "version", "--short"])
+    #expect(invocation.environment == ["HTTPS_PROXY": "http://p:3128"])
+  }
+
+  @Test func kopsVersionWithoutANumberIsAnError() async throws {
+    let kops = KopsCLI(
+      executable: "kops", stateStore: "s3://s", cluster: "c", runner: RecordingRunner { _ in .init(stdout: "hello\n") })
+    let error = await #expect(throws: KopsVersionError.self) { try await kops.version() }
+    #expect(error?.errorDescription?.contains("check that kops is the kops CLI") == true)
+  }
+
+  @Test func kopsFailureCarriesTheErrorLineAndANextStep() async throws {
+    let runner = RecordingRunner { _ in
+      CommandResult(exitCode: 1, stderr: "I0101 x\nError: cluster not found \"dev.k8s.corp.local\"\n")
+    }
+    let kops = KopsCLI(executable: "kops", stateStore: "s3://s", cluster: "dev.k8s.corp.local", runner: runner)
+    let error = await #expect(throws: KopsCommandError.self) {
+      try await kops.runChecked(kops.getClusterArgs())
+    }
+    let message = try #require(error?.errorDescription)
+    #expect(message.hasPrefix("kops get cluster failed (exit 1): Error: cluster not found \"dev.k8s.corp.local\";"))
+    #expect(message.contains("stateStore"))
+  }
+
+  @Test func kopsRunMergesEnvironmentAndReturnsNonZeroResults() async throws {
+    let runner = RecordingRunner { _ in CommandResult(exitCode: 1, stdout: "{\"failures\":[{\"type\":\"Node\"}]}") }
+    let kops = KopsCLI(
+      executable: "kops", stateStore: "s3://s", cluster: "c", runner: runner,
+      environment: ["A": "1", "KUBECONFIG": "x"])
+    let result = try await kops.run(kops.validateArgs(), environment: ["KUBECONFIG": "/tmp/k"], timeout: .seconds(5))
+    #expect(result.exitCode == 1)
+    #expect(KopsOutput.parseValidate(result.stdout)?.healthy == false)
+    let invocation = try #require(await runner.invocations.first)
+    #expect(invocation.environment == ["A": "1", "KUBECONFIG": "/tmp/k"])
+    #expect(invocation.timeout == .seconds(5))
+  }
+
+  @Test func liveDocumentsUseTwoCallsBefore126() async throws {
+    let runner = RecordingRunner(table: [
+      (["get", "cluster"], CommandResult(stdout: "kind: Cluster\n")),
+      (
+        ["get", "instancegroups"],
+        CommandResult(stdout: "kind: InstanceGroup\nname: a\n\n---\n\nkind: InstanceGroup\nname: b\n")
+      ),
+      (["get", "all"], CommandResult(stdout: "kind: Cluster\n\n---\n\nkind: InstanceGroup\n")),
+    ])
+    let kops = KopsCLI(executable: "kops", stateStore: "s3://s", cluster: "c", runner: runner)
+    let old = try await kops.getLiveDocuments(version: KopsVersion(1, 25, 0))
+    #expect(old == ["kind: Cluster\n", "kind: InstanceGroup\nname: a\n", "kind: InstanceGroup\nname: b\n"])
+    let new = try await kops.getLiveDocuments(version: KopsVersion(1, 28, 0))
+    #expect(new == ["kind: Cluster\n", "kind: InstanceGroup\n"])
+    #expect(
+      await runner.argumentLists.map { $0.prefix(2).joined(separator: " ") } == [
+        "get cluster", "get instancegroups", "get all",
+      ])
+  }
+
+  @Test func liveDocumentsRefuseTruncatedOutput() async throws {
+    let kops = KopsCLI(
+      executable: "kops", stateStore: "s3://s", cluster: "c",
+      runner: RecordingRunner { _ in CommandResult(stdout: "kind: Cluster\n", truncated: true) })
+    await #expect(throws: KopsCommandError.self) { try await kops.getLiveDocuments(version: KopsVersion(1, 28, 0)) }
+  }
+
+  @Test func missingKopsSaysHowToPointAtIt() async throws {
+    let kops = KopsCLI(
+      executable: "/nonexistent/kops-1.28", stateStore: "s3://s", cluster: "c", runner: SubprocessRunner())
+    let error = await #expect(throws: ExecutableNotFoundError.self) { try await kops.version() }
+    let message = try #require(error?.errorDescription)
+    #expect(message.hasPrefix("kops-1.28 not found at /nonexistent/kops-1.28;"))
+    #expect(message.contains("--kops"))
+    #expect(message.contains("kopsPath"))
+  }
+
+  // MARK: aws argv and logic over a recording runner
+
+  @Test func awsArgvBuildersAreExact() {
+    let aws = AWSCLI(
+      executable: "aws", region: "ap-northeast-1", profile: "corp-dev", runner: RecordingRunner { _ in .init() })
+    #expect(
+      aws.attachArgs("igw-0abc", vpc: "vpc-1")
+        == [
+          "ec2", "attach-internet-gateway", "--internet-gateway-id", "igw-0abc", "--vpc-id", "vpc-1", "--region",
+          "ap-northeast-1", "--profile", "corp-dev", "--output", "json",
+        ])
+    #expect(
+      aws.detachArgs("igw-0abc", vpc: "vpc-1")
+        == [
+          "ec2", "detach-internet-gateway", "--internet-gateway-id", "igw-0abc", "--vpc-id", "vpc-1", "--region",
+          "ap-northeast-1", "--profile", "corp-dev", "--output", "json",
+        ])
+    let noProfile = AWSCLI(
+      executable: "aws", region: "us-east-1", profile: nil, runner: RecordingRunner { _ in .init() })
+    #expect(
+      noProfile.describeArgs("igw-0abc")
+        == [
+          "ec2", "describe-internet-gateways", "--internet-gateway-ids", "igw-0abc", "--region", "us-east-1",
+          "--output", "json",
+        ])
+  }
+
+  @Test func attachAlreadyAssociatedHereIsSuccess() async throws {
+    let runner = RecordingRunner(table: [
+      (
+        ["ec2", "attach-internet-gateway"],
+        CommandResult(
+          exitCode: 255,
+          stderr:
+            "\nAn error occurred (Resource.AlreadyAssociated) when calling the AttachInternetGateway operation: resource igw-1 is already attached to network vpc-1\n"
+        )
+      ),
+      (
+        ["ec2", "describe-internet-gateways"],
+        CommandResult(
+          stdout:
+            #"{"InternetGateways":[{"Attachments":[{"State":"available","VpcId":"vpc-1"}],"InternetGatewayId":"igw-1"}]}"#
+        )
+      ),
+    ])
+    let aws = AWSCLI(executable: "aws", region: "r", profile: nil, runner: runner)
+    try await aws.attachInternetGateway("igw-1", vpc: "vpc-1")
+    #expect(await runner.argumentLists.map { $0[1] } == ["attach-internet-gateway", "describe-internet-gateways"])
+    #expect(await runner.invocations.first?.environment["AWS_PAGER"] == "")
+  }
+
+  @Test func detachNotAttachedIsSuccessButOtherErrorsAreNot() async throws {
+    let notAttached = RecordingRunner { _ in
+      CommandResult(
+        exitCode: 255,
+        stderr:
+          "An error occurred (Gateway.NotAttached) when calling the DetachInternetGateway operation: not attached\n")
+    }
+    try await AWSCLI(executable: "aws", region: "r", profile: nil, runner: notAttached).detachInternetGateway(
+      "igw-1", vpc: "vpc-1")
+
+    let denied = RecordingRunner { _ in
+      CommandResult(
+        exitCode: 254,
+        stderr:
+          "An error occurred (UnauthorizedOperation) when calling the DetachInternetGateway operation: You are not authorized to perform this operation.\n"
+      )
+    }
+    let error = await #expect(throws: AWSError.self) {
+      try await AWSCLI(executable: "aws", region: "r", profile: nil, runner: denied).detachInternetGateway(
+        "igw-1", vpc: "vpc-1")
+    }
+    #expect(error?.code == "UnauthorizedOperation")
+    #expect(error?.errorDescription?.contains("ec2:DetachInternetGateway") == true)
+    #expect(
+      error?.errorDescription?.hasPrefix(
+        "aws ec2 detach-internet-gateway failed (exit 254): An error occurred (UnauthorizedOperation)") == true)
+  }
+
+  @Test func missingAwsSaysHowToPointAtIt() async throws {
+    let aws = AWSCLI(executable: "hk-no-such-aws-4711", region: "r", profile: nil, runner: SubprocessRunner())
+    let error = await #expect(throws: ExecutableNotFoundError.self) {
+      try await aws.internetGatewayAttachments("igw-1")
+    }
+    #expect(error?.errorDescription?.contains("--aws") == true)
+  }
+
+  @Test func parsesDescribeOutput() {
+    let json = """
+      {"InternetGateways": [{"Attachments": [{"State": "available", "VpcId": "vpc-1"}, {"State": "detaching", "VpcId": "vpc-2"}],
+        "InternetGatewayId": "igw-1", "OwnerId": "123456789012", "Tags": []}]}
+      """
+    let attachments = AWSCLI.parseAttachments(json, igw: "igw-1")
+    #expect(
+      attachments == [
+        IGWAttachment(vpcID: "vpc-1", state: "available"), IGWAttachment(vpcID: "vpc-2", state: "detaching"),
+      ])
+    #expect(attachments?.map(\.isAttached) == [true, false])
+    #expect(AWSCLI.parseAttachments(json, igw: "igw-2") == nil)
+    #expect(AWSCLI.parseAttachments("not json", igw: "igw-1") == nil)
+  }
+}
+
+// MARK: Against moto_server
+
+extension AdapterTests {
+  /// The IGW bracket against a real moto_server, driven by the real aws CLI.
+  @Suite(.serialized, .enabled(if: LocalMoto.isAvailable, "needs moto_server and aws on PATH"))
+  struct Moto {
+    @Test func attachAndDetachAreIdempotent() async throws {
+      let moto = try await LocalMoto.start()
+      let vpc = try await moto.createVPC(cidr: "10.0.0.0/16")
+      let otherVPC = try await moto.createVPC(cidr: "10.1.0.0/16")
+      let igw = try await moto.createInternetGateway()
+      let aws = moto.cli()
+
+      #expect(try await aws.internetGatewayAttachments(igw).isEmpty)
+      try await aws.attachInternetGateway(igw, vpc: vpc)
+      #expect(try await aws.internetGatewayAttachments(igw).map(\.vpcID) == [vpc])
+      #expect(try await aws.internetGatewayAttachments(igw).allSatisfy(\.isAttached))
+
+      // Attaching again to the same VPC succeeds.
+      try await aws.attachInternetGateway(igw, vpc: vpc)
+
+      // Attaching to another VPC names the VPC it is attached to.
+      let error = await #expect(throws: AWSError.self) { try await aws.attachInternetGateway(igw, vpc: otherVPC) }
+      #expect(error == .attachedElsewhere(igw: igw, vpc: vpc, wanted: otherVPC))
+      #expect(error?.errorDescription?.contains("is attached to \(vpc), not to the cluster's VPC \(otherVPC)") == true)
+
+      try await aws.detachInternetGateway(igw, vpc: vpc)
+      #expect(try await aws.internetGatewayAttachments(igw).isEmpty)
+      // Detaching again succeeds.
+      try await aws.detachInternetGateway(igw, vpc: vpc)
+      #expect(try await aws.internetGatewayAttachments(igw).isEmpty)
+      await moto.stop()
+    }
+
+    @Test func unknownGatewayAndVPCAreExplained() async throws {
+      let moto = try await LocalMoto.start()
+      let vpc = try await moto.createVPC(cidr: "10.2.0.0/16")
+      let igw = try await moto.createInternetGateway()
+      let aws = moto.cli()
+
+      let missingIGW = await #expect(throws: AWSError.self) {
+        try await aws.internetGatewayAttachments("igw-0123456789abcdef0")
+      }
+      #expect(missingIGW?.code == "InvalidInternetGatewayID.NotFound")
+      #expect(missingIGW?.errorDescription?.contains("internetGateway.id") == true)
+
+      let missingVPC = await #expect(throws: AWSError.self) {
+        try await aws.attachInternetGateway(igw, vpc: "vpc-0123456789abcdef0")
+      }
+      #expect(missingVPC?.code == "InvalidVpcID.NotFound")
+      #expect(missingVPC?.errorDescription?.contains("spec.networkID") == true)
+
+      // Nothing was attached by the failed calls.
+      try await aws.detachInternetGateway(igw, vpc: vpc)
+      #expect(try await aws.internetGatewayAttachments(igw).isEmpty)
+      await moto.stop()
+    }
+  }
+}
+
+/// A moto_server on a free loopback port, run through SubprocessRunner (private to these tests;
+/// the shared helper lives in HKTestSupport).
+final class LocalMoto: Sendable {
+  static let region = "us-east-1"
+
+  let endpoint: String
+  private let server: Task<CommandResult, any Error>
+
+  private init(endpoint: String, server: Task<CommandResult, any Error>) {
+    self.endpoint = endpoint
+    self.server = server
+  }
+
+  deinit { server.cancel() }
+
+  /// moto_server and aws are both on PATH.
+  static var isAvailable: Bool {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+    return ["moto_server", "aws"].allSatisfy { tool in
+      path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    }
+  }
+
+  /// The environment that points the aws CLI at this server with moto's fake credentials.
+  var environment: [String: String] {
+    ["AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
+  }
+
+  static func start() async throws -> LocalMoto {
+    let port = try freeLoopbackPort()
+    let server = Task {
+      try await SubprocessRunner(gracePeriod: .seconds(3)).run(
+        CommandInvocation("moto_server", ["-H", "127.0.0.1", "-p", String(port)]))
+    }
+    let moto = LocalMoto(endpoint: "http://127.0.0.1:\(port)", server: server)
+    let deadline = ContinuousClock.now + .seconds(60)
+    while !canConnect(port: port) {
+      guard ContinuousClock.now < deadline else { throw LocalMotoError("moto_server did not listen on \(port)") }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    return moto
+  }
+
+  func stop() async {
+    server.cancel()
+    _ = try? await server.value
+  }
+
+  func cli() -> AWSCLI {
+    AWSCLI(executable: "aws", region: Self.region, profile: nil, runner: SubprocessRunner(), environment: environment)
+  }
+
+  func createVPC(cidr: String) async throws -> String {
+    try await awsValue(["ec2", "create-vpc", "--cidr-block", cidr], path: ["Vpc", "VpcId"])
+  }
+
+  func createInternetGateway() async throws -> String {
+    try await awsValue(["ec2", "create-internet-gateway"], path: ["InternetGateway", "InternetGatewayId"])
+  }
+
+  private func awsValue(_ arguments: [String], path: [String]) async throws -> String {
+    let result = try await SubprocessRunner().run(
+      CommandInvocation(
+        "aws", arguments + ["--region", Self.region, "--output", "json"], environment: environment,
+        timeout: .seconds(60)))
+    guard result.exitCode == 0 else { throw LocalMotoError("aws \(arguments) failed: \(result.stderr)") }
+    var value: JSONValue? = try JSONValue.parse(result.stdout)
+    for key in path { value = value?[key] }
+    guard let text = value?.stringValue else { throw LocalMotoError("no \(path) in \(result.stdout)") }
+    return text
+  }
+
+  /// A port the kernel just handed out for 127.0.0.1 (bind to port 0, read it back, close).
+  private static func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, socketStreamType, 0)
+    guard fd >= 0 else { throw LocalMotoError("socket failed") }
+    defer { close(fd) }
+    var address = loopback(port: 0)
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw LocalMotoError("bind failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { throw LocalMotoError("getsockname failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+  }
+
+  private static func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, socketStreamType, 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = loopback(port: port)
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    } == 0
+  }
+
+  private static func loopback(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+    return address
+  }
+
+  #if os(Linux)
+    private static let socketStreamType = Int32(SOCK_STREAM.rawValue)
+  #else
+    private static let socketStreamType = SOCK_STREAM
+  #endif
+}
+
+struct LocalMotoError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
