@@ -398,7 +398,8 @@ extension Run {
     }
   }
 
-  /// Writes a new revision: the current one with `change` applied.
+  /// Records progress: the first write of a run is a new revision (serial + 1); later ones
+  /// amend it, so one apply is one serial however many layers its steps advance.
   mutating func record(note: String, _ change: (inout RecordedStateDraft) -> Void) {
     var draft: RecordedStateDraft
     if let current {
@@ -412,7 +413,12 @@ extension Run {
     draft.kopsVersion = kopsVersion?.description ?? draft.kopsVersion
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     do {
-      current = try store.record(draft, expectedPrior: prior, actor: engine.actor, note: note, planID: planID, newLineage: false)
+      if let prior, wroteRevision {
+        current = try store.amend(draft, at: prior, actor: engine.actor, note: note)
+      } else {
+        current = try store.record(draft, expectedPrior: prior, actor: engine.actor, note: note, planID: planID, newLineage: false)
+        wroteRevision = true
+      }
     } catch {
       engine.observer.note(environment: name, "could not record progress (\(note)): \(error.localizedDescription)")
     }

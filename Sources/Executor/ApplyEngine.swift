@@ -120,6 +120,8 @@ struct Run: Sendable {
   var scratch: String = ""
   var kubeconfig: String? = nil
   var kopsVersion: KopsVersion? = nil
+  /// Whether this run already wrote its revision (later progress amends it).
+  var wroteRevision = false
 
   init(engine: ApplyEngine, env: Environment, plan: EnvironmentPlan, planID: String?) {
     self.engine = engine

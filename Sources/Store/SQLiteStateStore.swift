@@ -429,6 +429,35 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
+  @discardableResult
+  public func amend(
+    _ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String
+  ) throws -> RecordedState {
+    try write { db in
+      let current = try EnvironmentRow.fetchOne(db, key: state.environment)
+      let actual = current.map { PriorState(serial: $0.currentSerial, lineage: $0.lineage) }
+      guard actual == expected else {
+        throw StoreError.conflict(expected: expected, actual: actual)
+      }
+      guard
+        var revision = try RevisionRow.fetchOne(
+          db, key: ["environment": state.environment, "serial": expected.serial])
+      else { throw StoreError.conflict(expected: expected, actual: nil) }
+      revision.clusterYAML = state.clusterYAML
+      revision.instanceGroupsYAML = state.instanceGroupsYAML
+      revision.cloudUpdated = state.cloudUpdated
+      revision.pendingRolls = state.pendingRolls
+      revision.igwAttached = state.igwAttached
+      revision.kopsVersion = state.kopsVersion
+      revision.desiredDigest = state.desiredDigest
+      revision.createdAt = Date()
+      revision.createdBy = actor.userAtHost
+      revision.note = note
+      try revision.update(db)
+      return Self.state(revision)
+    }
+  }
+
   private static func state(_ row: RevisionRow) -> RecordedState {
     RecordedState(
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,

@@ -48,6 +48,12 @@ public protocol StateStoring: Sendable {
   /// Stores a plan made with `hk plan --out`, bound to the revisions it was made against.
   ///
   /// - Throws: ``StoreError/planExists(id:)`` when `id` is already used.
+  /// Rewrites the latest revision in place (same serial and lineage), compare-and-swap on
+  /// `expected`: an apply records its progress through the layers this way, so one apply run
+  /// is one serial however many steps it takes.
+  @discardableResult
+  func amend(_ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String) throws -> RecordedState
+
   func savePlan(id: String, planJSON: String, bindings: [PlanBinding]) throws
 
   /// A saved plan by ID, or nil when unknown.
