@@ -13,6 +13,8 @@ let package = Package(
   products: [
     .executable(name: "hk", targets: ["hk"]),
     .executable(name: "fake-kops", targets: ["fake-kops"]),
+    /** For Benchmarks/ (a separate package): loads environments and writes recorded state. */
+    .library(name: "HKCore", targets: ["Model", "Config", "Store"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,7 +69,7 @@ let package = Package(
       exclude: ["Golden"]),
     .testTarget(
       name: "ExecutorTests",
-      dependencies: ["Model", "Config", "Store", "Planner", "Executor", "HKTestSupport"]),
+      dependencies: ["Model", "Config", "Store", "Planner", "Executor", "HKTestSupport", "fake-kops"]),
     .testTarget(
       name: "EndToEndTests",
       dependencies: ["Model", "Config", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops"]),

@@ -1,0 +1,197 @@
+import Foundation
+import Model
+
+/// One simulated EC2 instance: its id and the launch configuration (node config hash) it runs.
+struct CloudInstance: Codable, Equatable {
+  var id: String
+  var hash: String
+}
+
+/// One simulated autoscaling group: what `update --yes` last pushed for the instance group, and
+/// the instances running.
+struct CloudGroup: Codable {
+  var name: String
+  var role: String
+  var minSize: Int
+  var maxSize: Int
+  var machineType: String
+  var image: String
+  /// The node configuration last pushed (the text behind `ManagedFile/nodeupconfig-<ig>`).
+  var nodeConfig: String
+  /// Hash of `nodeConfig`; an instance whose hash differs needs a rolling update.
+  var hash: String
+  var instances: [CloudInstance]
+}
+
+/// A rolling update that ran with `--yes`.
+struct RollingUpdateRecord: Codable {
+  var time: String
+  var instanceGroups: [String]
+  var cloudOnly: Bool
+  var force: Bool
+}
+
+/// The simulated cloud of one cluster, kept in `<store>/<cluster>/.fake-cloud.json`.
+struct CloudState: Codable {
+  var formatVersion: Int
+  /// Whether `update cluster --yes` ever succeeded (the cluster exists in the cloud).
+  var applied: Bool
+  var kopsVersion: String?
+  /// The completed spec last pushed (`ManagedFile/cluster-completed.spec`).
+  var clusterSpec: String?
+  /// `additional.<role>s.<cluster>` → policy JSON last pushed.
+  var iamPolicies: [String: String]
+  var groups: [CloudGroup]
+  /// How many `update cluster --yes` runs succeeded.
+  var updates: Int
+  var rollingUpdates: [RollingUpdateRecord]
+  var instanceCounter: Int
+
+  static let empty = CloudState(
+    formatVersion: 1, applied: false, kopsVersion: nil, clusterSpec: nil, iamPolicies: [:], groups: [], updates: 0,
+    rollingUpdates: [], instanceCounter: 0)
+
+  static func file(_ store: StateStore, _ cluster: String) -> String { store.path(cluster, ".fake-cloud.json") }
+
+  static func load(_ store: StateStore, _ cluster: String) throws(KopsError) -> CloudState {
+    let path = file(store, cluster)
+    guard let data = FileManager.default.contents(atPath: path) else { return .empty }
+    do {
+      return try JSONDecoder().decode(CloudState.self, from: data)
+    } catch {
+      throw KopsError("fake-kops: cannot read the simulated cloud \(path): \(error)")
+    }
+  }
+
+  func save(_ store: StateStore, _ cluster: String) throws(KopsError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    guard let data = try? encoder.encode(self) else { throw KopsError("fake-kops: cannot encode the simulated cloud") }
+    try writeTextFile(CloudState.file(store, cluster), String(decoding: data, as: UTF8.self) + "\n")
+  }
+
+  func group(_ name: String) -> CloudGroup? { groups.first { $0.name == name } }
+
+  /// A new, stable-looking instance id (`i-0` + 16 hex digits).
+  mutating func newInstance(cluster: String, group: String, hash: String) -> CloudInstance {
+    instanceCounter += 1
+    let digest = SHA256.digest("\(cluster)/\(group)/\(instanceCounter)")
+    return CloudInstance(id: "i-0" + String(digest.dropFirst("sha256:".count).prefix(16)), hash: hash)
+  }
+}
+
+/// What the cluster and instance groups in the store ask the cloud to be (kops's task model,
+/// reduced to what hk can observe: files, IAM policies, launch configuration, group sizes).
+struct DesiredGroup {
+  var name: String
+  var role: String
+  var minSize: Int
+  var maxSize: Int
+  var machineType: String
+  var image: String
+  var rootVolumeSize: Int?
+  var subnets: [String]
+  var nodeConfig: String
+  var hash: String
+
+  /// kops's IAM role prefix for the group's role.
+  var iamRole: String {
+    switch role {
+    case "Master", "ControlPlane", "APIServer": "masters"
+    case "Bastion": "bastions"
+    default: "nodes"
+    }
+  }
+
+  /// The directory of the nodeup config (`igconfig/<role>/<ig>`).
+  var igconfigRole: String {
+    switch role {
+    case "Master", "ControlPlane": "control-plane"
+    case "Bastion": "bastion"
+    case "APIServer": "apiserver"
+    default: "node"
+    }
+  }
+}
+
+struct DesiredCloud {
+  var cluster: String
+  var completedSpec: String
+  var kopsVersion: String
+  var groups: [DesiredGroup]
+  var iamPolicies: [String: String]
+
+  /// Cluster spec fields that reach no node: changing them never needs a rolling update.
+  static let clusterOnlyFields: Set<String> = [
+    "additionalPolicies", "externalPolicies", "iam", "externalDns", "externalDNS", "awsLoadBalancerController",
+    "certManager", "metricsServer", "clusterAutoscaler", "nodeTerminationHandler", "snapshotController",
+    "podIdentityWebhook", "configBase",
+  ]
+  /// Cluster spec fields that reach control-plane nodes only.
+  static let controlPlaneOnlyFields: Set<String> = [
+    "masterKubelet", "controlPlaneKubelet", "kubeAPIServer", "kubeControllerManager", "kubeScheduler", "etcdClusters",
+    "cloudControllerManager",
+  ]
+
+  init(cluster: YAMLNode, groups igs: [YAMLNode], rt: Runtime) {
+    let name = cluster[path: "metadata", "name"]?.text ?? ""
+    self.cluster = name
+    kopsVersion = rt.versionText
+    var completed = cluster
+    let populated: [(String, YAMLNode)] = [
+      ("channel", .string("stable")), ("clusterDNSDomain", .string("cluster.local")),
+      ("containerRuntime", .string("containerd")), ("podCIDR", .string("100.96.0.0/11")),
+      ("serviceClusterIPRange", .string("100.64.0.0/13")), ("nonMasqueradeCIDR", .string("100.64.0.0/10")),
+    ]
+    for (key, value) in populated where completed[path: "spec", key] == nil {
+      completed.set(path: ["spec", key], value)
+    }
+    completedSpec = KopsCodec.yaml(completed)
+
+    var policies: [String: String] = [:]
+    for p in cluster[path: "spec", "additionalPolicies"]?.pairs ?? [] {
+      let role = ["master": "masters", "control-plane": "masters", "node": "nodes", "bastion": "bastions"][p.key] ?? p.key
+      policies["additional.\(role).\(name)"] = p.value.text ?? ""
+    }
+    iamPolicies = policies
+
+    let spec = KopsCodec.canonical(completed["spec"] ?? .mapping([]))
+    var groups: [DesiredGroup] = []
+    for ig in igs {
+      let igName = ig[path: "metadata", "name"]?.text ?? ""
+      let role = ig[path: "spec", "role"]?.text ?? "Node"
+      let controlPlane = role == "Master" || role == "ControlPlane" || role == "APIServer"
+      let defaultMin = role == "Node" ? 2 : 1
+      let minSize = Int(ig[path: "spec", "minSize"]?.intValue ?? Int64(defaultMin))
+      let maxSize = Int(ig[path: "spec", "maxSize"]?.intValue ?? Int64(minSize))
+      var nodeSpec = spec
+      for p in spec.pairs ?? [] where Self.clusterOnlyFields.contains(p.key) || (!controlPlane && Self.controlPlaneOnlyFields.contains(p.key)) {
+        nodeSpec.remove(p.key)
+      }
+      var igSpec = ig["spec"] ?? .mapping([])
+      igSpec.remove("minSize")
+      igSpec.remove("maxSize")
+      let config = YAMLNode.mapping([
+        YAMLPair(key: "cluster", value: .string(name)),
+        YAMLPair(key: "clusterSpec", value: nodeSpec),
+        YAMLPair(key: "instanceGroup", value: .string(igName)),
+        YAMLPair(key: "instanceGroupSpec", value: KopsCodec.canonical(igSpec)),
+        YAMLPair(key: "kopsVersion", value: .string(rt.versionText)),
+      ])
+      let text = YAMLEmitter.emit(config)
+      groups.append(
+        DesiredGroup(
+          name: igName, role: role, minSize: minSize, maxSize: maxSize,
+          machineType: ig[path: "spec", "machineType"]?.text ?? "", image: ig[path: "spec", "image"]?.text ?? "",
+          rootVolumeSize: ig[path: "spec", "rootVolumeSize"]?.intValue.map { Int($0) },
+          subnets: ig[path: "spec", "subnets"]?.items?.compactMap(\.text) ?? [], nodeConfig: text,
+          hash: String(SHA256.digest(text).dropFirst("sha256:".count).prefix(16))))
+    }
+    self.groups = groups
+  }
+
+  /// The user data kops renders into the launch template: only the config hash matters here.
+  static func userData(_ group: String, hash: String) -> String {
+    "#!/bin/bash\nset -o errexit\n# fake-kops nodeup bootstrap for \(group)\nNODEUP_CONFIG_HASH=\(hash)\n/opt/kops/bin/nodeup --conf=/opt/kops/conf/kube_env.yaml\n"
+  }
+}
