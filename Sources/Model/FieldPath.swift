@@ -60,27 +60,30 @@ public enum FieldPath {
 
   static func segmentMatches(_ p: String, _ c: String) -> Bool {
     if p == c || p == "*" || p == "[*]" || p == "[name=*]" && c.hasPrefix("[name=") { return true }
-    if p.contains("*") { return glob(Array(p), Array(c)) }
+    if p.contains("*") { return glob(p, c) }
     return false
   }
 
-  static func glob(_ p: [Character], _ s: [Character]) -> Bool {
+  /// Shell-style matching of a whole string: `*` matches any run of characters, `?` any one.
+  public static func glob(_ pattern: String, _ string: String) -> Bool {
+    let p = Array(pattern.unicodeScalars)
+    let s = Array(string.unicodeScalars)
     var pi = 0
     var si = 0
     var star = -1
-    var mark = 0
+    var resume = 0
     while si < s.count {
-      if pi < p.count && (p[pi] == s[si]) {
+      if pi < p.count && (p[pi] == s[si] || p[pi] == "?") {
         pi += 1
         si += 1
       } else if pi < p.count && p[pi] == "*" {
         star = pi
-        mark = si
+        resume = si
         pi += 1
       } else if star >= 0 {
         pi = star + 1
-        mark += 1
-        si = mark
+        resume += 1
+        si = resume
       } else {
         return false
       }

@@ -108,8 +108,11 @@ extension JSONValue {
     }
   }
 
-  /// Appends `s` as a JSON string literal.
-  public static func quote(_ s: String, into out: inout String) {
+  /// Appends `s` as a JSON string literal; `alsoEscaping` picks more characters to write as
+  /// `\u` escapes (the YAML emitter escapes C1 controls and BOMs too).
+  public static func quote(
+    _ s: String, into out: inout String, alsoEscaping extra: (Unicode.Scalar) -> Bool = { _ in false }
+  ) {
     out += "\""
     for u in s.unicodeScalars {
       switch u {
@@ -121,7 +124,7 @@ extension JSONValue {
       case "\u{08}": out += "\\b"
       case "\u{0C}": out += "\\f"
       default:
-        if u.value < 0x20 || u.value == 0x7F || (0x2028...0x2029).contains(u.value) {
+        if u.value < 0x20 || u.value == 0x7F || (0x2028...0x2029).contains(u.value) || extra(u) {
           let hex = String(u.value, radix: 16)
           out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         } else {

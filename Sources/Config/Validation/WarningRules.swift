@@ -40,33 +40,7 @@ enum WarningRules {
 
   /// Whether an IAM action pattern (`logs:*`, `*`, `logs:Put*`) covers `action` (case-insensitive).
   static func actionMatches(pattern: String, _ action: String) -> Bool {
-    glob(Array(pattern.lowercased().unicodeScalars), Array(action.lowercased().unicodeScalars))
-  }
-
-  /// `*` matches any run of characters, `?` any one character.
-  static func glob(_ p: [Unicode.Scalar], _ s: [Unicode.Scalar]) -> Bool {
-    var pi = 0
-    var si = 0
-    var star = -1
-    var resume = 0
-    while si < s.count {
-      if pi < p.count && (p[pi] == s[si] || p[pi] == "?") {
-        pi += 1
-        si += 1
-      } else if pi < p.count && p[pi] == "*" {
-        star = pi
-        resume = si
-        pi += 1
-      } else if star >= 0 {
-        pi = star + 1
-        resume += 1
-        si = resume
-      } else {
-        return false
-      }
-    }
-    while pi < p.count && p[pi] == "*" { pi += 1 }
-    return pi == p.count
+    FieldPath.glob(pattern.lowercased(), action.lowercased())
   }
 
   /// `egress-proxy-excludes`: traffic to the VPC, the metadata service and S3 must bypass the proxy.

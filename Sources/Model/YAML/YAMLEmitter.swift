@@ -143,23 +143,8 @@ public enum YAMLEmitter {
 
   /// A double-quoted YAML scalar: JSON escapes plus `\u` for ``needsEscape(_:)`` characters.
   static func quoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 || needsEscape(u) {
-          let hex = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
+    var out = ""
+    JSONValue.quote(s, into: &out, alsoEscaping: needsEscape)
+    return out
   }
 }
