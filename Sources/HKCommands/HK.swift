@@ -11,7 +11,10 @@ public struct HK: AsyncParsableCommand {
       after merge, 'hk drift' for drift reports.
       """,
     version: "0.1.0",
-    subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, LockCommand.self])
+    subcommands: [
+      Validate.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, ImportCommand.self, StateCommand.self,
+      LockCommand.self,
+    ])
 
   public init() {}
 }

@@ -10,6 +10,9 @@ import Model
 /// | `spec.configBase`, `nonMasqueradeCIDR`, `masterPublicName`, `masterInternalName`, `iam.legacy`, `networkCIDR`, etcd `manager.backupRetentionDays`, subnet `cidr`s filled at create | dropped from live when not recorded |
 /// | default `egressProxy.excludes` appended at create | appended defaults dropped from live |
 /// | IG role `ControlPlane` for `Master`, policy key `control-plane` for `master` | mapped to what was recorded |
+/// | decoding defaults: `topology.dns.type: Public`, ≤1.27 `topology.masters/nodes: public`, `api: {}`, `api.loadBalancer.type: Public`/`class: Classic`, `authorization: {alwaysAllow: {}}` (`rbac` from 1.36), flannel `backend: udp` | dropped from live when not recorded (placeholders left empty too) |
+/// | Go's `omitempty`: empty strings and lists are not stored | restored in live where recorded |
+/// | legacy `apiVersion: kops/v1alpha2` stored as `kops.k8s.io/v1alpha2` | mapped to what was recorded |
 public enum LiveNormalizer {
   /// Fields (dotted, `[*]` for any list item) kops fills in when the user left them out.
   public static let filledByKops: [[String]] = [
@@ -71,7 +74,73 @@ public enum LiveNormalizer {
       }
       l.set(path: ["spec", "additionalPolicies"], policies)
     }
+    removeDecodedDefaults(&l, recorded: recorded)
+    restoreOmittedEmpties(&l, recorded: recorded)
+    mapLegacyAPIVersion(&l, recorded: recorded)
     return l
+  }
+
+  /// Leaf values kops's v1alpha2 decoding fills in when a field is missing (kops-contract.md
+  /// §2.4(2)); dropped from live when the recorded object does not set the field.
+  public static let decodedDefaults: [(path: [String], value: String)] = [
+    (["spec", "topology", "dns", "type"], "Public"), (["spec", "topology", "masters"], "public"),
+    (["spec", "topology", "nodes"], "public"), (["spec", "api", "loadBalancer", "type"], "Public"),
+    (["spec", "api", "loadBalancer", "class"], "Classic"), (["spec", "networking", "flannel", "backend"], "udp"),
+  ]
+
+  /// Mappings decoding adds as placeholders (deepest first); dropped from live when empty and
+  /// not recorded.
+  static let decodedPlaceholders: [[String]] = [
+    ["spec", "topology", "dns"], ["spec", "topology"], ["spec", "api", "dns"], ["spec", "api", "loadBalancer"], ["spec", "api"],
+  ]
+
+  static func removeDecodedDefaults(_ l: inout YAMLNode, recorded: YAMLNode) {
+    for (path, value) in decodedDefaults where recorded[path: path] == nil && l[path: path]?.text == value {
+      l.remove(path: path)
+    }
+    // `authorization` missing (or empty, which kops treats as missing) becomes `{alwaysAllow: {}}`
+    // (`{rbac: {}}` from 1.36).
+    let recordedAuth = recorded[path: "spec", "authorization"]
+    if recordedAuth == nil || recordedAuth?.isNull == true || recordedAuth?.pairs?.isEmpty == true,
+      let pairs = l[path: "spec", "authorization"]?.pairs, pairs.count == 1,
+      pairs[0].key == "alwaysAllow" || pairs[0].key == "rbac", pairs[0].value.pairs?.isEmpty == true
+    {
+      if let recordedAuth {
+        l.set(path: ["spec", "authorization"], recordedAuth)
+      } else {
+        l.remove(path: ["spec", "authorization"])
+      }
+    }
+    for path in decodedPlaceholders where recorded[path: path] == nil && l[path: path]?.pairs?.isEmpty == true {
+      l.remove(path: path)
+    }
+  }
+
+  /// Puts back the empty strings and lists the recorded object holds where live has nothing:
+  /// kops (Go's `omitempty`) does not store them, so they are not a difference.
+  public static func restoreOmittedEmpties(_ live: inout YAMLNode, recorded: YAMLNode) {
+    switch (recorded.content, live.content) {
+    case (.mapping(let recordedPairs), .mapping):
+      for p in recordedPairs {
+        if var child = live[p.key] {
+          guard p.value.isMapping || p.value.items != nil else { continue }
+          restoreOmittedEmpties(&child, recorded: p.value)
+          live.set(p.key, child)
+        } else if p.value.stringValue == "" || p.value.items?.isEmpty == true {
+          live.set(p.key, p.value)
+        }
+      }
+    case (.sequence(let recordedItems), .sequence(var items)):
+      for i in items.indices {
+        guard let name = items[i]["name"]?.text, let r = recordedItems.first(where: { $0["name"]?.text == name }) else {
+          continue
+        }
+        restoreOmittedEmpties(&items[i], recorded: r)
+      }
+      live = YAMLNode(.sequence(items), mark: live.mark)
+    default:
+      break
+    }
   }
 
   /// Normalises a live InstanceGroup against the recorded one.
@@ -82,6 +151,8 @@ public enum LiveNormalizer {
     if let lr, let rr, lr != rr, Set([lr, rr]) == ["Master", "ControlPlane"], let node = recorded?[path: "spec", "role"] {
       l.set(path: ["spec", "role"], node)
     }
+    if let recorded { restoreOmittedEmpties(&l, recorded: recorded) }
+    mapLegacyAPIVersion(&l, recorded: recorded)
     return l
   }
 
@@ -115,6 +186,14 @@ public enum LiveNormalizer {
 
   static func split(_ s: String) -> [String] {
     s.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+  }
+
+  /// kops stores the legacy API group `kops/…` as `kops.k8s.io/…`: live takes the recorded spelling.
+  static func mapLegacyAPIVersion(_ l: inout YAMLNode, recorded: YAMLNode?) {
+    guard let r = recorded?["apiVersion"]?.text, r.hasPrefix("kops/"), l["apiVersion"]?.text == "kops.k8s.io/" + r.dropFirst(5),
+      let node = recorded?["apiVersion"]
+    else { return }
+    l.set("apiVersion", node)
   }
 
   /// The object without kops-stamped metadata (creationTimestamp, generation, …) and status.
