@@ -20,7 +20,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // MARK: Core libraries
@@ -42,7 +41,6 @@ let package = Package(
       dependencies: [
         "Model", "Config", "Store", "Planner",
         .product(name: "Subprocess", package: "swift-subprocess"),
-        .product(name: "Logging", package: "swift-log"),
       ]),
     /** The argument-parser commands and the services behind them (a library, so tests can drive it). */
     .target(
@@ -50,7 +48,6 @@ let package = Package(
       dependencies: [
         "Model", "Config", "Store", "Planner", "Executor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(
       name: "hk", dependencies: ["HKCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
