@@ -134,8 +134,8 @@ extension HK {
       @Option(name: .customLong("force"), help: "The lock ID, as 'hk lock list' shows it.") public var lockID: String
       public init() {}
       public func run() async throws {
-        let store = try StoreAccess.open(global.stateDBPath)
-        guard let held = try store.lock(environment) else {
+        guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        guard let store = try StoreAccess.openForReading(global.stateDBPath), let held = try store.lock(environment) else {
           throw CommandError.message("\(environment) is not locked; nothing to do")
         }
         if !held.isStale {
