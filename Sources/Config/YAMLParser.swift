@@ -76,9 +76,19 @@ private struct TreeBuilder {
   var anchors: [String: (node: YAMLNode, count: Int)] = [:]
   var nodeCount = 0
 
-  enum Frame {
-    case mapping(pairs: [YAMLPair], keys: Set<String>?, pendingKey: (String, Mark)?, mark: Mark, anchor: String?, start: Int)
-    case sequence(items: [YAMLNode], mark: Mark, anchor: String?, start: Int)
+  /// A collection being built. Mutated in place through `stack[top]`, so appending never
+  /// copies the array built so far (popping a frame, appending and pushing it back did).
+  struct Frame {
+    var isMapping: Bool
+    var pairs: [YAMLPair] = []
+    var items: [YAMLNode] = []
+    /// The keys of `pairs`, kept once a mapping has 12 of them (duplicate checks).
+    var keys: Set<String>? = nil
+    var pendingKey: (String, Mark)? = nil
+    var mark: Mark
+    var anchor: String?
+    /// `nodeCount` when the collection started (an anchor's expanded size).
+    var start: Int
   }
   var stack: [Frame] = []
   var docRoot: YAMLNode? = nil
@@ -143,31 +153,16 @@ private struct TreeBuilder {
       let m = mark(event.start_mark)
       try checkDepth(m)
       try count(1, at: m)
-      stack.append(.sequence(items: [], mark: m, anchor: Self.cString(event.data.sequence_start.anchor), start: nodeCount))
+      stack.append(Frame(isMapping: false, mark: m, anchor: Self.cString(event.data.sequence_start.anchor), start: nodeCount))
     case YAML_MAPPING_START_EVENT:
       let m = mark(event.start_mark)
       try checkDepth(m)
       try count(1, at: m)
-      stack.append(
-        .mapping(
-          pairs: [], keys: nil, pendingKey: nil, mark: m, anchor: Self.cString(event.data.mapping_start.anchor),
-          start: nodeCount))
+      stack.append(Frame(isMapping: true, mark: m, anchor: Self.cString(event.data.mapping_start.anchor), start: nodeCount))
     case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
       guard let frame = stack.popLast() else { return }
-      let node: YAMLNode
-      let anchor: String?
-      let start: Int
-      switch frame {
-      case .sequence(let items, let m, let a, let s):
-        node = YAMLNode(.sequence(items), mark: m)
-        anchor = a
-        start = s
-      case .mapping(let pairs, _, _, let m, let a, let s):
-        node = YAMLNode(.mapping(pairs), mark: m)
-        anchor = a
-        start = s
-      }
-      if let anchor { anchors[anchor] = (node, nodeCount - start + 1) }
+      let node = YAMLNode(frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items), mark: frame.mark)
+      if let anchor = frame.anchor { anchors[anchor] = (node, nodeCount - frame.start + 1) }
       try add(node, keyText: nil, isScalar: false)
     default:
       break
@@ -190,39 +185,37 @@ private struct TreeBuilder {
   }
 
   mutating func add(_ node: YAMLNode, keyText: String?, isScalar: Bool) throws(Diagnostic) {
-    guard let top = stack.popLast() else {
+    let top = stack.count - 1
+    guard top >= 0 else {
       docRoot = node
       return
     }
-    switch top {
-    case .sequence(var items, let m, let a, let s):
-      items.append(node)
-      stack.append(.sequence(items: items, mark: m, anchor: a, start: s))
-    case .mapping(var pairs, var keys, let pending, let m, let a, let s):
-      if let (key, keyMark) = pending {
-        pairs.append(YAMLPair(key: key, keyMark: keyMark, value: node))
-        stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: nil, mark: m, anchor: a, start: s))
-      } else {
-        guard isScalar, let key = keyText else {
-          throw Diagnostic(.error, "a mapping key must be a scalar; complex keys are not supported", at: node.mark, rule: "yaml-complex-key")
-        }
-        var duplicate = false
-        if pairs.count < 12 {
-          duplicate = pairs.contains { $0.key == key }
-        } else {
-          if keys == nil { keys = Set(pairs.map(\.key)) }
-          duplicate = keys?.contains(key) ?? false
-          keys?.insert(key)
-        }
-        if duplicate {
-          let first = pairs.first { $0.key == key }?.keyMark
-          let firstAt = first.map { " (first at line \($0.line), column \($0.column))" } ?? ""
-          throw Diagnostic(
-            .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: node.mark, rule: "yaml-duplicate-key")
-        }
-        stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: (key, node.mark), mark: m, anchor: a, start: s))
-      }
+    guard stack[top].isMapping else {
+      stack[top].items.append(node)
+      return
     }
+    if let (key, keyMark) = stack[top].pendingKey {
+      stack[top].pairs.append(YAMLPair(key: key, keyMark: keyMark, value: node))
+      stack[top].pendingKey = nil
+      return
+    }
+    guard isScalar, let key = keyText else {
+      throw Diagnostic(.error, "a mapping key must be a scalar; complex keys are not supported", at: node.mark, rule: "yaml-complex-key")
+    }
+    var duplicate = false
+    if stack[top].pairs.count < 12 {
+      duplicate = stack[top].pairs.contains { $0.key == key }
+    } else {
+      if stack[top].keys == nil { stack[top].keys = Set(stack[top].pairs.map(\.key)) }
+      duplicate = stack[top].keys?.insert(key).inserted == false
+    }
+    if duplicate {
+      let first = stack[top].pairs.first { $0.key == key }?.keyMark
+      let firstAt = first.map { " (first at line \($0.line), column \($0.column))" } ?? ""
+      throw Diagnostic(
+        .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: node.mark, rule: "yaml-duplicate-key")
+    }
+    stack[top].pendingKey = (key, node.mark)
   }
 
   func libyamlError(_ parser: yaml_parser_t) -> Diagnostic {

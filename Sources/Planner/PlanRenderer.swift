@@ -60,10 +60,51 @@ public struct PlanRenderer: Sendable {
   }
 
   /// A one-line value: scalars as JSON, collections compact and cut at 160 characters.
+  ///
+  /// Only the start of a large collection is serialized (a created cluster is kilobytes of
+  /// JSON, of which 157 characters are shown); the result is the same as cutting
+  /// ``JSONValue/serialized(pretty:)``.
   func short(_ v: JSONValue?) -> String {
     guard let v else { return "null" }
-    let s = v.serialized()
+    var s = ""
+    let complete = Self.appendCompact(v, to: &s, byteLimit: Self.shortByteLimit)
+    // A prefix that stopped early holds more than 160 characters unless its text is made of
+    // unusually long grapheme clusters; then cut the full text as before.
+    if !complete && s.count <= 200 { s = v.serialized() }
     return s.count > 160 ? String(s.prefix(157)) + "…" : s
+  }
+
+  /// UTF-8 bytes of compact JSON ``short(_:)`` writes before it stops (far over 160 characters).
+  static let shortByteLimit = 2048
+
+  /// Appends the compact JSON of `v`, exactly as ``JSONValue/serialized(pretty:)`` writes it,
+  /// stopping between two members or items once `out` holds more than `byteLimit` UTF-8 bytes.
+  ///
+  /// - Returns: Whether all of `v` was written (else `out` ends with a prefix of it).
+  static func appendCompact(_ v: JSONValue, to out: inout String, byteLimit: Int) -> Bool {
+    switch v {
+    case .array(let items) where !items.isEmpty:
+      out += "["
+      for (i, item) in items.enumerated() {
+        if out.utf8.count > byteLimit { return false }
+        if i > 0 { out += "," }
+        if !appendCompact(item, to: &out, byteLimit: byteLimit) { return false }
+      }
+      out += "]"
+    case .object(let members) where !members.isEmpty:
+      out += "{"
+      for (i, m) in members.enumerated() {
+        if out.utf8.count > byteLimit { return false }
+        if i > 0 { out += "," }
+        JSONValue.quote(m.key, into: &out)
+        out += ":"
+        if !appendCompact(m.value, to: &out, byteLimit: byteLimit) { return false }
+      }
+      out += "}"
+    default:
+      out += v.serialized()
+    }
+    return true
   }
 
   public func summary(_ plan: Plan) -> String {

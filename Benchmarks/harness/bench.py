@@ -1,0 +1,351 @@
+"""hk's benchmark harness (issue 7): builds everything in release mode, measures the five targets
+as ratios within one run and prints a table with PASS/FAIL per target.
+
+Run it through `scripts/bench` (see `scripts/bench --help` and docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import genrepo  # noqa: E402
+from measure import BenchError, Program, interleave, peak_rss_kb, ratio, run_captured, run_once  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(HERE))  # the hk package
+BENCH_PKG = os.path.join(ROOT, "Benchmarks")
+
+
+def log(msg: str) -> None:
+  print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+class Paths:
+  """Where the builds and the scratch data go (every build folder starts with the prefix)."""
+
+  def __init__(self, prefix: str, work: str | None, static_stdlib: bool = False):
+    self.prefix = prefix if os.path.isabs(prefix) else os.path.join(ROOT, prefix)
+    self.main_scratch = self.prefix + "-release"  # hk and fake-kops, release
+    # hk linked with --static-swift-stdlib gets its own folder: switching the flag in one folder
+    # rebuilds everything, and fake-kops cannot link statically (FoundationNetworking needs a
+    # static libcurl)
+    self.hk_scratch = self.prefix + "-static" if static_stdlib else self.main_scratch
+    self.pkg_scratch = self.prefix + "-pkg"  # the Benchmarks package
+    self.work = work or (self.prefix + "-work")
+    self.bin = os.path.join(self.main_scratch, "release")
+    self.hk = os.path.join(self.hk_scratch, "release", "hk")
+    self.fake_kops = os.path.join(self.bin, "fake-kops")
+    self.c_reference = os.path.join(self.pkg_scratch, "libyaml-events")
+
+  def pkg_bin(self, config: str) -> str:
+    return os.path.join(self.pkg_scratch, config)
+
+
+# MARK: building
+
+
+def timed(argv: list[str], what: str, cwd: str = ROOT) -> float:
+  log(f"building {what}: {' '.join(argv)}")
+  start = time.monotonic()
+  r = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  took = time.monotonic() - start
+  if r.returncode != 0:
+    sys.stderr.write(r.stdout[-6000:])
+    raise BenchError(f"building {what} failed (exit {r.returncode})")
+  warnings = [line for line in r.stdout.splitlines() if "warning:" in line and "/swift_static/" not in line]
+  for w in warnings[:20]:
+    log(w)
+  log(f"built {what} in {took:.0f} s")
+  return took
+
+
+def build_c_reference(paths: Paths) -> None:
+  os.makedirs(paths.pkg_scratch, exist_ok=True)
+  timed(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", paths.c_reference,
+         os.path.join(BENCH_PKG, "Reference", "libyaml_events.c"), "-lyaml"], "the libyaml reference (cc)")
+
+
+def build_all(paths: Paths, static_stdlib: bool) -> dict:
+  """Release builds of hk, fake-kops, the Benchmarks package and the C reference."""
+  took = {}
+  if static_stdlib:
+    took["hk"] = timed(["swift", "build", "-c", "release", "--scratch-path", paths.hk_scratch, "--product", "hk",
+                        "--static-swift-stdlib"], "hk (release, --static-swift-stdlib)")
+  else:
+    took["hk"] = timed(["swift", "build", "-c", "release", "--scratch-path", paths.main_scratch, "--product", "hk"],
+                       "hk (release)")
+  took["fake-kops"] = timed(["swift", "build", "-c", "release", "--scratch-path", paths.main_scratch, "--product", "fake-kops"],
+                            "fake-kops (release)")
+  took["Benchmarks"] = timed(
+      ["swift", "build", "--package-path", BENCH_PKG, "-c", "release", "--scratch-path", paths.pkg_scratch],
+      "the Benchmarks package (release)")
+  build_c_reference(paths)
+  return took
+
+
+def build_only(paths: Paths) -> int:
+  """CI: builds the Benchmarks package (debug: it is compiled, not timed), the C reference, and
+  smoke-runs the pieces on a 6-environment repository. Times nothing."""
+  start = time.monotonic()
+  timed(["swift", "build", "--package-path", BENCH_PKG, "--scratch-path", paths.pkg_scratch],
+        "the Benchmarks package (debug)")
+  build_c_reference(paths)
+  smoke = tempfile.mkdtemp(prefix="hk-bench-smoke-")
+  try:
+    summary = genrepo.generate(smoke, 6)
+    names = summary["names"]
+    listing = os.path.join(smoke, "files.txt")
+    with open(listing, "w") as f:
+      f.write("\n".join(genrepo.files_hk_reads(smoke, names)) + "\n")
+    debug = paths.pkg_bin("debug")
+    out = run_captured([paths.c_reference, listing]).stdout.strip()
+    log(f"smoke: libyaml reference: {out}")
+    out = run_captured([os.path.join(debug, "bench-yams-compose"), listing]).stdout.strip()
+    log(f"smoke: Yams compose: {out}")
+    out = run_captured([os.path.join(debug, "bench-seed-state"), smoke, os.path.join(smoke, "hk.sqlite")] + names[1::2]).stdout.strip()
+    log(f"smoke: seeded state through hk's Store: {out}")
+    run_captured([os.path.join(debug, "bench-hello")])
+  finally:
+    shutil.rmtree(smoke, ignore_errors=True)
+  log(f"build-only done in {time.monotonic() - start:.0f} s (nothing was timed)")
+  return 0
+
+
+# MARK: results
+
+
+class Result:
+  def __init__(self, target: str, title: str):
+    self.target = target
+    self.title = title
+    self.rows: list[tuple[str, str]] = []  # (figure, value)
+    self.verdict = "n/a"
+    self.summary = ""
+    self.notes: list[str] = []
+
+  def row(self, figure: str, value: str) -> None:
+    self.rows.append((figure, value))
+
+
+def fmt_s(x: float) -> str:
+  return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def machine() -> dict:
+  info = {"kernel": platform.release(), "cpus": os.cpu_count()}
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          info["cpu"] = line.split(":", 1)[1].strip()
+          break
+    with open("/proc/meminfo") as f:
+      info["memory"] = f"{int(f.readline().split()[1]) // 1024 // 1024} GiB"
+    with open("/proc/loadavg") as f:
+      info["load"] = " ".join(f.read().split()[:3])
+  except OSError:
+    pass
+  try:
+    info["swift"] = run_captured(["swift", "--version"]).stdout.splitlines()[0]
+  except (BenchError, OSError, IndexError):
+    pass
+  try:
+    with open("/etc/os-release") as f:
+      for line in f:
+        if line.startswith("PRETTY_NAME="):
+          info["os"] = line.split("=", 1)[1].strip().strip('"')
+  except OSError:
+    pass
+  try:
+    info["libyaml"] = run_captured(["pkg-config", "--modversion", "yaml-0.1"]).stdout.strip()
+  except (BenchError, OSError):
+    pass
+  try:
+    info["pyyaml"] = run_captured([sys.executable, "-c", "import yaml; print(yaml.__version__, yaml.__with_libyaml__)"]).stdout.strip()
+  except (BenchError, OSError):
+    pass
+  return info
+
+
+# MARK: P1 plan throughput
+
+
+def p1_plan(paths: Paths, envs: int, rounds: int) -> Result:
+  res = Result("P1", f"plan throughput, {envs} environments")
+  work = os.path.join(paths.work, "p1")
+  shutil.rmtree(work, ignore_errors=True)
+  os.makedirs(work)
+  summary = genrepo.generate(work, envs)
+  names = summary["names"]
+  listing = os.path.join(work, "files.txt")
+  files = genrepo.files_hk_reads(work, names)
+  with open(listing, "w") as f:
+    f.write("\n".join(files) + "\n")
+  total_bytes = sum(os.path.getsize(p) for p in files)
+  db = os.path.join(work, "state", "hk.sqlite")
+  recorded = names[1::2]
+  out = run_captured([os.path.join(paths.pkg_bin("release"), "bench-seed-state"), work, db] + recorded).stdout.strip()
+  log(f"P1: generated {envs} environments (mean cluster.yaml with base {summary['mean_cluster_lines_with_base']:.0f} lines, "
+      f"{summary['instance_groups'][0]}-{summary['instance_groups'][1]} IGs); seeded state: {out}")
+
+  env = dict(os.environ, NO_COLOR="1")
+  hk = Program("hk plan", [paths.hk, "plan", "--root", work, "--state-db", db], cwd=work, env=env)
+  c = Program("libyaml events (C)", [paths.c_reference, listing])
+  yams = Program("Yams compose", [os.path.join(paths.pkg_bin("release"), "bench-yams-compose"), listing])
+  py = Program("PyYAML CSafeLoader", [sys.executable, os.path.join(BENCH_PKG, "Reference", "pyyaml_csafe.py"), listing])
+
+  # The work was done: hk planned every environment, the references parsed every file.
+  _, text = run_once(hk, capture=True)
+  planned = text.count("\nEnvironment ") + (1 if text.startswith("Environment ") else 0)
+  if planned != envs:
+    raise BenchError(f"P1: hk plan printed {planned} environments, expected {envs}")
+  recorded_seen = text.count("recorded serial 1")
+  for p in (c, yams, py):
+    _, o = run_once(p, capture=True)
+    if f"files={len(files)}" not in o:
+      raise BenchError(f"P1: {p.name} did not parse every file: {o.strip()}")
+    log(f"P1: {p.name}: {o.strip()}")
+
+  for p in (hk, c, yams, py):
+    p.peak_rss_kb = peak_rss_kb(p)
+  interleave([hk, c, yams, py], rounds, warmup=0,
+             progress=lambda r, n: log(f"P1: round {r}/{n}: hk {fmt_s(hk.samples[-1].wall)}, C {fmt_s(c.samples[-1].wall)}"))
+  r_wall = ratio(hk.median_wall(), c.median_wall())
+  r_cpu = ratio(hk.median_cpu(), c.median_cpu())
+  rss_mb = hk.peak_rss_kb / 1024
+  res.row("repository", f"{envs} envs, {len(files)} files, {total_bytes / 1e6:.1f} MB, "
+                        f"{summary['mean_cluster_lines_with_base']:.0f} lines/cluster incl. base, "
+                        f"{summary['instance_groups'][0]}-{summary['instance_groups'][1]} IGs, state for {len(recorded)} ({recorded_seen} planned against it)")
+  for p in (hk, c, yams, py):
+    res.row(f"{p.name}: median wall / cpu, peak RSS",
+            f"{fmt_s(p.median_wall())} / {fmt_s(p.median_cpu())}, {p.peak_rss_kb / 1024:.0f} MB")
+  res.row("hk plan ÷ libyaml events (wall)", f"{r_wall:.2f}× (target ≤ 3.00×)")
+  res.row("hk plan ÷ libyaml events (cpu)", f"{r_cpu:.2f}×")
+  res.row("hk plan ÷ Yams compose (wall)", f"{ratio(hk.median_wall(), yams.median_wall()):.2f}×")
+  res.row("hk plan ÷ PyYAML CSafeLoader (wall)", f"{ratio(hk.median_wall(), py.median_wall()):.2f}×")
+  res.row("hk plan peak RSS", f"{rss_mb:.0f} MB (target ≤ 150 MB)")
+  ok = r_wall <= 3.0 and rss_mb <= 150
+  res.verdict = "PASS" if ok else "FAIL"
+  res.summary = f"{r_wall:.2f}× libyaml (≤ 3×), {rss_mb:.0f} MB (≤ 150 MB)"
+  res.raw = {"hk": hk.samples, "c": c.samples, "yams": yams.samples, "pyyaml": py.samples}  # type: ignore[attr-defined]
+  return res
+
+
+# MARK: P5 start-up
+
+
+def p5_startup(paths: Paths, rounds: int) -> Result:
+  res = Result("P5", "start-up: hk --help vs a bare Swift executable")
+  hk = Program("hk --help", [paths.hk, "--help"])
+  hello = Program("bare Swift executable", [os.path.join(paths.pkg_bin("release"), "bench-hello")])
+  for p in (hk, hello):
+    p.peak_rss_kb = peak_rss_kb(p)
+  interleave([hk, hello], rounds, warmup=3)
+  r = ratio(hk.median_wall(), hello.median_wall())
+  for p in (hk, hello):
+    res.row(f"{p.name}: median wall / cpu, peak RSS",
+            f"{fmt_s(p.median_wall())} / {fmt_s(p.median_cpu())}, {p.peak_rss_kb / 1024:.0f} MB")
+  res.row("hk --help ÷ bare executable (wall)", f"{r:.2f}× (target ≤ 2.00×)")
+  res.row("hk --help ÷ bare executable (cpu)", f"{ratio(hk.median_cpu(), hello.median_cpu()):.2f}×")
+  res.verdict = "PASS" if r <= 2.0 else "FAIL"
+  res.summary = f"{r:.2f}× a bare Swift executable (≤ 2×)"
+  return res
+
+
+# MARK: report
+
+
+def table(results: list[Result], info: dict, started: float, args) -> str:
+  lines = []
+  lines.append("| target | verdict | figure |")
+  lines.append("| --- | --- | --- |")
+  for r in results:
+    lines.append(f"| {r.target} {r.title} | **{r.verdict}** | {r.summary} |")
+  lines.append("")
+  for r in results:
+    lines.append(f"### {r.target}: {r.title}")
+    lines.append("")
+    lines.append("| figure | value |")
+    lines.append("| --- | --- |")
+    for k, v in r.rows:
+      lines.append(f"| {k} | {v} |")
+    for n in r.notes:
+      lines.append("")
+      lines.append(n)
+    lines.append("")
+  lines.append("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+  lines.append("")
+  lines.append(f"Run: `scripts/bench {' '.join(args)}` took {time.monotonic() - started:.0f} s.")
+  return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+  ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+  ap.add_argument("--build-only", action="store_true", help="build the benchmark programs (debug) and smoke-run them; time nothing (CI)")
+  ap.add_argument("--skip-build", action="store_true", help="use the binaries of an earlier run")
+  ap.add_argument("--targets", default="P1,P2,P3,P4,P5", help="comma-separated subset of P1..P5")
+  ap.add_argument("--scratch", default=".build-bench",
+                  help="prefix of the build folders (default .build-bench: -release, -pkg, -work; -static with --static-swift-stdlib)")
+  ap.add_argument("--work", help="scratch data folder (default PREFIX-work)")
+  ap.add_argument("--envs", type=int, default=1000, help="P1: environments in the generated repository")
+  ap.add_argument("--rounds", type=int, default=7, help="P1: interleaved rounds (median of them)")
+  ap.add_argument("--startup-rounds", type=int, default=41, help="P5: interleaved rounds")
+  ap.add_argument("--static-swift-stdlib", action="store_true", help="build hk with --static-swift-stdlib (as a release would ship it)")
+  ap.add_argument("--markdown", help="also write the table to this file")
+  ap.add_argument("--json", help="also write the raw samples to this file")
+  args = ap.parse_args(argv)
+  paths = Paths(args.scratch, args.work, args.static_swift_stdlib)
+  try:
+    if args.build_only:
+      return build_only(paths)
+    started = time.monotonic()
+    if not args.skip_build:
+      build_all(paths, args.static_swift_stdlib)
+    os.makedirs(paths.work, exist_ok=True)
+    targets = [t.strip().upper() for t in args.targets.split(",") if t.strip()]
+    results: list[Result] = []
+    for t in targets:
+      if t == "P1":
+        results.append(p1_plan(paths, args.envs, args.rounds))
+      elif t == "P5":
+        results.append(p5_startup(paths, args.startup_rounds))
+      elif t in ("P2", "P3"):
+        import world  # noqa: PLC0415  (needs moto and the aws CLI)
+        if any(r.target in ("P2", "P3") for r in results):
+          continue  # one change matrix gives both
+        results += world.p2_p3_apply(paths, Result, log)
+      elif t == "P4":
+        import world  # noqa: PLC0415
+        results.append(world.p4_drift(paths, Result, log))
+      else:
+        raise BenchError(f"unknown target {t}")
+    for r in results:
+      log(f"{r.target}: {r.verdict}: {r.summary}")
+    report = table(results, machine(), started, argv)
+    print(report)
+    if args.markdown:
+      with open(args.markdown, "w") as f:
+        f.write(report)
+    if args.json:
+      with open(args.json, "w") as f:
+        json.dump({r.target: {"verdict": r.verdict, "rows": r.rows,
+                              "raw": {k: [s.__dict__ for s in v] for k, v in getattr(r, "raw", {}).items()}}
+                   for r in results}, f, indent=1)
+    return 0 if all(r.verdict in ("PASS", "n/a") for r in results) else 1
+  except BenchError as e:
+    log(f"error: {e}")
+    return 2
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,56 @@
+import Config
+import Model
+import Planner
+import Testing
+
+/// The one-line values of the text plan: the renderer serializes only the start of a large
+/// value, and must show exactly what cutting the whole serialization at 160 characters shows.
+@Suite struct ShortValueTests {
+  /// What `short` showed before it stopped early: the whole compact JSON, cut.
+  static func cutWhole(_ v: JSONValue) -> String {
+    let s = v.serialized()
+    return s.count > 160 ? String(s.prefix(157)) + "…" : s
+  }
+
+  static func renderedCreate(_ v: JSONValue) -> String {
+    let change = Change(category: .spec, action: .create, path: "x", before: nil, after: v)
+    let env = EnvironmentPlan(name: "e", cluster: "e.k8s.local", prior: nil, desiredDigest: "sha256:0", changes: [change], steps: [])
+    return PlanRenderer().text(Plan(environments: [env]))
+  }
+
+  static var values: [JSONValue] {
+    get throws {
+      let dev = try sample("dev")
+      let emoji = String(repeating: "👩‍👩‍👧‍👦", count: 400)
+      let combining = "e" + String(repeating: "\u{301}", count: 3000)
+      var wide: [JSONValue.Member] = []
+      for i in 0..<300 { wide.append(JSONValue.Member("k\(i)", .array([.int(Int64(i)), .string("ü\(i)"), .null, .bool(i % 2 == 0)]))) }
+      return [
+        dev.cluster.json, .object([]), .array([]), .string("short"), .int(42),
+        .object([JSONValue.Member("a", .array([])), JSONValue.Member("b", .object([]))]),
+        .object(wide), .array((0..<2000).map { .int(Int64($0)) }),
+        .array([.string(emoji), .string("tail")]), .object([JSONValue.Member(emoji, .string(combining))]),
+        .array([.string(combining), .string(combining)]),
+        .object([JSONValue.Member("quote\"and\\slash\n", .string(String(repeating: "\u{1}\t", count: 500)))]),
+      ]
+    }
+  }
+
+  @Test func largeAndOddValuesShowTheSameAsCuttingTheWholeSerialization() throws {
+    for v in try Self.values {
+      let line = "    + x = " + Self.cutWhole(v) + "\n"
+      let text = Self.renderedCreate(v)
+      #expect(text.contains(line), "for \(Self.cutWhole(v).prefix(60))")
+    }
+  }
+
+  @Test func aCreatedClusterIsCutAt157CharactersWithAnEllipsis() throws {
+    let cluster = try sample("dev").cluster.json
+    let text = Self.renderedCreate(cluster)
+    let line = try #require(text.split(separator: "\n").first { $0.contains("+ x = ") })
+    let shown = line.split(separator: "=", maxSplits: 1)[1].dropFirst()
+    #expect(shown.count == 158)
+    #expect(shown.hasSuffix("…"))
+    #expect(cluster.serialized().hasPrefix(String(shown.dropLast())))
+  }
+}
