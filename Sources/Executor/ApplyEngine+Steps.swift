@@ -91,7 +91,10 @@ extension Run {
     // live objects
     let live: (cluster: YAMLNode?, igs: [YAMLNode])
     switch await readLive(pre) {
-    case .success(let l): live = l
+    case .success(let l):
+      live = l
+      liveCluster = l.cluster
+      liveInstanceGroups = l.igs
     case .failure(let reason): return finish(.refused, failed: nil, reason: reason, next: "check the state store and credentials, then run 'hk apply \(name)' again")
     }
     let recordedObjects: RecordedObjects
@@ -344,13 +347,19 @@ extension Run {
   func writeManifest(for step: Step) -> Bool {
     guard let fileArg = step.command.first(where: { $0.hasPrefix(Step.scratchPlaceholder + "/") }) else { return false }
     let path = scratch + fileArg.dropFirst(Step.scratchPlaceholder.count)
+    let recorded = try? RecordedObjects.parse(current)
     let text: String
     switch step.kind {
     case .clusterCreate: text = YAMLEmitter.emit(documents: [env.cluster] + env.instanceGroups)
-    case .clusterReplace: text = YAMLEmitter.emit(env.cluster)
+    case .clusterReplace:
+      // Keep what kops assigned at create: replacing with the bare manifest would change every node.
+      text = YAMLEmitter.emit(KopsAssignments.keep(desired: env.cluster, recorded: recorded?.cluster, live: liveCluster))
     default:
       guard let ig = desiredIG(step.object) else { return false }
-      text = YAMLEmitter.emit(ig)
+      let name = InstanceGroupView(ig).name
+      let live = liveInstanceGroups.first { InstanceGroupView($0).name == name }
+      let rec = recorded?.instanceGroups.first { InstanceGroupView($0).name == name }
+      text = YAMLEmitter.emit(KopsAssignments.keep(desired: ig, recorded: rec, live: live))
     }
     return FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
   }
@@ -388,12 +397,15 @@ extension Run {
 
   mutating func recordObjects(cluster: YAMLNode, igs: [YAMLNode], rolls: [String], note: String) {
     let deleted = Set(plan.steps.filter { $0.kind == .instanceGroupDelete }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+    // A group this plan creates starts on the final configuration (its instances launch at
+    // `update --yes`, after every write): it never owes a roll, as the planner says too.
+    let created = Set(plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
     let digest = env.desiredDigest
     record(note: note) { d in
       d.clusterYAML = YAMLEmitter.emit(cluster)
       d.instanceGroupsYAML = igs.map { YAMLEmitter.emit($0) }
       d.cloudUpdated = false
-      d.pendingRolls = Array(Set(d.pendingRolls).union(rolls).subtracting(deleted)).sorted()
+      d.pendingRolls = Array(Set(d.pendingRolls).union(rolls).subtracting(deleted).subtracting(created)).sorted()
       d.desiredDigest = digest
     }
   }

@@ -122,6 +122,9 @@ struct Run: Sendable {
   var kopsVersion: KopsVersion? = nil
   /// Whether this run already wrote its revision (later progress amends it).
   var wroteRevision = false
+  /// The live objects the pre-flight read (what kops assigned is sent back on replace).
+  var liveCluster: YAMLNode? = nil
+  var liveInstanceGroups: [YAMLNode] = []
 
   init(engine: ApplyEngine, env: Environment, plan: EnvironmentPlan, planID: String?) {
     self.engine = engine

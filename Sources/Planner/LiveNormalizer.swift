@@ -184,7 +184,8 @@ public enum LiveNormalizer {
     return "\(octets[0]).\(octets[1]).\(octets[2]).\(octets[3] + 1)"
   }
 
-  static func split(_ s: String) -> [String] {
+  /// A comma-separated list, trimmed, empty entries dropped.
+  public static func split(_ s: String) -> [String] {
     s.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
   }
 
@@ -253,5 +254,64 @@ public enum LiveComparison {
       out.append(DriftItem(path: "instancegroup[\(name)]", recorded: nil, live: .string("present")))
     }
     return out.sorted { $0.path < $1.path }
+  }
+}
+
+/// What hk sends back to kops on a `replace`: the desired object plus what kops assigned when
+/// it stored the object and the user never wrote (kops-contract.md §2.4, §8).
+///
+/// A plain `kops replace` stores exactly what it is sent, so replacing a Cluster with the
+/// user's manifest would strip the defaults `kops create` added (egressProxy excludes,
+/// masterPublicName, etcd backupRetentionDays, configBase, …): every node's configuration would
+/// change and need a roll the plan never predicted. Only fields that neither the desired nor the
+/// recorded object has are taken from live, so a field the user removed stays removed.
+public enum KopsAssignments {
+  public static func keep(desired: YAMLNode, recorded: YAMLNode?, live: YAMLNode?) -> YAMLNode {
+    guard let live else { return desired }
+    var d = desired
+    func unset(_ path: [String]) -> Bool { desired[path: path] == nil && recorded?[path: path] == nil }
+    // creationTimestamp: kops stamps it; send back what it stored (contract §7).
+    if unset(["metadata", "creationTimestamp"]), let ts = live[path: "metadata", "creationTimestamp"], !ts.isNull {
+      d.set(path: ["metadata", "creationTimestamp"], ts)
+    }
+    guard live["kind"]?.text == "Cluster" else { return d }
+    for path in LiveNormalizer.filledByKops where unset(path) {
+      if let v = live[path: path] { d.set(path: path, v) }
+    }
+    // etcd manager.backupRetentionDays (kops ≥ 1.27 at create)
+    if var etcd = d[path: "spec", "etcdClusters"]?.items {
+      let liveEtcd = live[path: "spec", "etcdClusters"]?.items ?? []
+      let recordedEtcd = recorded?[path: "spec", "etcdClusters"]?.items ?? []
+      for i in etcd.indices {
+        let name = etcd[i]["name"]?.text
+        guard etcd[i][path: "manager", "backupRetentionDays"] == nil,
+          recordedEtcd.first(where: { $0["name"]?.text == name })?[path: "manager", "backupRetentionDays"] == nil,
+          let v = liveEtcd.first(where: { $0["name"]?.text == name })?[path: "manager", "backupRetentionDays"]
+        else { continue }
+        etcd[i].set(path: ["manager", "backupRetentionDays"], v)
+      }
+      d.set(path: ["spec", "etcdClusters"], .sequence(etcd))
+    }
+    // subnet CIDRs assigned at create
+    if var subnets = d[path: "spec", "subnets"]?.items {
+      let liveSubnets = live[path: "spec", "subnets"]?.items ?? []
+      for i in subnets.indices where subnets[i]["cidr"] == nil {
+        let name = subnets[i]["name"]?.text
+        if let cidr = liveSubnets.first(where: { $0["name"]?.text == name })?["cidr"] { subnets[i].set("cidr", cidr) }
+      }
+      d.set(path: ["spec", "subnets"], .sequence(subnets))
+    }
+    // default egressProxy excludes appended at create
+    if let desiredText = desired[path: "spec", "egressProxy", "excludes"]?.text,
+      let liveText = live[path: "spec", "egressProxy", "excludes"]?.text
+    {
+      let wanted = LiveNormalizer.split(desiredText)
+      let defaults = Set(LiveNormalizer.defaultExcludes(live))
+      let appended = LiveNormalizer.split(liveText).filter { defaults.contains($0) && !wanted.contains($0) }
+      if !appended.isEmpty {
+        d.set(path: ["spec", "egressProxy", "excludes"], .string((wanted + appended).joined(separator: ",")))
+      }
+    }
+    return d
   }
 }

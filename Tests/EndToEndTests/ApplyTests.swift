@@ -84,6 +84,29 @@ import Testing
     #expect(p.stdout.contains("[widens IAM]"))
   }
 
+  /// The first replace after a create must keep what kops assigned at create (default egressProxy
+  /// excludes, …): otherwise every node config changes and an IAM-only edit leaves all nodes
+  /// behind. kops itself is the judge: its rolling-update dry run must see nothing to roll.
+  @Test(arguments: ["dev", "prod"])
+  func anIAMOnlyEditAfterCreateLeavesNoNodeBehind(_ env: String) throws {
+    let w = try World()
+    #expect(try w.apply([env]).exitCode == 0)
+    try w.edit("environments/_base/cluster.yaml") {
+      $0.replacingOccurrences(of: "\"logs:DescribeLogStreams\"]", with: "\"logs:DescribeLogStreams\", \"logs:PutRetentionPolicy\"]")
+    }
+    let r = try w.apply([env])
+    #expect(r.exitCode == 0, "\(r)")
+    #expect(!r.stdout.split(separator: "\n").contains { $0.hasPrefix("[") && $0.contains("kops rolling-update cluster") })
+    let cluster = "\(env).k8s.corp.local"
+    let version = env == "prod" ? "1.28.4" : "1.23.4"
+    // a kubeconfig context for kops ≤ 1.30's rolling-update
+    let kc = w.dir.path + "/kc-\(env)"
+    _ = try w.kops.run(["export", "kubeconfig", cluster, "--state", "s3://corp-kops-state-\(env)", "--admin=1h", "--kubeconfig", kc], env: ["FAKE_KOPS_VERSION": version])
+    let dry = try w.kops.run(["rolling-update", "cluster", cluster, "--state", "s3://corp-kops-state-\(env)"], env: ["FAKE_KOPS_VERSION": version, "KUBECONFIG": kc])
+    #expect(dry.exitCode == 0, "\(dry)")
+    #expect(dry.stdout.contains("No rolling-update required."), "\(dry.stdout)")
+  }
+
   @Test func aFailingKopsStepLeavesTheGatewayDetachedAndTheLockReleased() throws {
     let w = try World()
     w.faults["FAKE_KOPS_FAIL"] = "update:1"
