@@ -7,6 +7,8 @@ import Model
 public struct Repository: Sendable {
   public var root: String
   public var limits: YAMLLimits
+  /// Base files shared by many environments are read, digested and parsed once per repository.
+  let baseCache = BaseCache()
 
   public init(root: String, limits: YAMLLimits = .default) {
     self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
@@ -64,7 +66,11 @@ public struct Repository: Sendable {
     let dirRel = "environments/\(name)"
     var files: [SourceFile] = []
 
-    func readDocs(_ rel: String) throws(DiagnosticError) -> [YAMLNode] {
+    func readDocs(_ rel: String, shared: Bool = false) throws(DiagnosticError) -> [YAMLNode] {
+      if shared, let hit = baseCache.get(rel) {
+        files.append(hit.file)
+        return hit.docs
+      }
       let bytes: [UInt8]
       do {
         bytes = try FileReader.read(root + "/" + rel, limit: limits.maxBytes)
@@ -77,9 +83,12 @@ public struct Repository: Sendable {
             return d
           })
       }
-      files.append(SourceFile(path: rel, digest: SHA256.digest(String(decoding: bytes, as: UTF8.self))))
-      return try YAMLParser.parse(bytes, file: rel, limits: limits).filter { !$0.isNull || $0.scalar?.text != "" }
-        .filter { !($0.scalar?.text.isEmpty ?? false) }
+      let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes))
+      files.append(file)
+      // empty documents (a lone `---`) are not objects
+      let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter { !($0.scalar.map { $0.text.isEmpty && $0.style == .plain } ?? false) }
+      if shared { baseCache.put(rel, file: file, docs: docs) }
+      return docs
     }
 
     let settingsRel = dirRel + "/environment.yaml"
@@ -97,7 +106,7 @@ public struct Repository: Sendable {
 
     if let base = settings.base {
       let baseRel = try resolveRelative(base, from: dirRel, mark: settings.marks["base"])
-      let (baseCluster, baseIGs) = try Self.split(try readDocs(baseRel), file: baseRel, requireCluster: false)
+      let (baseCluster, baseIGs) = try Self.split(try readDocs(baseRel, shared: true), file: baseRel, requireCluster: false)
       switch (baseCluster, cluster) {
       case (let b?, let o?): cluster = Overlay.merge(base: b, overlay: o)
       case (let b?, nil): cluster = b
@@ -216,5 +225,19 @@ public struct Repository: Sendable {
     case .sequence: "list"
     case .mapping: "mapping"
     }
+  }
+}
+
+/// Parsed base files, keyed by their path in the repository (one `hk` run reads each once).
+final class BaseCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var entries: [String: (file: SourceFile, docs: [YAMLNode])] = [:]
+
+  func get(_ rel: String) -> (file: SourceFile, docs: [YAMLNode])? {
+    lock.withLock { entries[rel] }
+  }
+
+  func put(_ rel: String, file: SourceFile, docs: [YAMLNode]) {
+    lock.withLock { entries[rel] = (file, docs) }
   }
 }

@@ -28,36 +28,63 @@ public struct SHA256: Sendable {
       buffer.append(b)
       length &+= 1
       if buffer.count == 64 {
-        compress()
+        buffer.withUnsafeBufferPointer { compress($0, at: 0) }
         buffer.removeAll(keepingCapacity: true)
       }
     }
   }
 
-  public mutating func update(_ string: String) { update(string.utf8) }
+  /// Feeds bytes, whole 64-byte blocks straight from the buffer (no per-byte copying).
+  public mutating func update(_ bytes: [UInt8]) {
+    bytes.withUnsafeBufferPointer { buf in
+      var i = 0
+      if !buffer.isEmpty {
+        while i < buf.count && buffer.count < 64 {
+          buffer.append(buf[i])
+          i += 1
+        }
+        length &+= UInt64(i)
+        if buffer.count < 64 { return }
+        buffer.withUnsafeBufferPointer { compress($0, at: 0) }
+        buffer.removeAll(keepingCapacity: true)
+      }
+      while i + 64 <= buf.count {
+        compress(buf, at: i)
+        i += 64
+        length &+= 64
+      }
+      while i < buf.count {
+        buffer.append(buf[i])
+        i += 1
+        length &+= 1
+      }
+    }
+  }
+
+  public mutating func update(_ string: String) { update(Array(string.utf8)) }
 
   public mutating func finalize() -> [UInt8] {
     let bitLength = length &* 8
     buffer.append(0x80)
     if buffer.count > 56 {
       while buffer.count < 64 { buffer.append(0) }
-      compress()
+      buffer.withUnsafeBufferPointer { compress($0, at: 0) }
       buffer.removeAll(keepingCapacity: true)
     }
     while buffer.count < 56 { buffer.append(0) }
     for i in (0..<8).reversed() { buffer.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-    compress()
+    buffer.withUnsafeBufferPointer { compress($0, at: 0) }
     buffer.removeAll()
     var out: [UInt8] = []
     for v in h { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
     return out
   }
 
-  private mutating func compress() {
-    var w = [UInt32](repeating: 0, count: 64)
+  private mutating func compress(_ block: UnsafeBufferPointer<UInt8>, at offset: Int) {
+    var w = (0..<64).map { _ in UInt32(0) }
     for i in 0..<16 {
-      w[i] = UInt32(buffer[i * 4]) << 24 | UInt32(buffer[i * 4 + 1]) << 16 | UInt32(buffer[i * 4 + 2]) << 8
-        | UInt32(buffer[i * 4 + 3])
+      let o = offset + i * 4
+      w[i] = UInt32(block[o]) << 24 | UInt32(block[o + 1]) << 16 | UInt32(block[o + 2]) << 8 | UInt32(block[o + 3])
     }
     for i in 16..<64 {
       let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -92,6 +119,13 @@ public struct SHA256: Sendable {
   }
 
   @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+
+  /// `sha256:<hex>` of `bytes`.
+  public static func digest(bytes: [UInt8]) -> String {
+    var s = SHA256()
+    s.update(bytes)
+    return "sha256:" + hex(s.finalize())
+  }
 
   /// `sha256:<hex>` of `string`'s UTF-8 bytes.
   public static func digest(_ string: String) -> String {
