@@ -6,36 +6,47 @@ import Model
 public enum Overlay {
   public static func merge(base: YAMLNode, overlay: YAMLNode) -> YAMLNode {
     switch (base.content, overlay.content) {
+    // Both merges look keys and names up in a dictionary (a removed entry leaves a hole until
+    // the end): a linear search per entry made a hostile file of many keys quadratic.
     case (.mapping(let b), .mapping(let o)):
-      var out = b
+      var out: [YAMLPair?] = b
+      var index: [String: Int] = [:]
+      for (i, p) in b.enumerated() where index[p.key] == nil { index[p.key] = i }
       for p in o {
-        if let i = out.firstIndex(where: { $0.key == p.key }) {
+        if let i = index[p.key], let existing = out[i] {
           if p.value.isNull {
-            out.remove(at: i)
+            out[i] = nil
+            index[p.key] = nil
           } else {
-            out[i].value = merge(base: out[i].value, overlay: p.value)
+            out[i]?.value = merge(base: existing.value, overlay: p.value)
           }
         } else if !p.value.isNull {
+          index[p.key] = out.count
           out.append(p)
         }
       }
-      return YAMLNode(.mapping(out), mark: overlay.mark)
+      return YAMLNode(.mapping(out.compactMap { $0 }), mark: overlay.mark)
     case (.sequence(let b), .sequence(let o)) where isNamedList(b) && isNamedList(o):
-      var out = b
+      // Positions of each name, first first (a base may repeat a name; the first one wins).
+      var out: [YAMLNode?] = b
+      var index: [String: [Int]] = [:]
+      for (i, item) in b.enumerated() { index[item["name"]?.text ?? "", default: []].append(i) }
       for item in o {
-        let name = item["name"]?.text
+        let name = item["name"]?.text ?? ""
         let deletes = item["$patch"]?.text == "delete"
-        if let i = out.firstIndex(where: { $0["name"]?.text == name }) {
+        if let i = index[name]?.first, let existing = out[i] {
           if deletes {
-            out.remove(at: i)
+            out[i] = nil
+            index[name]?.removeFirst()
           } else {
-            out[i] = merge(base: out[i], overlay: item)
+            out[i] = merge(base: existing, overlay: item)
           }
         } else if !deletes {
+          index[name, default: []].append(out.count)
           out.append(item)
         }
       }
-      return YAMLNode(.sequence(out), mark: overlay.mark)
+      return YAMLNode(.sequence(out.compactMap { $0 }), mark: overlay.mark)
     default:
       return overlay
     }

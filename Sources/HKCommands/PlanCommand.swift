@@ -109,6 +109,9 @@ enum StoreAccess {
   /// and is not created.
   static func openForReading(_ path: String) throws -> (any StateStoring)? {
     guard FileManager.default.fileExists(atPath: path) else { return nil }
+    // An empty file is an empty state too (SQLite would write its schema into it on open).
+    var info = stat()
+    if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == 0 { return nil }
     return try SQLiteStateStore(path: path)
   }
 

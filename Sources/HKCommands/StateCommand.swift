@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Foundation
 import Model
 import Store
@@ -55,7 +56,11 @@ extension HK {
         s += "# rolls owed: \(state.pendingRolls.isEmpty ? "none" : state.pendingRolls.joined(separator: ", "))\n"
         s += "# internet gateway attached by hk: \(state.igwAttached ? "yes (detach owed)" : "no")\n"
         if let v = state.kopsVersion { s += "# kops: \(v)\n" }
-        s += Redaction.redact(text: ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.joined(separator: "---\n"))
+        // Redacted as trees: a policy's JSON inside a YAML string is redacted key by key.
+        let manifests = ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.map { text in
+          (try? YAMLParser.parse(text, file: "recorded").first).map { YAMLEmitter.emit(Redaction.redact($0)) } ?? Redaction.redact(text: text)
+        }
+        s += manifests.joined(separator: "---\n")
         term.out(s)
       }
     }

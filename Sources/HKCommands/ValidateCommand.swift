@@ -5,6 +5,7 @@ extension HK {
   /// `hk validate [ENV...]`: the kops-version-aware and hybrid rules; runs no kops or aws.
   public struct Validate: ParsableCommand {
     public static let configuration = CommandConfiguration(
+      commandName: "validate",
       abstract: "Check environments against kops's rules and the hybrid (no internet gateway) rules.",
       discussion: "Prints file:line:col: severity: message for every problem, grouped by environment. Exits 1 when any error is found.")
 

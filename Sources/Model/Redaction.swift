@@ -16,12 +16,102 @@ public enum Redaction {
   }
 
   /// Redacts URL userinfo (`scheme://user:pass@host` → `scheme://(redacted)@host`), PEM
-  /// private-key blocks and AWS-style secret tokens inside free text.
+  /// private-key blocks and tokens of well-known formats (``tokenShapes``) inside free text.
   public static func redact(text: String) -> String {
     var s = text
     if s.contains("://") && s.contains("@") { s = redactURLCredentials(s) }
     if s.contains("PRIVATE KEY-----") { s = redactPEM(s) }
+    if let r = redactTokens(s) { s = r }
     return s
+  }
+
+  /// The characters a token's body may hold.
+  enum TokenAlphabet: Sendable {
+    case alphanumeric, alphanumericUnderscore, alphanumericDash, alphanumericDashUnderscore, upperDigit, jwt
+
+    func contains(_ c: UInt8) -> Bool {
+      let alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+      switch self {
+      case .alphanumeric: return alnum
+      case .alphanumericUnderscore: return alnum || c == 0x5F
+      case .alphanumericDash: return alnum || c == 0x2D
+      case .alphanumericDashUnderscore: return alnum || c == 0x2D || c == 0x5F
+      case .upperDigit: return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A)
+      case .jwt: return alnum || c == 0x2D || c == 0x5F || c == 0x2E
+      }
+    }
+  }
+
+  /// Token formats recognised by their shape wherever they appear (a value under a key that
+  /// does not look secret, free text in kops output): a prefix, the body's alphabet and its
+  /// least length (`exact`: exactly that length). A token must start at a word boundary.
+  ///
+  /// | prefix | what |
+  /// | --- | --- |
+  /// | `ghp_` `gho_` `ghu_` `ghs_` `ghr_` `github_pat_` | GitHub tokens |
+  /// | `glpat-` | GitLab personal access tokens |
+  /// | `xoxb-` `xoxp-` `xoxa-` `xoxr-` `xoxs-` | Slack tokens |
+  /// | `AKIA` `ASIA` + 16 | AWS access key IDs |
+  /// | `sk_live_` `rk_live_` | Stripe secret keys |
+  /// | `npm_` | npm tokens |
+  /// | `hvs.` | HashiCorp Vault service tokens |
+  /// | `eyJ` with two dots | JSON Web Tokens |
+  static let tokenShapes: [(prefix: [UInt8], alphabet: TokenAlphabet, minimum: Int, exact: Bool)] = [
+    (Array("ghp_".utf8), .alphanumeric, 30, false), (Array("gho_".utf8), .alphanumeric, 30, false),
+    (Array("ghu_".utf8), .alphanumeric, 30, false), (Array("ghs_".utf8), .alphanumeric, 30, false),
+    (Array("ghr_".utf8), .alphanumeric, 30, false), (Array("github_pat_".utf8), .alphanumericUnderscore, 20, false),
+    (Array("glpat-".utf8), .alphanumericDashUnderscore, 20, false),
+    (Array("xoxb-".utf8), .alphanumericDash, 10, false), (Array("xoxp-".utf8), .alphanumericDash, 10, false),
+    (Array("xoxa-".utf8), .alphanumericDash, 10, false), (Array("xoxr-".utf8), .alphanumericDash, 10, false),
+    (Array("xoxs-".utf8), .alphanumericDash, 10, false),
+    (Array("AKIA".utf8), .upperDigit, 16, true), (Array("ASIA".utf8), .upperDigit, 16, true),
+    (Array("sk_live_".utf8), .alphanumeric, 16, false), (Array("rk_live_".utf8), .alphanumeric, 16, false),
+    (Array("npm_".utf8), .alphanumeric, 36, false), (Array("hvs.".utf8), .alphanumericDashUnderscore, 24, false),
+    (Array("eyJ".utf8), .jwt, 30, false),
+  ]
+
+  /// `text` with every token of ``tokenShapes`` masked; nil when it holds none.
+  static func redactTokens(_ text: String) -> String? {
+    func isWord(_ c: UInt8) -> Bool { TokenAlphabet.alphanumericUnderscore.contains(c) }
+    func tokenEnd(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
+      for shape in tokenShapes where b[i] == shape.prefix[0] && b.count - i > shape.prefix.count {
+        var k = 1
+        while k < shape.prefix.count && b[i + k] == shape.prefix[k] { k += 1 }
+        guard k == shape.prefix.count else { continue }
+        var j = i + k
+        var dots = 0
+        while j < b.count && shape.alphabet.contains(b[j]) {
+          if b[j] == 0x2E { dots += 1 }
+          j += 1
+        }
+        let n = j - i - k
+        guard shape.exact ? n == shape.minimum : n >= shape.minimum else { continue }
+        if shape.alphabet == .jwt && dots < 2 { continue }
+        if j < b.count && isWord(b[j]) { continue }
+        return j
+      }
+      return nil
+    }
+    var utf8 = text
+    return utf8.withUTF8 { b -> String? in
+      var out: [UInt8]? = nil
+      var copied = 0
+      var i = 0
+      while i < b.count {
+        if i == 0 || !isWord(b[i - 1]), let end = tokenEnd(b, i) {
+          if out == nil { out = [] }
+          out?.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<i]))
+          out?.append(contentsOf: mask.utf8)
+          copied = end
+          i = end
+          continue
+        }
+        i += 1
+      }
+      guard var result = out else { return nil }
+      result.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<b.count]))
+      return String(decoding: result, as: UTF8.self)
+    }
   }
 
   static func redactURLCredentials(_ text: String) -> String {
@@ -63,12 +153,13 @@ public enum Redaction {
     return out + rest
   }
 
-  /// Redacts a YAML tree: secret-named keys' values become the mask; strings lose URL credentials.
+  /// Redacts a YAML tree: secret-named keys' values become the mask; strings lose URL
+  /// credentials and tokens; a string holding JSON (an IAM policy) is redacted as JSON.
   public static func redact(_ node: YAMLNode) -> YAMLNode {
     switch node.content {
     case .scalar(let s):
       guard s.value.string != nil else { return node }
-      let r = redact(text: s.text)
+      let r = redact(JSONValue.string(s.text)).stringValue ?? redact(text: s.text)
       return r == s.text ? node : YAMLNode(.scalar(YAMLScalar(r, style: .doubleQuoted)), mark: node.mark)
     case .sequence(let items):
       return YAMLNode(.sequence(items.map(redact)), mark: node.mark)
