@@ -6,11 +6,29 @@ public enum Redaction {
 
   /// Whether a mapping key names a secret (`password`, `token`, `secret`, `privateKey`, …).
   public static func isSecretKey(_ key: String) -> Bool {
-    let k = key.lowercased()
-    for needle in ["password", "passwd", "token", "secret", "privatekey", "private_key", "apikey", "api_key",
-      "accesskey", "access_key", "credential", "sessionkey"]
-    where k.contains(needle) {
-      return true
+    // Byte-level, case-folded search: `String.contains` builds a searcher per call, and this runs
+    // on every key of every plan value.
+    var k = Array(key.utf8)
+    for i in k.indices where k[i] >= 0x41 && k[i] <= 0x5A { k[i] |= 0x20 }
+    for needle in secretKeyNeedles where containsBytes(k, needle) { return true }
+    return false
+  }
+
+  static let secretKeyNeedles: [[UInt8]] = [
+    "password", "passwd", "token", "secret", "privatekey", "private_key", "apikey", "api_key", "accesskey",
+    "access_key", "credential", "sessionkey",
+  ].map { Array($0.utf8) }
+
+  static func containsBytes(_ h: [UInt8], _ n: [UInt8]) -> Bool {
+    guard n.count <= h.count, let first = n.first else { return n.isEmpty }
+    var i = 0
+    while i + n.count <= h.count {
+      if h[i] == first {
+        var j = 1
+        while j < n.count && h[i + j] == n[j] { j += 1 }
+        if j == n.count { return true }
+      }
+      i += 1
     }
     return false
   }
@@ -19,8 +37,13 @@ public enum Redaction {
   /// private-key blocks and tokens of well-known formats (``tokenShapes``) inside free text.
   public static func redact(text: String) -> String {
     var s = text
-    if s.contains("://") && s.contains("@") { s = redactURLCredentials(s) }
-    if s.contains("PRIVATE KEY-----") { s = redactPEM(s) }
+    var hasAt = false
+    var hasDash = false
+    for b in text.utf8 {
+      if b == 0x40 { hasAt = true } else if b == 0x2D { hasDash = true }
+    }
+    if hasAt && s.contains("://") { s = redactURLCredentials(s) }
+    if hasDash && s.contains("PRIVATE KEY-----") { s = redactPEM(s) }
     if let r = redactTokens(s) { s = r }
     return s
   }

@@ -28,9 +28,17 @@ enum ProcessIdentity {
   ///
   /// A process owned by another user (`EPERM`) exists. Non-positive pids never name one
   /// process, so they count as gone.
+  /// A zombie (exited, not yet reaped: a SIGKILLed hk whose parent is gone and whose init does
+  /// not reap) counts as gone too, so its lock shows as stale.
   static func processExists(_ pid: Int32) -> Bool {
     guard pid > 0 else { return false }
-    if kill(pid, 0) == 0 { return true }
-    return errno != ESRCH
+    if kill(pid, 0) != 0 { return errno != ESRCH }
+    #if os(Linux)
+      if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        if state == "Z" || state == "X" { return false }
+      }
+    #endif
+    return true
   }
 }
