@@ -14,43 +14,31 @@ extension Run {
 
   /// Runs one argv with journal entries before and after; returns the result, or nil with a
   /// reason when the command could not be started.
-  mutating func runJournaled(
+  /// A runner that journals what it runs under `step` (and `kind` names each entry).
+  func journaling(_ step: Step, kind: @escaping @Sendable (CommandInvocation) -> String) -> JournalingRunner {
+    JournalingRunner(
+      base: engine.runner, store: store, runID: runID, stepID: step.id, kind: kind, environment: engine.options.environment,
+      defaultTimeout: engine.options.stepTimeout)
+  }
+
+  /// Runs one argv, journaled; returns the result, or nil with a reason when the command could
+  /// not be started.
+  func runJournaled(
     _ argv: [String], step: Step, kind: String, environment: [String: String] = [:], timeout: Duration? = nil,
     streamTo observed: Step? = nil
   ) async -> (CommandResult?, String?) {
     guard let exe = argv.first else { return (nil, "empty command") }
-    let redacted = argv.map { Redaction.redact(text: $0) }
-    let entry = try? store.journalStepStarted(runID: runID, stepID: step.id, kind: kind, argv: redacted)
-    var env = engine.options.environment
-    for (k, v) in environment { env[k] = v }
-    let invocation = CommandInvocation(exe, Array(argv.dropFirst()), environment: env, timeout: timeout ?? engine.options.stepTimeout)
+    let invocation = CommandInvocation(exe, Array(argv.dropFirst()), environment: environment, timeout: timeout)
     let observer = engine.observer
     let envName = name
-    let shown = observed
     do {
-      let result = try await engine.runner.run(invocation) { line in
-        if let shown { observer.output(environment: envName, step: shown, line: line) }
-      }
-      let status: JournalStatus = result.succeeded ? .succeeded : (result.cancelled ? .interrupted : .failed)
-      let tail = Redaction.redact(text: Self.tail(result.stdout + (result.stderr.isEmpty ? "" : "\n" + result.stderr)))
-      if let entry {
-        try? store.journalStepFinished(entryID: entry, status: status, exitCode: result.exitCode, outputTail: tail, duration: result.duration)
+      let result = try await journaling(step, kind: { _ in kind }).run(invocation) { line in
+        if let observed { observer.output(environment: envName, step: observed, line: line) }
       }
       return (result, nil)
     } catch {
-      let cancelled = error is CancellationError
-      if let entry {
-        try? store.journalStepFinished(
-          entryID: entry, status: cancelled ? .interrupted : .failed, exitCode: nil, outputTail: Redaction.redact(text: error.localizedDescription),
-          duration: 0)
-      }
-      return (nil, cancelled ? "cancelled" : error.localizedDescription)
+      return (nil, error is CancellationError ? "cancelled" : error.localizedDescription)
     }
-  }
-
-  static func tail(_ s: String, lines: Int = 40) -> String {
-    let all = s.split(separator: "\n", omittingEmptySubsequences: false)
-    return all.suffix(lines).joined(separator: "\n")
   }
 
   static func failureReason(_ r: CommandResult) -> String {
@@ -67,35 +55,20 @@ extension Run {
     let pre = Step(id: 0, kind: .validate, command: [])
     // A plan that only closes a gateway left attached needs no kops.
     guard plan.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) else { return nil }
-    // kops version
-    let (vr, verr) = await runJournaled(k.version(), step: pre, kind: "preflight-version", timeout: .seconds(60))
-    guard let vr, vr.succeeded else {
-      return finish(
-        .refused, failed: nil, reason: "cannot run '\(engine.kops) version --short': \(verr ?? vr.map(Self.failureReason) ?? "")",
-        next: "install kops \(settings.kopsVersion.majorMinor) and pass --kops, HK_KOPS or kopsPath")
-    }
-    let text = vr.stdout.split(separator: "\n").first.map(String.init)?.trimmingSpaces() ?? ""
-    let versionText = text.replacingAll("Client version:", "").replacingAll("Version", "").trimmingSpaces()
-    guard let version = KopsVersion(String(versionText.split(separator: " ").first ?? "")) else {
-      return finish(.refused, failed: nil, reason: "cannot read kops's version from '\(text)'", next: "check that \(engine.kops) is a kops binary")
-    }
-    kopsVersion = version
-    guard version.sameMinor(settings.kopsVersion) else {
-      return finish(
-        .refused, failed: nil,
-        reason:
-          "kops \(version) does not match the environment's kopsVersion \(settings.kopsVersion) (major.minor must match: a newer kops upgrades the cluster's addons and blocks downgrades)",
-        next: "use a kops \(settings.kopsVersion.majorMinor) binary (kopsPath in \(env.settingsFile), --kops or HK_KOPS), or change kopsVersion on purpose")
-    }
-
-    // live objects
+    // kops version, then the live objects: the same adapter as drift and import, journaled.
+    let access = LiveAccess(
+      runner: journaling(pre, kind: { $0.arguments.first == "version" ? "preflight-version" : "preflight-read" }),
+      kops: engine.kops, aws: engine.aws, env: env)
     let live: (cluster: YAMLNode?, igs: [YAMLNode])
-    switch await readLive(pre) {
-    case .success(let l):
-      live = l
-      liveCluster = l.cluster
-      liveInstanceGroups = l.igs
-    case .failure(let reason): return finish(.refused, failed: nil, reason: reason, next: "check the state store and credentials, then run 'hk apply \(name)' again")
+    do {
+      let version = try await access.checkedVersion()
+      kopsVersion = version
+      let objects = try await access.readObjects(version: version)
+      live = (objects.cluster, objects.instanceGroups)
+      liveCluster = objects.cluster
+      liveInstanceGroups = objects.instanceGroups
+    } catch {
+      return finish(.refused, failed: nil, reason: error.message, next: "fix that, then run 'hk apply \(name)' again")
     }
     let recordedObjects: RecordedObjects
     do { recordedObjects = try RecordedObjects.parse(current) } catch {
@@ -168,25 +141,6 @@ extension Run {
     }
   }
 
-  enum LiveRead {
-    case success((cluster: YAMLNode?, igs: [YAMLNode]))
-    case failure(String)
-  }
-
-  /// Reads the Cluster and InstanceGroups through kops, journaled as pre-flight reads.
-  mutating func readLive(_ pre: Step) async -> LiveRead {
-    let reader = LiveReader(argv: k, version: kopsVersion ?? settings.kopsVersion)
-    var calls: [[String]: (CommandResult?, String?)] = [:]
-    for call in reader.calls {
-      calls[call] = await runJournaled(call, step: pre, kind: "preflight-read", timeout: .seconds(300))
-    }
-    let recorded = calls
-    switch await reader.read({ call in recorded[call] ?? (nil, "not run") }) {
-    case .success(let live): return .success((live.cluster, live.instanceGroups))
-    case .failure(let f): return .failure(f.description)
-    }
-  }
-
   // MARK: Steps
 
   mutating func runStep(_ step: Step) async -> StepResult {
@@ -249,33 +203,35 @@ extension Run {
     argv.map { $0.hasPrefix(Step.scratchPlaceholder + "/") ? scratch + $0.dropFirst(Step.scratchPlaceholder.count) : $0 }
   }
 
-  mutating func plainStep(_ step: Step, environment: [String: String] = [:]) async -> StepResult {
+  func plainStep(_ step: Step, environment: [String: String] = [:]) async -> StepResult {
     let (r, err) = await runJournaled(substituted(step.command), step: step, kind: step.kind.rawValue, environment: environment, streamTo: step)
     guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
     if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
     return r.succeeded ? .success : .failure(Self.failureReason(r), cancelled: false)
   }
 
-  /// attach/detach through the aws CLI, idempotently: attached to this VPC already is a
+  /// attach/detach through ``AWSCLI``, idempotently: attached to this VPC already is a
   /// success, and so is detached already; attached to another VPC is an error.
-  mutating func gatewayStep(_ step: Step, attach: Bool) async -> StepResult {
-    let r = await plainStep(step)
-    guard case .failure(let reason, let cancelled) = r, !cancelled else { return r }
-    if attach && (reason.contains("Resource.AlreadyAssociated") || reason.contains("already has an internet gateway attached")) {
-      // attached already: to this VPC?
-      if await gatewayAttachedHere(step) { return .success }
+  func gatewayStep(_ step: Step, attach: Bool) async -> StepResult {
+    guard let igw = settings.igwID, let vpc = env.clusterView.networkID else {
+      return .failure("strategy temporary needs internetGateway.id in \(env.settingsFile) and spec.networkID", cancelled: false)
     }
-    if !attach && (reason.contains("Gateway.NotAttached") || reason.contains("is not attached")) { return .success }
-    return r
-  }
-
-  mutating func gatewayAttachedHere(_ step: Step) async -> Bool {
-    guard let igw = settings.igwID, let vpc = env.clusterView.networkID else { return false }
-    let argv = AWSArgv(aws: engine.aws, region: settings.region, profile: settings.profile).describe(igw: igw)
-    let (r, _) = await runJournaled(argv, step: step, kind: "igw-describe")
-    guard let r, r.succeeded, let json = try? JSONValue.parse(r.stdout) else { return false }
-    let attachments = json["InternetGateways"]?.arrayValue?.first?["Attachments"]?.arrayValue ?? []
-    return attachments.contains { $0["VpcId"]?.stringValue == vpc }
+    let kind = step.kind.rawValue
+    let cli = AWSCLI(
+      executable: engine.aws, region: settings.region, profile: settings.profile,
+      runner: journaling(step, kind: { $0.arguments.contains("describe-internet-gateways") ? "igw-describe" : kind }),
+      timeout: engine.options.stepTimeout)
+    do {
+      if attach {
+        try await cli.attachInternetGateway(igw, vpc: vpc)
+      } else {
+        try await cli.detachInternetGateway(igw, vpc: vpc)
+      }
+      return .success
+    } catch {
+      let cancelled = error is CancellationError || Task.isCancelled
+      return .failure(cancelled ? "cancelled" : error.localizedDescription, cancelled: cancelled)
+    }
   }
 
   /// After a failure or interruption between attach and detach: detach, not cancellable.
@@ -284,14 +240,10 @@ extension Run {
       let vpc = env.clusterView.networkID
     else { return nil }
     let detach = Step(id: plan.steps.count + 1, kind: .igwDetach, command: AWSArgv(aws: engine.aws, region: settings.region, profile: settings.profile).detach(igw: igw, vpc: vpc))
-    let copy = self
-    let result = await Task.detached { @Sendable () -> (StepResult, Run) in
-      var run = copy
-      let r = await run.gatewayStep(detach, attach: false)
-      return (r, run)
-    }.value
-    self = result.1
-    if case .success = result.0 {
+    let run = self
+    // A detached task does not inherit the cancellation that stopped the apply.
+    let result = await Task.detached { @Sendable in await run.gatewayStep(detach, attach: false) }.value
+    if case .success = result {
       record(note: "internet gateway detached after the apply stopped") { $0.igwAttached = false }
       return "The internet gateway \(igw) was detached."
     }

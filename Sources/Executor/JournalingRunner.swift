@@ -1,0 +1,53 @@
+import Model
+import Planner
+import Store
+
+/// A ``CommandRunner`` that journals every command it runs under one step of an apply run:
+/// an entry before (argv, redacted) and after (status, exit code, redacted output tail,
+/// duration), including commands that cannot be started.
+///
+/// The apply engine hands it to the kops/aws adapters (``LiveAccess``, ``AWSCLI``) so that their
+/// logic (version parsing, live reads, gateway idempotency) is the one hk has, and every call
+/// they make is still journaled.
+struct JournalingRunner: CommandRunner {
+  var base: any CommandRunner
+  var store: any StateStoring
+  var runID: Int64
+  var stepID: Int
+  /// The journal kind of an invocation (`kops-update`, `preflight-read`, …).
+  var kind: @Sendable (CommandInvocation) -> String
+  /// Variables added to every invocation (the apply's environment), under the invocation's own.
+  var environment: [String: String]
+  /// The timeout of invocations that set none.
+  var defaultTimeout: Duration?
+
+  func run(_ invocation: CommandInvocation, onLine: (@Sendable (OutputLine) -> Void)?) async throws -> CommandResult {
+    var invocation = invocation
+    invocation.environment = environment.merging(invocation.environment) { _, own in own }
+    if invocation.timeout == nil { invocation.timeout = defaultTimeout }
+    let entry = try? store.journalStepStarted(
+      runID: runID, stepID: stepID, kind: kind(invocation), argv: invocation.argv.map { Redaction.redact(text: $0) })
+    do {
+      let result = try await base.run(invocation, onLine: onLine)
+      let status: JournalStatus = result.succeeded ? .succeeded : (result.cancelled ? .interrupted : .failed)
+      let output = result.stdout + (result.stderr.isEmpty ? "" : "\n" + result.stderr)
+      if let entry {
+        try? store.journalStepFinished(
+          entryID: entry, status: status, exitCode: result.exitCode, outputTail: Redaction.redact(text: Self.tail(output)),
+          duration: result.duration)
+      }
+      return result
+    } catch {
+      if let entry {
+        try? store.journalStepFinished(
+          entryID: entry, status: error is CancellationError ? .interrupted : .failed, exitCode: nil,
+          outputTail: Redaction.redact(text: error.localizedDescription), duration: 0)
+      }
+      throw error
+    }
+  }
+
+  static func tail(_ s: String, lines: Int = 40) -> String {
+    s.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+  }
+}
