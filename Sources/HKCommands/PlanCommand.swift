@@ -32,7 +32,7 @@ extension HK {
       let term = global.terminal
       var names = environments
       if let ref = changedSince {
-        names = try ChangedEnvironments.names(root: global.root, since: ref, among: environments)
+        names = try await ChangedEnvironments.names(root: global.root, since: ref, among: environments)
         if names.isEmpty {
           term.err("No environment changed since \(ref).\n")
           try emit(Plan(environments: []), term: term)
