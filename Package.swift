@@ -69,7 +69,10 @@ let package = Package(
       dependencies: ["Model", "Config", "Store", "Planner", "Executor", "HKTestSupport", "fake-kops"]),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["Model", "Config", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops"]),
+      dependencies: [
+        "Model", "Config", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

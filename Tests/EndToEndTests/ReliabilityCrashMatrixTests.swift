@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HKTestSupport
 import Model
 import Store
@@ -15,6 +16,9 @@ import Testing
 ///   the instances were replaced) and then hangs, so hk never learns of it;
 /// - `boundary`: hk is killed as soon as the step's journal entry is finished (the next
 ///   command hangs before doing anything, so the kill lands before the next step has effects).
+///   After the last step no command follows, only the write that finishes the run; there the
+///   test holds that write open (see ``CrashScenario/FinishRunDelay``) so the kill lands
+///   between the step's entry and the run's end every time, not when a poll happens to win.
 ///
 /// After each kill: `PRAGMA integrity_check` is ok, the run is left `running` with the
 /// interrupted step last in its journal, the lock is stale and refuses another apply, and
@@ -123,7 +127,12 @@ struct CrashPoint: Sendable, CustomTestStringConvertible {
 
   /// The full matrix with `HK_CRASH_MATRIX=1`, else three representative points: the gateway
   /// attached while update runs, a write done but not recorded, and a finished roll.
+  /// `HK_CRASH_POINTS="boundary validate,mid kops-update"` picks points by name instead.
   static var selected: [CrashPoint] {
+    if let names = ProcessInfo.processInfo.environment["HK_CRASH_POINTS"], !names.isEmpty {
+      let wanted = Set(names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+      return all.filter { wanted.contains($0.testDescription) }
+    }
     if ReliabilityReport.fullMatrix { return all }
     return all.filter {
       ($0.kind == .mid && $0.step == "kops-update") || ($0.kind == .mid && $0.step == "instancegroup-create")
@@ -199,6 +208,8 @@ struct CrashScenario {
       convergence(&o, store: try w.store(), rollsBefore: rollsBefore)
       return finish(o, name: name, started: started)
     }
+    let delay = point.kind == .boundary && point.next == nil ? try FinishRunDelay(db: w.stateDB, environment: name) : nil
+    defer { try? delay?.remove() }
     let log = scenario + "/killed-apply.log"
     let process = try w.spawnHK(
       ["apply", name, "--yes", "--validate-interval", "0.2", "--validate-timeout", "20"], env: faults, log: log)
@@ -212,6 +223,7 @@ struct CrashScenario {
     }
     if !reached { o.notes.append("kill point not reached within the time limit") }
     w.killHungWrappers(scenario)
+    try delay?.remove()
     let killedLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     guard o.killed else {
       o.check("killed at the point", false, "hk output:\n\(killedLog)")
@@ -223,11 +235,7 @@ struct CrashScenario {
     let integrity = (try? store.integrityCheck()) ?? "error"
     o.check("integrity_check ok", integrity == "ok", integrity)
     let run = try store.runs(name, limit: 1).first
-    // Killed after the last step, hk may have finished the run (and released the lock) first.
-    let lastStep = point.kind == .boundary && point.next == nil
-    let finishedFirst = lastStep && run?.result == .succeeded
-    if finishedFirst { o.notes.append("the run was marked succeeded before the kill landed") }
-    o.check("run left running", run?.result == .running || finishedFirst, "\(run.map { "\($0.result)" } ?? "no run")")
+    o.check("run left running", run?.result == .running, "\(run.map { "\($0.result)" } ?? "no run")")
     let journal = try run.map { try store.journal(runID: $0.id) } ?? []
     let last = journal.last
     let lastText = last.map { "\($0.kind) \($0.status.rawValue)" } ?? "none"
@@ -245,11 +253,6 @@ struct CrashScenario {
       break
     }
     let lock = try store.lock(name)
-    if lock == nil && finishedFirst {
-      o.notes.append("the lock was released before the kill landed")
-      convergence(&o, store: store, rollsBefore: rollsBefore)
-      return finish(o, name: name, started: started)
-    }
     o.check("lock stale", lock?.isStale == true, "\(String(describing: lock))")
     let list = try w.hk(["lock", "list"], env: common)
     o.check("hk lock list says stale", list.stdout.contains("stale"), list.stdout)
@@ -277,6 +280,38 @@ struct CrashScenario {
     o.notes.append("last journal entry: \(lastText)")
     o.notes.append("hung: \(reached)")
     return finish(o, name: name, started: started)
+  }
+
+  /// Holds the write that finishes a run of `environment` open for a few seconds: a trigger
+  /// on the `run` table that counts to eight million (about two seconds here) inside hk's own transaction. The
+  /// step's journal entry is committed by then, the run's end is not, so the kill after the
+  /// last step lands in that window deterministically. Installed in the test's database only,
+  /// and removed (with hk dead) before the recovery runs.
+  struct FinishRunDelay {
+    let db: String
+    let trigger: String
+
+    init(db: String, environment: String) throws {
+      self.db = db
+      let literal = "'" + environment.replacingOccurrences(of: "'", with: "''") + "'"
+      trigger = "crash_matrix_delay_\(environment.filter { $0.isLetter || $0.isNumber })"
+      let queue = try DatabaseQueue(path: db)
+      try queue.write { conn in
+        try conn.execute(
+          sql: """
+            CREATE TRIGGER \(trigger) BEFORE UPDATE OF "result" ON "run"
+            WHEN OLD."environment" = \(literal) AND NEW."result" != 'running'
+            BEGIN
+              SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000000) SELECT x FROM c);
+            END
+            """)
+      }
+    }
+
+    func remove() throws {
+      let queue = try DatabaseQueue(path: db)
+      try queue.write { try $0.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)") }
+    }
   }
 
   /// Converged: plan says no changes, drift says in sync, every layer recorded, the lock
