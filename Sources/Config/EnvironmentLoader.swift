@@ -65,10 +65,13 @@ public struct Repository: Sendable {
     }
     let dirRel = "environments/\(name)"
     var files: [SourceFile] = []
+    // Whether a file read may hold a `$patch` key (most hold none: no tree is then rebuilt).
+    var mayHavePatchMarkers = false
 
     func readDocs(_ rel: String, shared: Bool = false) throws(DiagnosticError) -> [YAMLNode] {
       if shared, let hit = baseCache.get(rel) {
         files.append(hit.file)
+        mayHavePatchMarkers = mayHavePatchMarkers || hit.patchMarkers
         return hit.docs
       }
       let bytes: [UInt8]
@@ -87,7 +90,9 @@ public struct Repository: Sendable {
       files.append(file)
       // empty documents (a lone `---`) are not objects
       let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter { !($0.scalar.map { $0.text.isEmpty && $0.style == .plain } ?? false) }
-      if shared { baseCache.put(rel, file: file, docs: docs) }
+      let markers = Self.mayHoldPatchKey(bytes)
+      mayHavePatchMarkers = mayHavePatchMarkers || markers
+      if shared { baseCache.put(rel, file: file, docs: docs, patchMarkers: markers) }
       return docs
     }
 
@@ -144,7 +149,8 @@ public struct Repository: Sendable {
 
     return Environment(
       name: name, directory: dirRel, settingsFile: settingsRel, settings: settings,
-      cluster: Overlay.stripPatchMarkers(clusterNode), instanceGroups: igs.map(Overlay.stripPatchMarkers),
+      cluster: mayHavePatchMarkers ? Overlay.stripPatchMarkers(clusterNode) : clusterNode,
+      instanceGroups: mayHavePatchMarkers ? igs.map(Overlay.stripPatchMarkers) : igs,
       kubernetesManifests: k8s, sourceFiles: files)
   }
 
@@ -228,16 +234,38 @@ public struct Repository: Sendable {
   }
 }
 
+extension Repository {
+  /// Whether a YAML file's bytes can hold a `$patch` key: they contain `$patch` literally, or a
+  /// backslash (a double-quoted key can spell it with escapes; plain and single-quoted keys,
+  /// folded lines and aliases cannot make it without the literal text).
+  static func mayHoldPatchKey(_ bytes: [UInt8]) -> Bool {
+    let marker = Array("$patch".utf8)
+    return bytes.withUnsafeBufferPointer { b in
+      var i = 0
+      while i < b.count {
+        if b[i] == 0x5C { return true }  // a backslash
+        if b[i] == 0x24, i + marker.count <= b.count {
+          var j = 1
+          while j < marker.count && b[i + j] == marker[j] { j += 1 }
+          if j == marker.count { return true }
+        }
+        i += 1
+      }
+      return false
+    }
+  }
+}
+
 /// Parsed base files, keyed by their path in the repository (one `hk` run reads each once).
 final class BaseCache: @unchecked Sendable {
   private let lock = NSLock()
-  private var entries: [String: (file: SourceFile, docs: [YAMLNode])] = [:]
+  private var entries: [String: (file: SourceFile, docs: [YAMLNode], patchMarkers: Bool)] = [:]
 
-  func get(_ rel: String) -> (file: SourceFile, docs: [YAMLNode])? {
+  func get(_ rel: String) -> (file: SourceFile, docs: [YAMLNode], patchMarkers: Bool)? {
     lock.withLock { entries[rel] }
   }
 
-  func put(_ rel: String, file: SourceFile, docs: [YAMLNode]) {
-    lock.withLock { entries[rel] = (file, docs) }
+  func put(_ rel: String, file: SourceFile, docs: [YAMLNode], patchMarkers: Bool) {
+    lock.withLock { entries[rel] = (file, docs, patchMarkers) }
   }
 }

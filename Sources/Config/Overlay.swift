@@ -59,6 +59,8 @@ public enum Overlay {
 
   /// Removes `$patch` markers left in a tree (items added by an overlay that named no base item).
   public static func stripPatchMarkers(_ node: YAMLNode) -> YAMLNode {
+    // Almost no tree has a marker: a read-only scan spares rebuilding (copying) the tree.
+    guard hasPatchMarker(node) else { return node }
     switch node.content {
     case .scalar: return node
     case .sequence(let items): return YAMLNode(.sequence(items.map(stripPatchMarkers)), mark: node.mark)
@@ -66,6 +68,14 @@ public enum Overlay {
       return YAMLNode(
         .mapping(pairs.filter { $0.key != "$patch" }.map { YAMLPair(key: $0.key, keyMark: $0.keyMark, value: stripPatchMarkers($0.value)) }),
         mark: node.mark)
+    }
+  }
+
+  static func hasPatchMarker(_ node: YAMLNode) -> Bool {
+    switch node.content {
+    case .scalar: return false
+    case .sequence(let items): return items.contains(where: hasPatchMarker)
+    case .mapping(let pairs): return pairs.contains { $0.key == "$patch" || hasPatchMarker($0.value) }
     }
   }
 }

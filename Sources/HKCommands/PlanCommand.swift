@@ -40,6 +40,7 @@ extension HK {
         }
       }
       let result = try PlanService(global: global).plan(names, term: term)
+      defer { KeepUntilExit.keep(result) }
       try emit(result.plan, term: term)
       if let out {
         do {
@@ -55,7 +56,10 @@ extension HK {
 
     func emit(_ plan: Plan, term: Terminal) throws {
       switch format {
-      case .text: term.out(PlanRenderer(color: term.color).text(plan))
+      case .text:
+        // Sections render in parallel (a thousand environments make megabytes of text).
+        let renderer = PlanRenderer(color: term.color)
+        term.out(Parallel.map(plan.environments) { renderer.text($0) }.joined() + renderer.summary(plan) + "\n")
       case .json: term.out(PlanJSON.render(plan))
       case .markdown: term.out(PlanRenderer().markdown(plan).joined(separator: "\n<!-- hk:part -->\n"))
       }
@@ -76,31 +80,43 @@ struct PlanService {
   /// Plans the named environments. Environments with errors are reported (diagnostics on
   /// stderr) and left out; the others are planned.
   func plan(_ names: [String], term: Terminal) throws -> Result {
-    let loaded: LoadedEnvironments
+    let workspace = Workspace(root: global.root)
+    let resolved: [String]
     do {
-      loaded = try Workspace(root: global.root).load(names)
+      resolved = try workspace.repository.resolveNames(names)
     } catch {
       term.print(error.diagnostics)
       throw ExitCode.failure
     }
+    // The recorded state is read while the files load (one core would idle otherwise); its
+    // errors are reported after the files' diagnostics, as if read afterwards.
+    let path = global.stateDBPath
+    let reading = Background { () throws -> [String: RecordedState] in
+      try StoreAccess.openForReading(path)?.recorded(resolved) ?? [:]
+    }
+    let loaded = workspace.load(resolved: resolved)
     for (_, diags) in loaded.diagnostics where diags.contains(where: { $0.severity == .error }) {
       term.print(diags.filter { $0.severity == .error })
     }
-    let store = try StoreAccess.openForReading(global.stateDBPath)
+    let recorded = try reading.value()
+    defer { KeepUntilExit.keep(recorded) }
+    let aws = global.awsExecutable
+    // An environment's kopsPath wins over --kops / HK_KOPS / kops (the process environment is read once).
+    let kops = global.kopsExecutable
+    let planned = Parallel.map(loaded.environments) { env in
+      Swift.Result { () throws(PlanningError) in
+        try PlanBuilder.plan(env, recorded: recorded[env.name], kops: env.settings.kopsPath ?? kops, aws: aws)
+      }
+    }
     var plans: [EnvironmentPlan] = []
-    for env in loaded.environments {
-      let recorded = try store?.recorded(env.name)
-      do {
-        plans.append(try PlanBuilder.plan(env, recorded: recorded, kops: kopsFor(env), aws: global.awsExecutable))
-      } catch {
-        throw CommandError.message(error.description)
+    for p in planned {
+      switch p {
+      case .success(let plan): plans.append(plan)
+      case .failure(let error): throw CommandError.message(error.description)
       }
     }
     return Result(plan: Plan(environments: plans), environments: loaded.environments, failed: loaded.failed)
   }
-
-  /// The kops binary for an environment: its `kopsPath`, else --kops / HK_KOPS / kops.
-  func kopsFor(_ env: Environment) -> String { env.settings.kopsPath ?? global.kopsExecutable }
 }
 
 /// Opens the state database the way each command needs it.

@@ -24,17 +24,27 @@ struct Workspace: Sendable {
   /// Resolves the names (all when empty) and loads each; load failures become diagnostics of
   /// that environment and do not stop the others.
   func load(_ names: [String], validate: Bool = true) throws(DiagnosticError) -> LoadedEnvironments {
-    let resolved = try repository.resolveNames(names)
-    var out = LoadedEnvironments()
-    for name in resolved {
-      do {
+    load(resolved: try repository.resolveNames(names), validate: validate)
+  }
+
+  /// Loads names that ``Repository/resolveNames(_:)`` returned.
+  func load(resolved: [String], validate: Bool = true) -> LoadedEnvironments {
+    let repository = repository
+    // Each environment loads and validates on its own (in parallel); the results keep the
+    // order of `resolved`, so output does not depend on scheduling.
+    let results = Parallel.map(resolved) { name -> (Environment?, [Diagnostic]) in
+      do throws(DiagnosticError) {
         let env = try repository.load(name)
         let diags = validate ? Validator.validate(env) : []
-        out.diagnostics.append((name, diags))
-        if !diags.contains(where: { $0.severity == .error }) { out.environments.append(env) }
+        return (diags.contains(where: { $0.severity == .error }) ? nil : env, diags)
       } catch {
-        out.diagnostics.append((name, error.diagnostics))
+        return (nil, error.diagnostics)
       }
+    }
+    var out = LoadedEnvironments()
+    for (name, (env, diags)) in zip(resolved, results) {
+      out.diagnostics.append((name, diags))
+      if let env { out.environments.append(env) }
     }
     return out
   }

@@ -19,6 +19,14 @@ public enum Redaction {
     "access_key", "credential", "sessionkey",
   ].map { Array($0.utf8) }
 
+  static let privateKeyMarker = Array("PRIVATE KEY-----".utf8)
+
+  static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ needle: [UInt8]) -> Bool {
+    guard i + needle.count <= b.count else { return false }
+    for j in 0..<needle.count where b[i + j] != needle[j] { return false }
+    return true
+  }
+
   static func containsBytes(_ h: [UInt8], _ n: [UInt8]) -> Bool {
     guard n.count <= h.count, let first = n.first else { return n.isEmpty }
     var i = 0
@@ -37,13 +45,21 @@ public enum Redaction {
   /// private-key blocks and tokens of well-known formats (``tokenShapes``) inside free text.
   public static func redact(text: String) -> String {
     var s = text
-    var hasAt = false
-    var hasDash = false
-    for b in text.utf8 {
-      if b == 0x40 { hasAt = true } else if b == 0x2D { hasDash = true }
-    }
-    if hasAt && s.contains("://") { s = redactURLCredentials(s) }
-    if hasDash && s.contains("PRIVATE KEY-----") { s = redactPEM(s) }
+    // One byte-level pass decides which (rare) rewrites are needed: `String.contains` would
+    // build a searcher per call, and this runs on every value and command line hk prints.
+    let (url, pem) = text.utf8.withContiguousStorageIfAvailable { b -> (Bool, Bool) in
+      var url = false
+      var pem = false
+      var i = 0
+      while i < b.count {
+        if b[i] == 0x3A, i + 2 < b.count, b[i + 1] == 0x2F, b[i + 2] == 0x2F { url = true }  // "://"
+        if b[i] == 0x50, !pem, matches(b, at: i, privateKeyMarker) { pem = true }  // "PRIVATE KEY-----"
+        i += 1
+      }
+      return (url, pem)
+    } ?? (text.contains("://"), text.contains("PRIVATE KEY-----"))
+    if url && text.utf8.contains(0x40) { s = redactURLCredentials(s) }
+    if pem { s = redactPEM(s) }
     if let r = redactTokens(s) { s = r }
     return s
   }

@@ -10,29 +10,34 @@ public struct PlanRenderer: Sendable {
 
   public func text(_ plan: Plan) -> String {
     var out = ""
-    for e in plan.environments {
-      out += header(e)
-      if !e.hasChanges && e.owed.isEmpty {
-        out += "  No changes.\n\n"
-        continue
-      }
-      for line in e.owed { out += "  ! " + line + "\n" }
-      for category in ChangeCategory.allCases {
-        let cs = e.changes.filter { $0.category == category }
-        if cs.isEmpty { continue }
-        out += "  " + bold(category.rawValue) + "\n"
-        for c in cs { out += "    " + changeLine(c) + "\n" }
-      }
-      if !e.steps.isEmpty {
-        out += "  " + bold("steps") + "\n"
-        for s in e.steps {
-          let flag = s.disruptive ? "  " + paint("(disruptive)", .yellow) : ""
-          out += "    \(s.id). " + shell(s.command) + flag + "\n"
-        }
-      }
-      out += "\n"
-    }
+    for e in plan.environments { out += text(e) }
     out += summary(plan) + "\n"
+    return out
+  }
+
+  /// One environment's section of ``text(_:)`` (sections are independent, so a caller with many
+  /// environments may render them in parallel and join them before the summary).
+  public func text(_ e: EnvironmentPlan) -> String {
+    var out = header(e)
+    if !e.hasChanges && e.owed.isEmpty {
+      out += "  No changes.\n\n"
+      return out
+    }
+    for line in e.owed { out += "  ! " + line + "\n" }
+    for category in ChangeCategory.allCases {
+      let cs = e.changes.filter { $0.category == category }
+      if cs.isEmpty { continue }
+      out += "  " + bold(category.rawValue) + "\n"
+      for c in cs { out += "    " + changeLine(c) + "\n" }
+    }
+    if !e.steps.isEmpty {
+      out += "  " + bold("steps") + "\n"
+      for s in e.steps {
+        let flag = s.disruptive ? "  " + paint("(disruptive)", .yellow) : ""
+        out += "    \(s.id). " + shell(s.command) + flag + "\n"
+      }
+    }
+    out += "\n"
     return out
   }
 
@@ -67,15 +72,24 @@ public struct PlanRenderer: Sendable {
   func short(_ v: JSONValue?) -> String {
     guard let v else { return "null" }
     var s = ""
-    let complete = Self.appendCompact(v, to: &s, byteLimit: Self.shortByteLimit)
-    // A prefix that stopped early holds more than 160 characters unless its text is made of
-    // unusually long grapheme clusters; then cut the full text as before.
-    if !complete && s.count <= 200 { s = v.serialized() }
+    // Most values are ASCII: a prefix of a little over 160 bytes is enough. A prefix that
+    // stopped early but holds 160 characters or fewer (multi-byte text) is made again with
+    // room for 160 four-byte characters, and failing that (unusually long grapheme clusters)
+    // the full text is cut as before.
+    var complete = Self.appendCompact(v, to: &s, byteLimit: Self.shortByteLimit)
+    if !complete && s.count <= 160 {
+      s = ""
+      complete = Self.appendCompact(v, to: &s, byteLimit: Self.shortByteLimitWide)
+      if !complete && s.count <= 160 { s = v.serialized() }
+    }
     return s.count > 160 ? String(s.prefix(157)) + "…" : s
   }
 
-  /// UTF-8 bytes of compact JSON ``short(_:)`` writes before it stops (far over 160 characters).
-  static let shortByteLimit = 2048
+  /// UTF-8 bytes of compact JSON ``short(_:)`` writes before it stops: over 160 characters
+  /// when the text is ASCII.
+  static let shortByteLimit = 192
+  /// The second try: at least 160 characters of up to four bytes each.
+  static let shortByteLimitWide = 640
 
   /// Appends the compact JSON of `v`, exactly as ``JSONValue/serialized(pretty:)`` writes it,
   /// stopping between two members or items once `out` holds more than `byteLimit` UTF-8 bytes.

@@ -44,6 +44,9 @@ public enum TreeDiff {
           seen.insert(p.key)
           if isMetadata && volatileMetadata.contains(p.key) { continue }
           let before = xp.first { $0.key == p.key }?.value
+          // Most of a tree is unchanged: compare first (no allocation), build the path only
+          // where something differs.
+          if let before, before == p.value { continue }
           walk(before, p.value, path: FieldPath.key(path, p.key), keys: keys + [p.key], into: &out)
         }
         for p in xp where !seen.contains(p.key) {
@@ -55,6 +58,7 @@ public enum TreeDiff {
         for item in yi {
           let name = item["name"]?.text ?? ""
           let before = xi.first { $0["name"]?.text == name }
+          if let before, before == item { continue }
           walk(before, item, path: FieldPath.named(path, name), keys: keys, into: &out)
         }
         let yNames = Set(yi.compactMap { $0["name"]?.text })

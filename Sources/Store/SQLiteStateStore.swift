@@ -359,6 +359,24 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
+  public func recorded(_ environments: [String]) throws -> [String: RecordedState] {
+    if environments.isEmpty { return [:] }
+    let wanted = Set(environments)
+    let join = #"SELECT r.* FROM "revision" r JOIN "environment" e ON r."environment" = e."name" AND r."serial" = e."currentSerial""#
+    return try read { db in
+      // A few names: look them up; many: one scan of the current revisions, filtered here.
+      let rows =
+        wanted.count <= 200
+        ? try RevisionRow.fetchAll(
+          db, sql: join + #" WHERE e."name" IN ("# + Array(repeating: "?", count: wanted.count).joined(separator: ",") + ")",
+          arguments: StatementArguments(Array(wanted)))
+        : try RevisionRow.fetchAll(db, sql: join)
+      var out: [String: RecordedState] = [:]
+      for row in rows where wanted.contains(row.environment) { out[row.environment] = Self.state(row) }
+      return out
+    }
+  }
+
   public func revision(_ environment: String, serial: Int64) throws -> RecordedState? {
     try read { db in
       try RevisionRow.fetchOne(db, key: ["environment": environment, "serial": serial]).map(Self.state)

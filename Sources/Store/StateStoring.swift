@@ -18,6 +18,10 @@ public protocol StateStoring: Sendable {
   /// The latest recorded revision of `environment`, or nil when nothing is recorded.
   func recorded(_ environment: String) throws -> RecordedState?
 
+  /// The latest recorded revision of each of `environments` that has one, read in one
+  /// transaction (`hk plan` over a thousand environments reads them all at once).
+  func recorded(_ environments: [String]) throws -> [String: RecordedState]
+
   /// One revision of `environment` by serial, or nil when it does not exist.
   func revision(_ environment: String, serial: Int64) throws -> RecordedState?
 

@@ -45,3 +45,45 @@ import Testing
     #expect(try #require(IPv4CIDR("0.0.0.0/0")).contains(vpc))
   }
 }
+
+/// `$patch` markers never reach kops: the loader strips them from the merged trees, and skips
+/// the (tree-copying) strip only for files that cannot hold such a key.
+@Suite struct PatchMarkerLoadingTests {
+  static func repository(overlay edit: (String) -> String) throws -> TestRepository {
+    let root = packageRoot()
+    func read(_ rel: String) throws -> String { try String(contentsOfFile: root + "/" + rel, encoding: .utf8) }
+    let repo = try TestRepository([
+      "environments/_base/cluster.yaml": try read("environments/_base/cluster.yaml"),
+      "environments/t/environment.yaml": try read("environments/dev/environment.yaml"),
+      "environments/t/cluster.yaml": edit(try read("environments/dev/cluster.yaml")),
+    ])
+    return repo
+  }
+
+  static func hasMarker(_ node: YAMLNode) -> Bool {
+    switch node.content {
+    case .scalar: false
+    case .sequence(let items): items.contains(where: hasMarker)
+    case .mapping(let pairs): pairs.contains { $0.key == "$patch" || hasMarker($0.value) }
+    }
+  }
+
+  @Test(arguments: ["$patch: merge", "\"\\u0024patch\": merge", "\"\\x24patch\": merge", "'$patch': merge"])
+  func markersAreStrippedHoweverTheKeyIsSpelled(marker: String) throws {
+    let anchor = "  - name: private-ap-northeast-1a\n"
+    let repo = try Self.repository { $0.replacingOccurrences(of: anchor, with: anchor + "    " + marker + "\n") }
+    let env = try repo.load()
+    #expect(!Self.hasMarker(env.cluster))
+    #expect(env.instanceGroups.allSatisfy { !Self.hasMarker($0) })
+    let subnet = env.cluster[path: "spec", "subnets"]?.items?.first { $0["name"]?.text == "private-ap-northeast-1a" }
+    #expect(subnet?["id"]?.text == "subnet-010a1111111111111")
+  }
+
+  @Test func whatCanHoldAPatchKey() {
+    #expect(Repository.mayHoldPatchKey(Array("a:\n  $patch: delete\n".utf8)))
+    #expect(Repository.mayHoldPatchKey(Array("a: \"\\u0024patch\"\n".utf8)))
+    #expect(Repository.mayHoldPatchKey(Array("$patch".utf8)))
+    #expect(!Repository.mayHoldPatchKey(Array("a: {b: $patc}\nc: patch\n$".utf8)))
+    #expect(!Repository.mayHoldPatchKey([]))
+  }
+}

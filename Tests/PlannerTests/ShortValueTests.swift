@@ -32,6 +32,10 @@ import Testing
         .array([.string(emoji), .string("tail")]), .object([JSONValue.Member(emoji, .string(combining))]),
         .array([.string(combining), .string(combining)]),
         .object([JSONValue.Member("quote\"and\\slash\n", .string(String(repeating: "\u{1}\t", count: 500)))]),
+        // Multi-byte text: the first, ASCII-sized prefix is too short; the second is enough
+        // (three-byte characters) or exactly at the edge (four-byte ones).
+        .array((0..<300).map { .string("日本\($0)") }), .array((0..<300).map { .string("𝄞\($0)") }),
+        .array([.string(String(repeating: "𝄞", count: 400))]), .array([.string(String(repeating: "ü", count: 90)), .int(1), .int(2)]),
       ]
     }
   }

@@ -57,6 +57,34 @@ import Testing
     #expect(try store.recorded("dev") == nil)
   }
 
+  /// The batch read returns each environment's current revision (the newest serial), leaves out
+  /// names with nothing recorded, and agrees with the one-by-one read on both of its paths (a
+  /// few names looked up, many names filtered from one scan).
+  @Test func batchReadMatchesOneByOne() throws {
+    let store = try SQLiteStateStore(inMemory: true)
+    var names: [String] = []
+    for i in 0..<260 {
+      let name = "env-\(i)"
+      names.append(name)
+      let first = try store.record(draft(name, cloudUpdated: false), expectedPrior: nil, actor: tester, note: "apply step 1")
+      if i % 3 == 0 {
+        try store.record(
+          draft(name), expectedPrior: PriorState(serial: first.serial, lineage: first.lineage), actor: tester, note: "apply step 2")
+      }
+    }
+    let few = try store.recorded(["env-0", "env-1", "missing", "env-0"])
+    #expect(Set(few.keys) == ["env-0", "env-1"])
+    #expect(few["env-0"]?.serial == 2 && few["env-0"]?.cloudUpdated == true)
+    #expect(few["env-1"]?.serial == 1 && few["env-1"]?.cloudUpdated == false)
+
+    let many = try store.recorded(names + ["missing"])
+    #expect(many.count == 260)
+    for name in names { #expect(many[name] == (try store.recorded(name))) }
+    let some = try store.recorded(Array(names.prefix(250)))
+    #expect(Set(some.keys) == Set(names.prefix(250)))
+    #expect(try store.recorded([]).isEmpty)
+  }
+
   @Test func serialsIncrementInOneLineageAndHistoryIsNewestFirst() throws {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }

@@ -114,7 +114,7 @@ enum TypeRules {
     for (i, subnet) in (ctx.spec?["subnets"]?.items ?? []).enumerated() where subnet.isMapping {
       let path = ValidationContext.subnetPath(i, subnet)
       for key in subnetFields {
-        if let v = subnet[key] { checkType(&ctx, v, Field([key], .string), path: FieldPath.key(path, key)) }
+        if let v = subnet[key] { checkType(&ctx, v, Field([key], .string), path: { FieldPath.key(path, key) }) }
       }
     }
     for ig in ctx.env.instanceGroups {
@@ -132,8 +132,30 @@ enum TypeRules {
   // MARK: YAML 1.1 booleans
 
   static func isYAML11Boolean(_ node: YAMLNode) -> Bool {
-    guard let s = node.scalar, s.style == .plain, s.tag == nil, s.text.utf8.count <= 3 else { return false }
-    return yaml11Booleans.contains(s.text.lowercased())
+    guard let s = node.scalar, s.style == .plain, s.tag == nil else { return false }
+    // y, n, no, on, yes, off in any case: at most three ASCII letters, checked without allocating.
+    var folded: UInt32 = 0
+    var count = 0
+    for b in s.text.utf8 {
+      count += 1
+      guard count <= 3, (b | 0x20) >= 0x61, (b | 0x20) <= 0x7A else { return false }
+      folded = folded << 8 | UInt32(b | 0x20)
+    }
+    return yaml11BooleanCodes.contains(folded)
+  }
+
+  /// ``yaml11Booleans`` packed as big-endian ASCII (`"yes"` → 0x796573).
+  static let yaml11BooleanCodes: Set<UInt32> = Set(
+    yaml11Booleans.map { $0.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } })
+
+  /// Whether any scalar in the tree is a YAML 1.1 boolean (the walk that names them builds
+  /// a path per node, so it runs only where one is).
+  static func hasYAML11Boolean(_ node: YAMLNode) -> Bool {
+    switch node.content {
+    case .scalar: return isYAML11Boolean(node)
+    case .mapping(let pairs): return pairs.contains { hasYAML11Boolean($0.value) }
+    case .sequence(let items): return items.contains { hasYAML11Boolean($0) }
+    }
   }
 
   /// `yaml11-bool`: every plain `yes/no/on/off/y/n` value in the document.
@@ -148,9 +170,9 @@ enum TypeRules {
           + "or quote it (\"\(s.text)\") if a string is meant",
         at: node.mark)
     case .mapping(let pairs):
-      for p in pairs { booleans(&ctx, p.value, path: FieldPath.key(path, p.key)) }
+      for p in pairs where hasYAML11Boolean(p.value) { booleans(&ctx, p.value, path: FieldPath.key(path, p.key)) }
     case .sequence(let items):
-      for (i, item) in items.enumerated() { booleans(&ctx, item, path: FieldPath.index(path, i)) }
+      for (i, item) in items.enumerated() where hasYAML11Boolean(item) { booleans(&ctx, item, path: FieldPath.index(path, i)) }
     }
   }
 
@@ -159,7 +181,7 @@ enum TypeRules {
   static func checkFields(_ ctx: inout ValidationContext, _ doc: YAMLNode, _ fields: [Field], prefix: String) {
     for field in fields {
       guard let node = lookup(doc, field.path) else { continue }
-      checkType(&ctx, node, field, path: prefix + field.path.joined(separator: "."))
+      checkType(&ctx, node, field, path: { prefix + field.path.joined(separator: ".") })
     }
   }
 
@@ -187,10 +209,11 @@ enum TypeRules {
     }
   }
 
-  static func checkType(_ ctx: inout ValidationContext, _ node: YAMLNode, _ field: Field, path: String) {
+  /// `path` is built only for a message: almost every field is well typed.
+  static func checkType(_ ctx: inout ValidationContext, _ node: YAMLNode, _ field: Field, path: () -> String) {
     if node.isNull || isYAML11Boolean(node) { return }
     func fail(_ expected: String, _ hint: String) {
-      ctx.error("field-type", "\(path) must be \(expected), found \(describe(node)); \(field.hint ?? hint)", at: node.mark)
+      ctx.error("field-type", "\(path()) must be \(expected), found \(describe(node)); \(field.hint ?? hint)", at: node.mark)
     }
     switch field.type {
     case .string:
@@ -219,7 +242,7 @@ enum TypeRules {
         return
       }
       for (i, item) in items.enumerated() {
-        checkType(&ctx, item, Field(field.path, .string, hint: field.hint), path: FieldPath.index(path, i))
+        checkType(&ctx, item, Field(field.path, .string, hint: field.hint), path: { FieldPath.index(path(), i) })
       }
     case .mappingList:
       guard let items = node.items else {
@@ -228,7 +251,7 @@ enum TypeRules {
       }
       for (i, item) in items.enumerated() where !item.isMapping && !item.isNull {
         ctx.error(
-          "field-type", "\(FieldPath.index(path, i)) must be a mapping, found \(describe(item)); write key: value pairs under the -",
+          "field-type", "\(FieldPath.index(path(), i)) must be a mapping, found \(describe(item)); write key: value pairs under the -",
           at: item.mark)
       }
     case .stringMap:
@@ -237,7 +260,7 @@ enum TypeRules {
         return
       }
       for p in pairs {
-        checkType(&ctx, p.value, Field(field.path, .string, hint: field.hint), path: FieldPath.key(path, p.key))
+        checkType(&ctx, p.value, Field(field.path, .string, hint: field.hint), path: { FieldPath.key(path(), p.key) })
       }
     case .optionMap:
       guard let pairs = node.pairs else {
@@ -246,7 +269,7 @@ enum TypeRules {
       }
       for p in pairs where !p.value.isMapping && !p.value.isNull {
         ctx.error(
-          "field-type", "\(FieldPath.key(path, p.key)) must be a mapping, found \(describe(p.value)); write \(p.key): {} for the defaults",
+          "field-type", "\(FieldPath.key(path(), p.key)) must be a mapping, found \(describe(p.value)); write \(p.key): {} for the defaults",
           at: p.value.mark)
       }
     case .stringOrMapping:
@@ -265,7 +288,7 @@ enum TypeRules {
         return
       }
       if !(1...65535).contains(number) {
-        ctx.error("field-type", "\(path) \(number) is not a port number; use 1 to 65535", at: node.mark)
+        ctx.error("field-type", "\(path()) \(number) is not a port number; use 1 to 65535", at: node.mark)
       }
     }
   }

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Runs independent per-environment work (load, validate, plan, render) on every core.
+///
+/// Environments share nothing while they are loaded and planned (the shared base is parsed once,
+/// behind ``Config/Repository``'s lock), so a thousand of them are spread over
+/// `activeProcessorCount` threads that each take the next index; results keep input order.
+enum Parallel {
+  static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
+    let width = min(items.count, ProcessInfo.processInfo.activeProcessorCount)
+    if width < 2 { return items.map(body) }
+    let slots = Slots<R>(count: items.count)
+    DispatchQueue.concurrentPerform(iterations: width) { _ in
+      while let i = slots.nextIndex() { slots.set(i, body(items[i])) }
+    }
+    return slots.values()
+  }
+
+  /// The results, filled by index under a lock (one lock round per environment: nothing next to
+  /// loading and planning one).
+  private final class Slots<R: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [R?]
+    private var next = 0
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func nextIndex() -> Int? {
+      lock.withLock {
+        guard next < results.count else { return nil }
+        defer { next += 1 }
+        return next
+      }
+    }
+
+    func set(_ i: Int, _ r: R) { lock.withLock { results[i] = r } }
+
+    func values() -> [R] { lock.withLock { results.compactMap { $0 } } }
+  }
+}
+
+/// Work started on another thread now, whose result is collected later (``value()`` waits).
+final class Background<T: Sendable>: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var result: Result<T, any Error> = .failure(CancellationError())
+
+  init(_ body: @escaping @Sendable () throws -> T) {
+    DispatchQueue.global().async {
+      let r = Result { try body() }
+      self.result = r
+      self.done.signal()
+    }
+  }
+
+  /// Waits for the work, then returns its result or throws its error (once).
+  func value() throws -> T {
+    done.wait()
+    return try result.get()
+  }
+}
+
+/// Keeps large values alive until the process exits, as clang's `-disable-free` does: a plan
+/// over a thousand environments is millions of small tree nodes and strings, and freeing them
+/// one by one just before exit cost a tenth of `hk plan`'s time. The kernel reclaims the pages
+/// at exit anyway. Only for values a command is done with right before it returns.
+enum KeepUntilExit {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var kept: [Any] = []
+
+  static func keep(_ value: Any) {
+    lock.withLock { kept.append(value) }
+  }
+}
