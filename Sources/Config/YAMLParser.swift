@@ -69,7 +69,7 @@ public enum YAMLParser {
 }
 
 private struct TreeBuilder {
-  let file: String
+  let file: FileID
   let limits: YAMLLimits
   let bytes: [UInt8]
   var documents: [YAMLNode] = []
@@ -94,13 +94,13 @@ private struct TreeBuilder {
   var docRoot: YAMLNode? = nil
 
   init(file: String, limits: YAMLLimits, bytes: [UInt8]) {
-    self.file = file
+    self.file = FileID(file)
     self.limits = limits
     self.bytes = bytes
   }
 
   func mark(_ m: yaml_mark_t) -> Mark {
-    Mark(file: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
+    Mark(fileID: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
   }
 
   static func string(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
@@ -254,6 +254,6 @@ private struct TreeBuilder {
       }
       i += 1
     }
-    return Mark(file: file, line: line, column: col)
+    return Mark(fileID: file, line: line, column: col)
   }
 }

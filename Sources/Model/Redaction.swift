@@ -6,11 +6,28 @@ public enum Redaction {
 
   /// Whether a mapping key names a secret (`password`, `token`, `secret`, `privateKey`, …).
   public static func isSecretKey(_ key: String) -> Bool {
-    // Byte-level, case-folded search: `String.contains` builds a searcher per call, and this runs
-    // on every key of every plan value.
-    var k = Array(key.utf8)
-    for i in k.indices where k[i] >= 0x41 && k[i] <= 0x5A { k[i] |= 0x20 }
-    for needle in secretKeyNeedles where containsBytes(k, needle) { return true }
+    // Byte-level, case-folded search in place: `String.contains` builds a searcher per call,
+    // and this runs on every key of every plan value (no copy of the key either).
+    var key = key
+    return key.withUTF8 { k in
+      for needle in secretKeyNeedles where containsFolded(k, needle) { return true }
+      return false
+    }
+  }
+
+  /// Whether `h`, ASCII letters folded to lower case, contains `n` (lower case).
+  static func containsFolded(_ h: UnsafeBufferPointer<UInt8>, _ n: [UInt8]) -> Bool {
+    guard n.count <= h.count, let first = n.first else { return n.isEmpty }
+    @inline(__always) func fold(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+    var i = 0
+    while i + n.count <= h.count {
+      if fold(h[i]) == first {
+        var j = 1
+        while j < n.count && fold(h[i + j]) == n[j] { j += 1 }
+        if j == n.count { return true }
+      }
+      i += 1
+    }
     return false
   }
 
@@ -25,20 +42,6 @@ public enum Redaction {
     guard i + needle.count <= b.count else { return false }
     for j in 0..<needle.count where b[i + j] != needle[j] { return false }
     return true
-  }
-
-  static func containsBytes(_ h: [UInt8], _ n: [UInt8]) -> Bool {
-    guard n.count <= h.count, let first = n.first else { return n.isEmpty }
-    var i = 0
-    while i + n.count <= h.count {
-      if h[i] == first {
-        var j = 1
-        while j < n.count && h[i + j] == n[j] { j += 1 }
-        if j == n.count { return true }
-      }
-      i += 1
-    }
-    return false
   }
 
   /// Redacts URL userinfo (`scheme://user:pass@host` → `scheme://(redacted)@host`), PEM

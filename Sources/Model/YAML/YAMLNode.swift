@@ -1,15 +1,58 @@
+import Synchronization
+
 /// Where a YAML node starts: file, 1-based line and 1-based column (Unicode scalars).
+///
+/// The file is held as a ``FileID`` (its name is stored once per process), so a mark is twelve
+/// plain bytes: every node and key carries one, and copying trees retains no file name.
 public struct Mark: Hashable, Sendable, CustomStringConvertible {
-  public var file: String
+  public var fileID: FileID
   public var line: Int32
   public var column: Int32
+
   public init(file: String, line: Int, column: Int) {
-    self.file = file
+    self.init(fileID: FileID(file), line: line, column: column)
+  }
+  public init(fileID: FileID, line: Int, column: Int) {
+    self.fileID = fileID
     self.line = Int32(clamping: line)
     self.column = Int32(clamping: column)
   }
-  public static let none = Mark(file: "", line: 0, column: 0)
+  /// The file's name, as given when the mark (or its ``FileID``) was made.
+  public var file: String {
+    get { fileID.name }
+    set { fileID = FileID(newValue) }
+  }
+  public static let none = Mark(fileID: .none, line: 0, column: 0)
   public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A file name interned for the process: equal names get equal IDs.
+public struct FileID: Hashable, Sendable {
+  let raw: Int32
+
+  /// The ID of `name` (registered on first use; a lock guards the table).
+  public init(_ name: String) {
+    raw = FileID.table.withLock { t in
+      if let id = t.ids[name] { return id }
+      let id = Int32(clamping: t.names.count)
+      t.names.append(name)
+      t.ids[name] = id
+      return id
+    }
+  }
+
+  /// The empty name.
+  public static let none = FileID("")
+
+  public var name: String {
+    FileID.table.withLock { t in Int(raw) < t.names.count ? t.names[Int(raw)] : "" }
+  }
+
+  private struct Table {
+    var names: [String] = []
+    var ids: [String: Int32] = [:]
+  }
+  private static let table = Mutex(Table())
 }
 
 /// How a scalar was written. Kept so that re-serialisation can keep `"3128"` a string.
@@ -19,17 +62,29 @@ public enum ScalarStyle: UInt8, Sendable, Hashable {
   public var isQuoted: Bool { self != .plain }
 }
 
-/// A scalar's text, style and explicit tag (`!!str`), resolved lazily like YAML 1.2's core schema.
+/// A scalar's text, style and explicit tag (`!!str`), resolved like YAML 1.2's core schema.
+///
+/// Immutable: whether the value is a string or null is decided once, when the scalar is made
+/// (one byte, next to the style), because `value` is read on every comparison, lookup and
+/// validation of every scalar; other values are parsed again from the text when read.
 public struct YAMLScalar: Sendable {
-  public var text: String
-  public var style: ScalarStyle
+  public let text: String
+  public let style: ScalarStyle
+  private let kind: Kind
   /// An explicit tag such as `tag:yaml.org,2002:str`, or nil.
-  public var tag: String?
+  public let tag: String?
+
+  private enum Kind: UInt8, Sendable { case string, null, other }
 
   public init(_ text: String, style: ScalarStyle = .plain, tag: String? = nil) {
     self.text = text
     self.style = style
     self.tag = tag
+    switch Self.resolve(text, style: style, tag: tag) {
+    case .string: kind = .string
+    case .null: kind = .null
+    default: kind = .other
+    }
   }
 
   /// The typed value of the scalar (core schema: null, bool, int, float, else string).
@@ -37,6 +92,14 @@ public struct YAMLScalar: Sendable {
   /// `yes`/`no`/`on`/`off` resolve to strings here; the validator refuses them where kops expects
   /// a bool, because kops's YAML 1.1 reader would turn them into booleans.
   public var value: ScalarValue {
+    switch kind {
+    case .string: .string(text)
+    case .null: .null
+    case .other: Self.resolve(text, style: style, tag: tag)
+    }
+  }
+
+  static func resolve(_ text: String, style: ScalarStyle, tag: String?) -> ScalarValue {
     if let tag {
       switch tag {
       case "tag:yaml.org,2002:str": return .string(text)
