@@ -141,24 +141,6 @@ public struct KopsCLI: Sendable {
     }
     return nil
   }
-
-  /// The live Cluster, InstanceGroups (and, from 1.26, addon objects) as YAML documents, read
-  /// with ``getAllArgs(version:)``.
-  ///
-  /// - Throws: ``KopsCommandError`` when a call fails or its output was cut short.
-  public func getLiveDocuments(version: KopsVersion, timeout: Duration? = .seconds(300)) async throws -> [String] {
-    var documents: [String] = []
-    for arguments in getAllArgs(version: version) {
-      let result = try await runChecked(arguments, timeout: timeout)
-      guard !result.truncated else {
-        throw KopsCommandError(
-          arguments: argv(arguments), result: result,
-          summary: "output larger than the runner's output limit; raise SubprocessRunner.outputLimit")
-      }
-      documents += KopsOutput.splitDocuments(result.stdout)
-    }
-    return documents
-  }
 }
 
 /// A kops command exited non-zero (or timed out / was cancelled).

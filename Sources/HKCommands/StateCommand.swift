@@ -13,7 +13,8 @@ extension HK {
 
     /// `hk state list`.
     public struct List: AsyncParsableCommand {
-      public static let configuration = CommandConfiguration(abstract: "Environments with their serial, lineage, last apply and result.")
+      public static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Environments with their serial, lineage, last apply and result.")
       @OptionGroup public var global: GlobalOptions
       public init() {}
       public func run() async throws {
@@ -37,7 +38,8 @@ extension HK {
 
     /// `hk state show ENV [--serial N]`: the recorded manifests and layers.
     public struct Show: AsyncParsableCommand {
-      public static let configuration = CommandConfiguration(abstract: "Print a recorded revision: its layers and manifests (secrets redacted).")
+      public static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print a recorded revision: its layers and manifests (secrets redacted).")
       @OptionGroup public var global: GlobalOptions
       @Argument(help: "The environment.") public var environment: String
       @Option(help: "A revision serial (default: the latest).") public var serial: Int64?
@@ -67,7 +69,8 @@ extension HK {
 
     /// `hk state history ENV`: revisions with notes and apply results.
     public struct History: AsyncParsableCommand {
-      public static let configuration = CommandConfiguration(abstract: "Revisions of an environment, with what wrote them, and its apply runs.")
+      public static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "Revisions of an environment, with what wrote them, and its apply runs.")
       @OptionGroup public var global: GlobalOptions
       @Argument(help: "The environment.") public var environment: String
       public init() {}
@@ -107,7 +110,8 @@ extension HK {
     public init() {}
 
     public struct List: AsyncParsableCommand {
-      public static let configuration = CommandConfiguration(abstract: "Locks held, with holder; a dead holder on this host is shown as stale.")
+      public static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Locks held, with holder; a dead holder on this host is shown as stale.")
       @OptionGroup public var global: GlobalOptions
       public init() {}
       public func run() async throws {
@@ -133,7 +137,8 @@ extension HK {
     }
 
     public struct Unlock: AsyncParsableCommand {
-      public static let configuration = CommandConfiguration(abstract: "Break a lock (only with --force and its exact ID).")
+      public static let configuration = CommandConfiguration(
+        commandName: "unlock", abstract: "Break a lock (only with --force and its exact ID).")
       @OptionGroup public var global: GlobalOptions
       @Argument(help: "The environment.") public var environment: String
       @Option(name: .customLong("force"), help: "The lock ID, as 'hk lock list' shows it.") public var lockID: String

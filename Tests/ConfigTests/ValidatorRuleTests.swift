@@ -1,4 +1,4 @@
-import Config
+@testable import Config
 import Model
 import Testing
 
@@ -241,6 +241,25 @@ import Testing
     let c = Sample.cluster(name: "👉other.k8s.local", instanceGroups: [])
     let d = expectFinding(try Sample.validate(cluster: c), "cluster-name-mismatch", at: Marked(c).position)
     #expect(d?.message.contains("environments/t/environment.yaml") == true)
+  }
+
+  /// kops refuses a cluster name that is not a fully-qualified DNS-1123 subdomain.
+  @Test(arguments: [
+    ("Dev.K8s.local", "other than lower-case"), ("dev", "no dot"), ("dev..k8s.local", "empty label"),
+    ("-dev.k8s.local", "starts or ends with '-'"), ("dev_1.k8s.local", "other than lower-case"),
+    (String(repeating: "a", count: 64) + ".k8s.local", "longer than 63"),
+  ])
+  func clusterNameMustBeAFullyQualifiedDNSName(name: String, problem: String) throws {
+    let c = Sample.cluster(name: "👉" + name, instanceGroups: [])
+    let settings = Sample.settings().replacingOccurrences(of: "cluster: t.k8s.local", with: "cluster: \"\(name)\"")
+    let d = expectFinding(try Sample.validate(cluster: c, settings: settings), "cluster-name-dns", at: Marked(c).position)
+    #expect(d?.message.contains(problem) == true, "\(d?.message ?? "")")
+  }
+
+  @Test func aFullyQualifiedClusterNameIsFine() throws {
+    #expect(ClusterRules.dnsNameProblem("t.k8s.local") == nil)
+    #expect(ClusterRules.dnsNameProblem("a-1.b2.corp") == nil)
+    expectNoFinding(try Sample.validate(), "cluster-name-dns")
   }
 
   @Test func instanceGroupUnknownSubnet() throws {

@@ -1,6 +1,7 @@
 import Executor
 import Foundation
 import Model
+import Planner
 import Testing
 
 #if canImport(Glibc)
@@ -139,31 +140,42 @@ struct AdapterTests {
     #expect(invocation.timeout == .seconds(5))
   }
 
-  @Test func liveDocumentsUseTwoCallsBefore126() async throws {
-    let runner = RecordingRunner(table: [
-      (["get", "cluster"], CommandResult(stdout: "kind: Cluster\n")),
-      (
-        ["get", "instancegroups"],
-        CommandResult(stdout: "kind: InstanceGroup\nname: a\n\n---\n\nkind: InstanceGroup\nname: b\n")
-      ),
-      (["get", "all"], CommandResult(stdout: "kind: Cluster\n\n---\n\nkind: InstanceGroup\n")),
-    ])
-    let kops = KopsCLI(executable: "kops", stateStore: "s3://s", cluster: "c", runner: runner)
-    let old = try await kops.getLiveDocuments(version: KopsVersion(1, 25, 0))
-    #expect(old == ["kind: Cluster\n", "kind: InstanceGroup\nname: a\n", "kind: InstanceGroup\nname: b\n"])
-    let new = try await kops.getLiveDocuments(version: KopsVersion(1, 28, 0))
-    #expect(new == ["kind: Cluster\n", "kind: InstanceGroup\n"])
-    #expect(
-      await runner.argumentLists.map { $0.prefix(2).joined(separator: " ") } == [
-        "get cluster", "get instancegroups", "get all",
-      ])
+  /// The live read (used by apply's pre-flight and by drift): two calls before kops 1.26, one
+  /// `get all` from 1.26; documents split and parsed; a missing cluster is nil, not an error.
+  @Test func liveReaderUsesTwoCallsBefore126() async throws {
+    let table: [String: CommandResult] = [
+      "get cluster": CommandResult(stdout: "kind: Cluster\nmetadata: {name: c}\n"),
+      "get instancegroups": CommandResult(
+        stdout: "kind: InstanceGroup\nmetadata: {name: a}\n\n---\n\nkind: InstanceGroup\nmetadata: {name: b}\n"),
+      "get all": CommandResult(stdout: "kind: Cluster\nmetadata: {name: c}\n\n---\n\nkind: InstanceGroup\nmetadata: {name: a}\n"),
+    ]
+    let argv = KopsArgv(kops: "kops", cluster: "c", stateStore: "s3://s")
+    for (version, calls, groups) in [(KopsVersion(1, 25, 0), ["get cluster", "get instancegroups"], ["a", "b"]), (KopsVersion(1, 28, 0), ["get all"], ["a"])] {
+      let made = Calls()
+      let read = await LiveReader(argv: argv, version: version).read { call in
+        let key = call.dropFirst().prefix(2).joined(separator: " ")
+        await made.add(key)
+        return (table[key], nil)
+      }
+      let live = try read.get()
+      #expect(live.cluster?[path: "metadata", "name"]?.text == "c")
+      #expect(live.instanceGroups.compactMap { $0[path: "metadata", "name"]?.text } == groups)
+      #expect(await made.list == calls)
+    }
   }
 
-  @Test func liveDocumentsRefuseTruncatedOutput() async throws {
-    let kops = KopsCLI(
-      executable: "kops", stateStore: "s3://s", cluster: "c",
-      runner: RecordingRunner { _ in CommandResult(stdout: "kind: Cluster\n", truncated: true) })
-    await #expect(throws: KopsCommandError.self) { try await kops.getLiveDocuments(version: KopsVersion(1, 28, 0)) }
+  @Test func liveReaderRefusesTruncatedOrUnreadableOutputAndTakesMissingAsEmpty() async throws {
+    let reader = LiveReader(argv: KopsArgv(kops: "kops", cluster: "c", stateStore: "s3://s"), version: KopsVersion(1, 28, 0))
+    let truncated = await reader.read { _ in (CommandResult(stdout: "kind: Cluster\n", truncated: true), nil) }
+    #expect(throws: LiveReader.Failure.self) { try truncated.get() }
+    let garbage = await reader.read { _ in (CommandResult(stdout: "kind: [unclosed\n"), nil) }
+    #expect(throws: LiveReader.Failure.self) { try garbage.get() }
+    let missing = await reader.read { _ in
+      (CommandResult(exitCode: 1, stderr: "Error: cluster not found \"c\"\n"), nil)
+    }
+    #expect(try missing.get().cluster == nil)
+    let failed = await reader.read { _ in (CommandResult(exitCode: 1, stderr: "Error: access denied\n"), nil) }
+    #expect(throws: LiveReader.Failure.self) { try failed.get() }
   }
 
   @Test func missingKopsSaysHowToPointAtIt() async throws {
@@ -459,4 +471,10 @@ final class LocalMoto: Sendable {
 struct LocalMotoError: Error, CustomStringConvertible {
   var description: String
   init(_ description: String) { self.description = description }
+}
+
+/// The calls a closure-driven reader made, in order.
+actor Calls {
+  var list: [String] = []
+  func add(_ s: String) { list.append(s) }
 }

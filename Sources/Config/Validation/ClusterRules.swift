@@ -35,6 +35,31 @@ enum ClusterRules {
         "metadata.name '\(name)' differs from cluster '\(expected)' in \(settingsFile); make them the same",
         at: nameNode.mark)
     }
+    if let problem = dnsNameProblem(name) {
+      ctx.error(
+        "cluster-name-dns",
+        "metadata.name '\(name)' \(problem): kops requires the cluster name to be a fully-qualified DNS name "
+          + "(lower-case letters, digits, '-' and '.', e.g. dev.k8s.corp.local)",
+        at: nameNode.mark)
+    }
+  }
+
+  /// Why `name` is not a fully-qualified DNS-1123 subdomain, or nil. kops validates the
+  /// Cluster's name so (`IsDNS1123Subdomain`, then "must be a fully-qualified DNS name": at
+  /// least one dot) on every create and replace.
+  static func dnsNameProblem(_ name: String) -> String? {
+    let bytes = Array(name.utf8)
+    if bytes.isEmpty { return "is empty" }
+    if bytes.count > 253 { return "is longer than 253 characters" }
+    func isAlnum(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
+    for label in bytes.split(separator: 0x2E, omittingEmptySubsequences: false) {
+      guard let first = label.first, let last = label.last else { return "has an empty label (two dots, or a dot at an end)" }
+      if label.count > 63 { return "has a label longer than 63 characters" }
+      if !label.allSatisfy({ isAlnum($0) || $0 == 0x2D }) { return "has characters other than lower-case letters, digits, '-' and '.'" }
+      if !isAlnum(first) || !isAlnum(last) { return "has a label that starts or ends with '-'" }
+    }
+    if !bytes.contains(0x2E) { return "is not fully qualified (no dot)" }
+    return nil
   }
 
   /// `kubenet-private`: kubenet needs one route table, so it cannot serve private subnets.
