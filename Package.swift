@@ -60,7 +60,8 @@ let package = Package(
     .target(name: "HKTestSupport", dependencies: ["Model", "Config", "Store", "Executor"], path: "Tests/HKTestSupport"),
     .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "HKTestSupport"]),
     .testTarget(name: "ConfigTests", dependencies: ["Model", "Config", "HKTestSupport"]),
-    .testTarget(name: "StoreTests", dependencies: ["Model", "Store", "HKTestSupport"]),
+    .testTarget(
+      name: "StoreTests", dependencies: ["Model", "Store", "HKTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
       name: "PlannerTests", dependencies: ["Model", "Config", "Planner", "HKTestSupport"],
       exclude: ["Golden"]),

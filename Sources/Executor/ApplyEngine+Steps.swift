@@ -181,7 +181,13 @@ extension Run {
       return r
     case .kopsUpdate:
       let r = await plainStep(step)
-      if case .success = r { record(note: "step \(step.id): kops update --yes applied") { $0.cloudUpdated = true } }
+      if case .success = r {
+        // The cloud changed: it is validated again before the apply is done (layer 4).
+        record(note: "step \(step.id): kops update --yes applied") {
+          $0.cloudUpdated = true
+          $0.validated = false
+        }
+      }
       return r
     case .rollingUpdate:
       if let failure = await ensureKubeconfig(step) { return failure }
@@ -190,12 +196,17 @@ extension Run {
         let rolled = Set(step.instanceGroups)
         record(note: "step \(step.id): rolled \(step.instanceGroups.joined(separator: ", "))") {
           $0.pendingRolls = $0.pendingRolls.filter { !rolled.contains($0) }
+          $0.validated = false  // new nodes: validated again before the apply is done
         }
       }
       return r
     case .validate:
       if let failure = await ensureKubeconfig(step) { return failure }
-      return await validate(step)
+      let r = await validate(step)
+      if case .success = r, current?.validated == false {
+        record(note: "step \(step.id): kops validate cluster passed") { $0.validated = true }
+      }
+      return r
     }
   }
 
@@ -357,6 +368,7 @@ extension Run {
       d.clusterYAML = YAMLEmitter.emit(cluster)
       d.instanceGroupsYAML = igs.map { YAMLEmitter.emit($0) }
       d.cloudUpdated = false
+      d.validated = false
       d.pendingRolls = Array(Set(d.pendingRolls).union(rolls).subtracting(deleted).subtracting(created)).sorted()
       d.desiredDigest = digest
     }

@@ -56,6 +56,7 @@ extension HK {
         var s = "# environment: \(state.environment)\n# serial: \(state.serial)\n# lineage: \(state.lineage)\n"
         s += "# objects written to the kops state store; cloud updated: \(state.cloudUpdated ? "yes" : "no (kops update --yes owed)")\n"
         s += "# rolls owed: \(state.pendingRolls.isEmpty ? "none" : state.pendingRolls.joined(separator: ", "))\n"
+        s += "# validated since the cloud last changed: \(state.validated ? "yes" : "no (kops validate cluster owed)")\n"
         s += "# internet gateway attached by hk: \(state.igwAttached ? "yes (detach owed)" : "no")\n"
         if let v = state.kopsVersion { s += "# kops: \(v)\n" }
         // Redacted as trees: a policy's JSON inside a YAML string is redacted key by key.

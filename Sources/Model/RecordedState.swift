@@ -3,7 +3,8 @@
 ///
 /// A plan is the spec diff against `clusterYAML`/`instanceGroupsYAML` plus what the lower
 /// layers still owe: `cloudUpdated == false` owes a `kops update --yes`, `pendingRolls` owe a
-/// rolling update, `igwAttached` owes a detach.
+/// rolling update, `validated == false` owes a `kops validate cluster`, `igwAttached` owes a
+/// detach.
 public struct RecordedState: Sendable, Hashable {
   public var environment: String
   public var serial: Int64
@@ -16,6 +17,9 @@ public struct RecordedState: Sendable, Hashable {
   public var cloudUpdated: Bool
   /// Layer 3: instance groups whose nodes still run an older configuration.
   public var pendingRolls: [String]
+  /// Layer 4: `kops validate cluster` passed after the cloud last changed (an apply stopped
+  /// during or before its validate leaves this false, and the next plan validates).
+  public var validated: Bool
   /// What hk believes of the gateway: attached by hk and not yet detached.
   public var igwAttached: Bool
   public var kopsVersion: String?
@@ -23,7 +27,7 @@ public struct RecordedState: Sendable, Hashable {
 
   public init(
     environment: String, serial: Int64, lineage: String, clusterYAML: String, instanceGroupsYAML: [String],
-    cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool, kopsVersion: String? = nil,
+    cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil,
     desiredDigest: String? = nil
   ) {
     self.environment = environment
@@ -34,6 +38,7 @@ public struct RecordedState: Sendable, Hashable {
     self.cloudUpdated = cloudUpdated
     self.pendingRolls = pendingRolls
     self.igwAttached = igwAttached
+    self.validated = validated
     self.kopsVersion = kopsVersion
     self.desiredDigest = desiredDigest
   }

@@ -125,6 +125,12 @@ public enum DriftEvaluator {
           category: "layer", path: "cloud",
           note: "kops update --yes has not run since recorded serial \(recorded.serial): the cloud lags the state store"))
     }
+    if recorded.cloudUpdated && !recorded.validated {
+      out.append(
+        PendingItem(
+          category: "layer", path: "validate",
+          note: "kops validate cluster has not passed since the cloud last changed"))
+    }
     let desiredNames = Set(env.instanceGroupViews.compactMap(\.name))
     let manual = env.settings.rollingUpdate == .manual
     for ig in Set(recorded.pendingRolls).intersection(desiredNames).sorted() {

@@ -168,7 +168,14 @@ public enum PlanBuilder {
         owed.append("rollingUpdate is manual: run 'kops rolling-update cluster \(settings.cluster) --yes' for \(rolls.sorted().joined(separator: ", "))")
       }
     }
-    if needsUpdate || steps.contains(where: { $0.kind == .rollingUpdate }) {
+    // Layer 4: an apply that stopped during (or before) its validate left the cluster
+    // unvalidated since kops last changed it; validating is then all that is left to do.
+    let owesValidation = recorded.map { !$0.isEmpty && $0.cloudUpdated && !$0.validated } ?? false
+    let validates = needsUpdate || steps.contains(where: { $0.kind == .rollingUpdate })
+    if owesValidation && !validates {
+      owed.append("kops validate cluster has not passed since the cloud last changed (an apply stopped before it finished)")
+    }
+    if validates || owesValidation {
       add(.validate, k.validate())
     }
 

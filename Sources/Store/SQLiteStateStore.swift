@@ -439,8 +439,8 @@ public final class SQLiteStateStore: StateStoring {
       let revision = RevisionRow(
         environment: state.environment, serial: serial, lineage: lineage, clusterYAML: state.clusterYAML,
         instanceGroupsYAML: state.instanceGroupsYAML, cloudUpdated: state.cloudUpdated,
-        pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, kopsVersion: state.kopsVersion,
-        desiredDigest: state.desiredDigest, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
+        pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, validated: state.validated,
+        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
         planID: planID, note: note)
       try revision.insert(db)
       return Self.state(revision)
@@ -466,6 +466,7 @@ public final class SQLiteStateStore: StateStoring {
       revision.cloudUpdated = state.cloudUpdated
       revision.pendingRolls = state.pendingRolls
       revision.igwAttached = state.igwAttached
+      revision.validated = state.validated
       revision.kopsVersion = state.kopsVersion
       revision.desiredDigest = state.desiredDigest
       revision.createdAt = Date()
@@ -480,7 +481,7 @@ public final class SQLiteStateStore: StateStoring {
     RecordedState(
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,
       instanceGroupsYAML: row.instanceGroupsYAML, cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls,
-      igwAttached: row.igwAttached, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest)
+      igwAttached: row.igwAttached, validated: row.validated, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest)
   }
 
   private static func summary(_ row: RevisionRow) -> RevisionSummary {

@@ -88,6 +88,14 @@ enum Schema {
           CREATE INDEX "driftReport_on_environment" ON "driftReport"("environment", "id");
           """)
     }
+    // Layer 4. Revisions written before it count as validated: hk then ran validate as the
+    // last step of every apply that changed the cloud.
+    migrator.registerMigration("v2: revision.validated (layer 4: kops validate passed since the cloud last changed)") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE "revision" ADD COLUMN "validated" BOOLEAN NOT NULL DEFAULT 1 CHECK ("validated" IN (0, 1));
+          """)
+    }
     return migrator
   }()
 }
@@ -116,6 +124,7 @@ struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
   /// Stored as a JSON array of strings.
   var pendingRolls: [String]
   var igwAttached: Bool
+  var validated: Bool
   var kopsVersion: String?
   var desiredDigest: String?
   var createdAt: Date

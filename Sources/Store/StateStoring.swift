@@ -34,7 +34,7 @@ public protocol StateStoring: Sendable {
   /// Writes a new revision with serial = prior + 1 in one transaction.
   ///
   /// - Parameters:
-  ///   - state: The three layers to record for `state.environment`.
+  ///   - state: The objects and layers to record for `state.environment`.
   ///   - expectedPrior: The (serial, lineage) the caller read; nil when it read no state.
   ///   - actor: Who writes (stored as `user@host` and command).
   ///   - note: Why this revision exists, e.g. `apply step 3 cluster-replace`.
@@ -186,12 +186,14 @@ public struct RecordedStateDraft: Sendable, Hashable {
   public var pendingRolls: [String]
   /// Whether hk attached the gateway and has not detached it yet.
   public var igwAttached: Bool
+  /// Layer 4: `kops validate cluster` passed since the cloud last changed.
+  public var validated: Bool
   public var kopsVersion: String?
   public var desiredDigest: String?
 
   public init(
     environment: String, clusterYAML: String, instanceGroupsYAML: [String], cloudUpdated: Bool,
-    pendingRolls: [String], igwAttached: Bool, kopsVersion: String? = nil, desiredDigest: String? = nil
+    pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil, desiredDigest: String? = nil
   ) {
     self.environment = environment
     self.clusterYAML = clusterYAML
@@ -199,6 +201,7 @@ public struct RecordedStateDraft: Sendable, Hashable {
     self.cloudUpdated = cloudUpdated
     self.pendingRolls = pendingRolls
     self.igwAttached = igwAttached
+    self.validated = validated
     self.kopsVersion = kopsVersion
     self.desiredDigest = desiredDigest
   }
@@ -208,7 +211,7 @@ public struct RecordedStateDraft: Sendable, Hashable {
     self.init(
       environment: state.environment, clusterYAML: state.clusterYAML, instanceGroupsYAML: state.instanceGroupsYAML,
       cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
-      kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest)
+      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest)
   }
 }
 

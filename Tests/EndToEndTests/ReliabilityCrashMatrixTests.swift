@@ -327,7 +327,8 @@ struct CrashScenario {
       let recorded = try store.recorded(name)
       o.check(
         "every layer recorded",
-        recorded?.cloudUpdated == true && recorded?.pendingRolls.isEmpty == true && recorded?.igwAttached == false,
+        recorded?.cloudUpdated == true && recorded?.pendingRolls.isEmpty == true && recorded?.validated == true
+          && recorded?.igwAttached == false,
         "\(String(describing: recorded))")
       o.check("lock released", (try store.lock(name)) == nil)
       let attached = try w.attachedVPCs(name)

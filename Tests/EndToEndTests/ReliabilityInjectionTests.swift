@@ -4,24 +4,41 @@ import Model
 import Store
 import Testing
 
-/// Issue 6, injection: a cluster name, instance group names, a state store and an AWS profile
-/// full of shell metacharacters reach kops and aws as single argv elements (asserted through
-/// the kops double's invocation log and the aws wrapper's argv log), through a create, an
-/// instance group create, a roll and a delete; no canary file is ever created.
+/// Issue 6, injection: instance group names, a state store and an AWS profile full of shell
+/// metacharacters reach kops and aws as single argv elements (asserted through the kops
+/// double's invocation log and the aws wrapper's argv log), through a create, an instance group
+/// create, a roll and a delete; no canary file is ever created. A cluster name full of them is
+/// refused before anything runs (kops requires a DNS name: rule `cluster-name-dns`).
 extension Reliability {
   @Suite(.serialized) struct Injection {
     @Test func namesWithShellMetacharactersReachKopsAndAWSAsSingleArguments() throws {
       let w = try Reliability.world.get()
       let name = Reliability.world.nextName("inject")
       try w.addEnvironment(name)
-      let cluster = "\(name) $(touch canary1);`touch canary2`|x&y>z'q.k8s.corp.local"
+      let hostileCluster = "\(name) $(touch canary1);`touch canary2`|x&y>z'q.k8s.corp.local"
+      let cluster = "\(name).k8s.corp.local"
       let store = "s3://corp-kops-state-\(name)/a b$(touch canary5)"
       let profile = "corp dev $(touch canary6);x`id`"
       let igA = "nodes-a $(touch canary3)"
       let igB = "nodes-b;touch canary4|x&y>z"
+      var results: [(String, ProcessResult)] = []
+      // The hostile cluster name: refused with a positioned error, nothing run.
+      for file in ["cluster.yaml", "environment.yaml"] {
+        try w.edit("environments/\(name)/\(file)") { $0.replacingOccurrences(of: cluster, with: hostileCluster) }
+      }
+      let refused = try w.apply([name], env: ["HK_AWS": w.awsWrapper])
+      var problems: [String] = []
+      if refused.exitCode != 1 || !refused.stderr.contains("environments/\(name)/cluster.yaml:")
+        || !refused.stderr.contains("fully-qualified DNS name")
+      {
+        problems.append("a cluster name with shell metacharacters is refused by cluster-name-dns: \(refused)")
+      }
+      if w.kops.logEntries().contains(where: { ($0["argv"]?.arrayValue ?? []).contains { $0.stringValue?.contains("canary1") == true } }) {
+        problems.append("kops was called with the hostile cluster name")
+      }
       for file in ["cluster.yaml", "environment.yaml"] {
         try w.edit("environments/\(name)/\(file)") {
-          $0.replacingOccurrences(of: "\(name).k8s.corp.local", with: cluster)
+          $0.replacingOccurrences(of: hostileCluster, with: cluster)
             .replacingOccurrences(of: "s3://corp-kops-state-\(name)", with: store)
             .replacingOccurrences(of: "profile: corp-dev", with: "profile: \"\(profile.replacingOccurrences(of: "`", with: "\\u0060"))\"")
         }
@@ -32,7 +49,6 @@ extension Reliability {
       let env = ["HK_AWS": w.awsWrapper, "REL_ARGV_LOG": argvLog]
 
       // Create; add two groups; change the proxy (rolls every group) and delete one of them.
-      var results: [(String, ProcessResult)] = []
       results.append(("create", try w.apply([name], env: env)))
       try w.edit("environments/\(name)/cluster.yaml") { text in
         guard let doc = text.components(separatedBy: "\n---\n").first(where: { $0.contains("name: nodes-ap-northeast-1a\n") }) else { return text }
@@ -54,7 +70,6 @@ extension Reliability {
       let calls = w.kops.logEntries().filter { $0["event"]?.stringValue == "start" }.map { e in
         (e["argv"]?.arrayValue ?? []).compactMap(\.stringValue)
       }.filter { $0.contains(store) }
-      var problems: [String] = []
       func check(_ what: String, _ ok: Bool) { if !ok { problems.append(what) } }
       check("kops was called", calls.count >= 10)
       for argv in calls {

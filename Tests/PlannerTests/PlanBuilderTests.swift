@@ -205,6 +205,20 @@ import Testing
     // gateway left attached
     p = try PlanBuilder.plan(env, recorded: recorded(env, igwAttached: true))
     #expect(p.steps.map(\.kind) == [.igwDetach])
+    // validate never passed after the cloud changed (layer 4): validating is all that is left
+    p = try PlanBuilder.plan(env, recorded: recorded(env, validated: false))
+    #expect(p.changes.isEmpty)
+    #expect(p.steps.map(\.kind) == [.validate])
+    #expect(p.owed.count == 1 && p.owed[0].contains("kops validate cluster has not passed"))
+    #expect(p.hasChanges)
+    // with other work owed, validate runs once, at the end, and owes no separate line
+    p = try PlanBuilder.plan(env, recorded: recorded(env, pendingRolls: ["nodes-ap-northeast-1a"], validated: false))
+    #expect(p.steps.map(\.kind) == [.rollingUpdate, .validate])
+    #expect(p.owed.count == 1)
+    // nothing recorded as written to the cloud yet: update first, then validate (no extra line)
+    p = try PlanBuilder.plan(env, recorded: recorded(env, cloudUpdated: false, validated: false))
+    #expect(p.steps.map(\.kind) == [.igwAttach, .kopsUpdate, .igwDetach, .validate])
+    #expect(p.owed.count == 1)
   }
 
   @Test func manualRollingUpdateReportsRollsWithoutAStep() throws {

@@ -18,12 +18,13 @@ func sample(_ name: String) throws -> Environment {
 
 /// What apply records after writing `env` and updating the cloud.
 func recorded(
-  _ env: Environment, serial: Int64 = 3, cloudUpdated: Bool = true, pendingRolls: [String] = [], igwAttached: Bool = false
+  _ env: Environment, serial: Int64 = 3, cloudUpdated: Bool = true, pendingRolls: [String] = [], igwAttached: Bool = false,
+  validated: Bool = true
 ) -> RecordedState {
   RecordedState(
     environment: env.name, serial: serial, lineage: "7d0c3c7e-4f1c-4b8e-9a51-1f0e2d3c4b5a",
     clusterYAML: YAMLEmitter.emit(env.cluster), instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) },
-    cloudUpdated: cloudUpdated, pendingRolls: pendingRolls, igwAttached: igwAttached)
+    cloudUpdated: cloudUpdated, pendingRolls: pendingRolls, igwAttached: igwAttached, validated: validated)
 }
 
 func yaml(_ text: String) throws -> YAMLNode {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Model
 import Testing
 
@@ -55,6 +56,44 @@ import Testing
     #expect(try store.revision("prod", serial: 1) == written)
     #expect(try store.revision("prod", serial: 2) == nil)
     #expect(try store.recorded("dev") == nil)
+  }
+
+  /// A database written before layer 4 (schema v1 only) is migrated in place: its revisions
+  /// count as validated, and the new layer is written and read back from then on.
+  @Test func aVersion1DatabaseGainsTheValidatedLayer() throws {
+    let scratch = try ScratchDirectory()
+    defer { scratch.remove() }
+    let path = scratch.file("hk.sqlite")
+    let v1 = try #require(SQLiteStateStore.schemaMigrations.first)
+    do {
+      let queue = try DatabaseQueue(path: path)
+      try Schema.migrator.migrate(queue, upTo: v1)
+      try queue.write { db in
+        try db.execute(
+          sql: """
+            INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
+            INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
+              "cloudUpdated", "pendingRolls", "igwAttached", "createdAt", "createdBy", "command", "note")
+            VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
+            """)
+      }
+    }
+    let store = try SQLiteStateStore(path: path)
+    #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
+    #expect(SQLiteStateStore.schemaMigrations.count == 2)
+    let old = try #require(try store.recorded("prod"))
+    #expect(old.validated && old.cloudUpdated && old.clusterYAML == "kind: Cluster")
+
+    var layers = RecordedStateDraft(old)
+    layers.validated = false
+    let amended = try store.amend(layers, at: PriorState(serial: 1, lineage: "L"), actor: tester, note: "update applied")
+    #expect(!amended.validated)
+    #expect(try store.recorded("prod")?.validated == false)
+    layers.validated = true
+    let next = try store.record(layers, expectedPrior: PriorState(serial: 1, lineage: "L"), actor: tester, note: "validated")
+    #expect(try store.recorded("prod") == next)
+    #expect(next.validated && next.serial == 2)
+    #expect(try store.integrityCheck() == "ok")
   }
 
   /// The batch read returns each environment's current revision (the newest serial), leaves out
