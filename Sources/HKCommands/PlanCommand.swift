@@ -92,7 +92,7 @@ struct PlanService {
     // errors are reported after the files' diagnostics, as if read afterwards.
     let path = global.stateDBPath
     let reading = Background { () throws -> [String: RecordedState] in
-      try StoreAccess.openForReading(path)?.recorded(resolved) ?? [:]
+      try StoreAccess.openForReading(path, snapshot: true)?.recorded(resolved) ?? [:]
     }
     let loaded = workspace.load(resolved: resolved)
     for (_, diags) in loaded.diagnostics where diags.contains(where: { $0.severity == .error }) {
@@ -123,12 +123,17 @@ struct PlanService {
 enum StoreAccess {
   /// For read-only commands (plan, drift's pending part): a missing database is an empty state
   /// and is not created.
-  static func openForReading(_ path: String) throws -> (any StateStoring)? {
+  ///
+  /// With `snapshot`, a read-only file (or folder) is read through a private copy, for the
+  /// commands that never write (plan, state, lock list): a pull-request job may plan against
+  /// a state database it cannot write. Commands that write (drift records its report, lock
+  /// unlock) pass `false` and are refused a read-only file with advice.
+  static func openForReading(_ path: String, snapshot: Bool = false) throws -> (any StateStoring)? {
     guard FileManager.default.fileExists(atPath: path) else { return nil }
     // An empty file is an empty state too (SQLite would write its schema into it on open).
     var info = stat()
     if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == 0 { return nil }
-    return try SQLiteStateStore(path: path)
+    return snapshot ? try SQLiteStateStore.openSnapshot(path: path) : try SQLiteStateStore(path: path)
   }
 
   /// For commands that record (apply, import, lock): created when missing.

@@ -19,7 +19,7 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard let store = try StoreAccess.openForReading(global.stateDBPath) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
           term.out("No state recorded yet (\(global.stateDBPath) does not exist).\n")
           return
         }
@@ -47,7 +47,7 @@ extension HK {
       public func run() async throws {
         let term = global.terminal
         guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
-        guard let store = try StoreAccess.openForReading(global.stateDBPath),
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true),
           let state = try (serial.map { try store.revision(environment, serial: $0) } ?? store.recorded(environment))
         else {
           throw CommandError.message(
@@ -77,7 +77,7 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard let store = try StoreAccess.openForReading(global.stateDBPath) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
           term.out("No state recorded yet.\n")
           return
         }
@@ -117,7 +117,7 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard let store = try StoreAccess.openForReading(global.stateDBPath) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
           term.out("No locks.\n")
           return
         }

@@ -28,6 +28,9 @@ public final class SQLiteStateStore: StateStoring {
   private let dbQueue: DatabaseQueue
   /// The file path as given, or `:memory:`; used in messages.
   public let location: String
+  /// For a snapshot (``openSnapshot(path:)``): the private folder holding the copy, removed
+  /// with the store.
+  let snapshotFolder: String?
 
   /// Opens (creating when missing) the state database at `path`, migrating it to this hk's schema.
   ///
@@ -38,6 +41,7 @@ public final class SQLiteStateStore: StateStoring {
   ///   anything), or another ``StoreError`` when SQLite fails.
   public init(path: String) throws {
     location = path
+    snapshotFolder = nil
     try Self.checkCanOpen(path)
     do {
       dbQueue = try DatabaseQueue(path: path, configuration: Self.configuration())
@@ -47,12 +51,68 @@ public final class SQLiteStateStore: StateStoring {
     try prepare(inMemory: false)
   }
 
+  /// Opens the state database at `path` for reading only, even when the file or its folder is
+  /// read-only (a mounted volume, another user's file): then SQLite could not open it in WAL
+  /// mode, so a private copy (the file and its `-wal`) is opened instead, migrated if older,
+  /// and removed with the store. A writable file is opened as ``init(path:)`` opens it.
+  ///
+  /// For commands that never write (plan, state, lock list): what they read is the database
+  /// as it was when opened.
+  ///
+  /// - Throws: as ``init(path:)`` (a missing file is ``StoreError/unreadable(path:)``), and
+  ///   ``StoreError/newerSchema(path:unknownMigrations:)`` before anything is copied.
+  public static func openSnapshot(path: String) throws -> SQLiteStateStore {
+    var info = stat()
+    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, permits(path, R_OK, info) else {
+      return try SQLiteStateStore(path: path)  // the same refusals and messages
+    }
+    var dirInfo = stat()
+    let directory = parentDirectory(of: path)
+    let writable =
+      permits(path, W_OK, info) && stat(directory, &dirInfo) == 0 && permits(directory, W_OK | X_OK, dirInfo)
+    if writable { return try SQLiteStateStore(path: path) }
+    try checkHeader(path)
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hk-state-\(UUID().uuidString)").path
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+        try FileManager.default.copyItem(atPath: path + suffix, toPath: folder + "/hk.sqlite" + suffix)
+        chmod(folder + "/hk.sqlite" + suffix, 0o600)
+      }
+    } catch {
+      try? FileManager.default.removeItem(atPath: folder)
+      throw StoreError.unreadable(path: path)
+    }
+    do {
+      return try SQLiteStateStore(opening: folder + "/hk.sqlite", named: path, snapshotFolder: folder)
+    } catch {
+      try? FileManager.default.removeItem(atPath: folder)
+      throw error
+    }
+  }
+
+  private init(opening file: String, named path: String, snapshotFolder: String) throws {
+    location = path
+    self.snapshotFolder = snapshotFolder
+    do {
+      dbQueue = try DatabaseQueue(path: file, configuration: Self.configuration())
+    } catch {
+      throw Self.map(error, path: path)
+    }
+    try prepare(inMemory: false)
+  }
+
+  deinit {
+    if let snapshotFolder { try? FileManager.default.removeItem(atPath: snapshotFolder) }
+  }
+
   /// Opens an independent in-memory state database (for tests); pass `true`.
   ///
   /// The database disappears with the instance. There is no read-only variant: `false`
   /// gives an in-memory database too.
   public init(inMemory: Bool) throws {
     location = ":memory:"
+    snapshotFolder = nil
     do {
       dbQueue = try DatabaseQueue(configuration: Self.configuration())
     } catch {

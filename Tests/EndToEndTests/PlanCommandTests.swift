@@ -1,6 +1,8 @@
+import Config
 import Foundation
 import HKTestSupport
 import Model
+import Store
 import Testing
 
 /// `hk validate` and `hk plan` as a user runs them: the real binary on a temporary copy of the
@@ -48,6 +50,46 @@ import Testing
     let json = try JSONValue.parse(try repo.hk(["plan", "--format", "json"]).stdout)
     #expect(json["format_version"] == .string("1"))
     #expect(json["environments"]?.arrayValue?.count == 3)
+  }
+
+  /// A pull-request job may only read the state database (a read-only mount, another user's
+  /// file): plan, state and lock list read a private snapshot and leave the file untouched;
+  /// a command that writes is refused with advice.
+  @Test func readOnlyStateIsPlannedFromASnapshot() throws {
+    let repo = try Repo()
+    let stateDir = repo.root + "/state"
+    let db = stateDir + "/hk.sqlite"
+    do {
+      let store = try SQLiteStateStore(path: db)
+      let env = try Repository(root: repo.root).load("dev")
+      try store.record(
+        RecordedStateDraft(
+          environment: "dev", clusterYAML: YAMLEmitter.emit(env.cluster), instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) },
+          cloudUpdated: true, pendingRolls: [], igwAttached: false),
+        expectedPrior: nil, actor: StoreActor(user: "t", host: "h", pid: 1, command: "test"), note: "seeded")
+      try store.close()
+    }
+    let before = FileManager.default.contents(atPath: db)
+    let listing = try FileManager.default.contentsOfDirectory(atPath: stateDir).sorted()
+    #expect(chmod(db, 0o444) == 0 && chmod(stateDir, 0o555) == 0)
+    defer {
+      chmod(stateDir, 0o755)
+      chmod(db, 0o644)
+    }
+
+    let plan = try repo.hk(["plan", "dev", "--detailed-exitcode"])
+    #expect(plan.exitCode == 0, "\(plan)")
+    #expect(plan.stdout.contains("Environment dev (dev.k8s.corp.local; recorded serial 1"), "\(plan.stdout)")
+    #expect(plan.stdout.contains("No changes."))
+    let list = try repo.hk(["state", "list"])
+    #expect(list.exitCode == 0 && list.stdout.contains("dev"), "\(list)")
+    let locks = try repo.hk(["lock", "list"])
+    #expect(locks.exitCode == 0, "\(locks)")
+    let unlock = try repo.hk(["lock", "unlock", "dev", "--force", "x"])
+    #expect(unlock.exitCode == 1 && unlock.stderr.contains("read-only"), "\(unlock)")
+
+    #expect(FileManager.default.contents(atPath: db) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: stateDir).sorted() == listing)
   }
 
   @Test func changedSinceAsksGit() throws {

@@ -105,7 +105,7 @@ extension Reliability {
         [
           ("kopsCalls", .int(Int64(calls.count))), ("awsCalls", .int(Int64(awsCalls.count))), ("canaries", .int(Int64(canaries.count))),
           ("applies", .array(results.map { .string("\($0.0): exit \($0.1.exitCode)") })),
-          ("values", .array([cluster, store, profile, igA, igB].map { .string($0) })),
+          ("values", .array([hostileCluster, store, profile, igA, igB].map { .string($0) })),
           ("problems", .array(problems.map { .string(String($0.prefix(600))) })),
         ])
       #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")

@@ -33,6 +33,63 @@ import Testing
     #expect(bytes(path) == before)
   }
 
+  /// A read-only file or folder is read through a private copy (migrated when older) that
+  /// disappears with the store; the file itself is never touched. A newer schema is still refused.
+  @Test func aReadOnlyDatabaseIsReadFromASnapshot() throws {
+    let scratch = try ScratchDirectory()
+    defer {
+      chmod(scratch.path, 0o755)
+      scratch.remove()
+    }
+    let path = scratch.file("hk.sqlite")
+    do {
+      let store = try SQLiteStateStore(path: path)
+      try store.record(draft(pendingRolls: ["nodes-a"]), expectedPrior: nil, actor: tester, note: "first")
+      try store.close()
+    }
+    let before = try #require(bytes(path))
+    #expect(chmod(path, 0o444) == 0)
+    #expect(throws: StoreError.self) { try SQLiteStateStore(path: path) }
+
+    var folders: [String] = []
+    for readOnlyFolder in [false, true] {
+      if readOnlyFolder { #expect(chmod(scratch.path, 0o555) == 0) }
+      let store = try SQLiteStateStore.openSnapshot(path: path)
+      #expect(store.location == path)
+      #expect(try store.recorded("prod")?.pendingRolls == ["nodes-a"])
+      #expect(try store.environments().map(\.name) == ["prod"])
+      let folder = try #require(store.snapshotFolder)
+      #expect(FileManager.default.fileExists(atPath: folder + "/hk.sqlite"))
+      folders.append(folder)
+      try store.close()
+    }
+    // The copies are gone with their stores; the file and its folder are as they were.
+    #expect(folders.count == 2 && folders.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+    #expect(bytes(path) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["hk.sqlite"])
+
+    // A writable file is opened in place, as init(path:) opens it.
+    chmod(scratch.path, 0o755)
+    chmod(path, 0o644)
+    #expect(try SQLiteStateStore.openSnapshot(path: path).recorded("prod") != nil)
+  }
+
+  @Test func aReadOnlyDatabaseOfANewerHKIsStillRefused() throws {
+    let scratch = try ScratchDirectory()
+    defer { scratch.remove() }
+    let path = scratch.file("hk.sqlite")
+    do {
+      let store = try SQLiteStateStore(path: path)
+      try store.executeForTesting("INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
+      try store.close()
+    }
+    chmod(path, 0o444)
+    let before = bytes(path)
+    let error = try #require(throws: StoreError.self) { try SQLiteStateStore.openSnapshot(path: path) }
+    #expect(error == .newerSchema(path: path, unknownMigrations: ["v99: from the future"]))
+    #expect(bytes(path) == before)
+  }
+
   @Test func directoryPathIsRefused() throws {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }
