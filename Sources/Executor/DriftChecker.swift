@@ -41,10 +41,18 @@ public struct LiveAccess: Sendable {
   }
 
   /// The kops binary's version, refused unless its major.minor equals `kopsVersion`.
-  public func checkedVersion() async throws(LiveAccessError) -> KopsVersion {
+  ///
+  /// - Parameter versions: when given, one `kops version` per binary for the whole run (many
+  ///   environments share a kops binary, and its version does not change while hk runs).
+  public func checkedVersion(sharing versions: KopsVersions? = nil) async throws(LiveAccessError) -> KopsVersion {
     let version: KopsVersion
     do {
-      version = try await kopsCLI.version()
+      let cli = kopsCLI
+      if let versions {
+        version = try await versions.version(of: kops) { try await cli.version() }
+      } else {
+        version = try await cli.version()
+      }
     } catch {
       throw LiveAccessError(
         "cannot run '\(kops) version --short': \(error.localizedDescription); "
@@ -95,6 +103,22 @@ public struct LiveAccess: Sendable {
   }
 }
 
+/// The versions of kops binaries, asked once each per run: concurrent askers of one binary wait
+/// for the same `kops version --short` call, and its answer (or error) serves them all.
+public actor KopsVersions {
+  private var calls: [String: Task<KopsVersion, any Error>] = [:]
+
+  public init() {}
+
+  /// The version of the kops binary `kops`, from `ask` the first time it is wanted.
+  public func version(of kops: String, ask: @escaping @Sendable () async throws -> KopsVersion) async throws -> KopsVersion {
+    if let call = calls[kops] { return try await call.value }
+    let call = Task { try await ask() }
+    calls[kops] = call
+    return try await call.value
+  }
+}
+
 /// Checks environments for drift concurrently (at most ``parallelism`` at a time) and stores
 /// each environment's report (DESIGN.md §6).
 ///
@@ -137,6 +161,8 @@ public struct DriftChecker: Sendable {
   public var today: String
   /// Variables added to every kops/aws call.
   public var environment: [String: String]
+  /// One `kops version` per kops binary for the whole check, shared by its environments.
+  let versions = KopsVersions()
 
   public init(
     runner: any CommandRunner, kops: String, aws: String, store: (any StateStoring)?, parallelism: Int = 4,
@@ -236,7 +262,7 @@ public struct DriftChecker: Sendable {
     let access = LiveAccess(
       runner: runner, kops: env.settings.kopsPath ?? kops, aws: aws, env: env, environment: environment)
     do {
-      let version = try await access.checkedVersion()
+      let version = try await access.checkedVersion(sharing: versions)
       let objects = try await access.readObjects(version: version)
       let attachments = try await access.gatewayAttachments()
       let observation = LiveObservation(

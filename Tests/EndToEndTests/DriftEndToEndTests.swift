@@ -254,6 +254,14 @@ import Testing
     }
     #expect(peak >= 2 && peak <= 4, "peak concurrency \(peak)")
 
+    // One `kops version` for the kops binary the 19 share (asked once, answered to all), then
+    // one read per environment.
+    let calls = w.kops.logEntries().dropFirst(logStart).filter { $0["event"] == .string("start") }.map {
+      ($0["argv"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+    #expect(calls.filter { $0.first == "version" }.count == 1, "\(calls.map { $0.prefix(2).joined(separator: " ") })")
+    #expect(calls.filter { $0.first == "get" }.count == 19)
+
     let text = try w.hk(["drift"] + names)
     #expect(text.stdout.contains("Drift: 0 drifted, 0 pending, 19 in sync, 1 error (20 environments)."), "\(text)")
   }

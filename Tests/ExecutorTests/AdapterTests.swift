@@ -140,6 +140,42 @@ struct AdapterTests {
     #expect(invocation.timeout == .seconds(5))
   }
 
+  /// Concurrent askers of one binary's version share one `kops version` call; another binary
+  /// is asked on its own; an error is shared like an answer.
+  @Test func kopsVersionsAreAskedOncePerBinary() async throws {
+    let versions = KopsVersions()
+    let asked = Calls()
+    let answers = try await withThrowingTaskGroup(of: KopsVersion.self) { group in
+      for i in 0..<20 {
+        let binary = i % 4 == 3 ? "/opt/kops-1.23" : "/usr/bin/kops"
+        group.addTask {
+          try await versions.version(of: binary) {
+            await asked.add(binary)
+            try await Task.sleep(for: .milliseconds(50))
+            return binary.hasSuffix("1.23") ? KopsVersion(1, 23, 4) : KopsVersion(1, 28, 4)
+          }
+        }
+      }
+      var out: [KopsVersion] = []
+      for try await v in group { out.append(v) }
+      return out
+    }
+    #expect(answers.count == 20)
+    #expect(answers.filter { $0 == KopsVersion(1, 23, 4) }.count == 5)
+    #expect(await asked.list.sorted() == ["/opt/kops-1.23", "/usr/bin/kops"])
+
+    struct Broken: Error {}
+    for _ in 0..<2 {
+      await #expect(throws: Broken.self) {
+        try await versions.version(of: "/missing/kops") {
+          await asked.add("/missing/kops")
+          throw Broken()
+        }
+      }
+    }
+    #expect(await asked.list.filter { $0 == "/missing/kops" }.count == 1)
+  }
+
   /// The live read (used by apply's pre-flight and by drift): two calls before kops 1.26, one
   /// `get all` from 1.26; documents split and parsed; a missing cluster is nil, not an error.
   @Test func liveReaderUsesTwoCallsBefore126() async throws {
