@@ -195,7 +195,7 @@ public struct DriftChecker: Sendable {
       func launch(_ i: Int) {
         let target = targets[i]
         group.addTask {
-          let (entry, warnings) = await self.checkAndStore(target)
+          let (entry, warnings) = await self.checkOne(target)
           return (i, entry, warnings)
         }
       }
@@ -204,11 +204,13 @@ public struct DriftChecker: Sendable {
         next += 1
       }
       while let (i, entry, warnings) = await group.next() {
-        results[i] = (entry, warnings)
+        // The next environment starts first: storing a report (a durable write) is then off
+        // the path of the checks, which wait on kops.
         if next < targets.count {
           launch(next)
           next += 1
         }
+        results[i] = (entry, warnings + store(entry))
       }
     }
     let done = results.enumerated().map { i, r in
@@ -217,8 +219,8 @@ public struct DriftChecker: Sendable {
     return Outcome(report: DriftReport(environments: done.map(\.0)), warnings: done.flatMap(\.1))
   }
 
-  /// Checks one target and stores its report.
-  func checkAndStore(_ target: Target) async -> (EnvironmentDrift, [String]) {
+  /// Checks one target, against its previous report (``store(_:)`` stores the new one).
+  func checkOne(_ target: Target) async -> (EnvironmentDrift, [String]) {
     var warnings: [String] = []
     var previous: EnvironmentDrift? = nil
     if let store {
@@ -235,15 +237,19 @@ public struct DriftChecker: Sendable {
     case .environment(let env): entry = await check(env, previous: previous)
     case .unloadable(let name, let message): entry = DriftEvaluator.failure(name: name, cluster: nil, message: message)
     }
-    if let store {
-      do {
-        try store.saveDriftReport(
-          environment: entry.name, status: entry.status.rawValue, reportJSON: DriftJSON.encode(entry).serialized())
-      } catch {
-        warnings.append("\(entry.name): the drift report could not be stored (\(error.localizedDescription))")
-      }
-    }
     return (entry, warnings)
+  }
+
+  /// Stores an environment's report; returns the warning when it could not be stored.
+  func store(_ entry: EnvironmentDrift) -> [String] {
+    guard let store else { return [] }
+    do {
+      try store.saveDriftReport(
+        environment: entry.name, status: entry.status.rawValue, reportJSON: DriftJSON.encode(entry).serialized())
+      return []
+    } catch {
+      return ["\(entry.name): the drift report could not be stored (\(error.localizedDescription))"]
+    }
   }
 
   /// Checks one environment (no storing).
