@@ -89,7 +89,9 @@ public struct Repository: Sendable {
       let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes))
       files.append(file)
       // empty documents (a lone `---`) are not objects
-      let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter { !($0.scalar.map { $0.text.isEmpty && $0.style == .plain } ?? false) }
+      let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter {
+        !($0.scalar.map { $0.text.isEmpty && $0.style == .plain } ?? false)
+      }
       let markers = Self.mayHoldPatchKey(bytes)
       mayHavePatchMarkers = mayHavePatchMarkers || markers
       if shared { baseCache.put(rel, file: file, docs: docs, patchMarkers: markers) }
@@ -167,7 +169,9 @@ public struct Repository: Sendable {
       case "..":
         guard !parts.isEmpty else {
           throw DiagnosticError(
-            Diagnostic(.error, "base '\(path)' points outside the repository; keep shared files under environments/", at: mark, rule: "settings-base"))
+            Diagnostic(
+              .error, "base '\(path)' points outside the repository; keep shared files under environments/", at: mark, rule: "settings-base"
+            ))
         }
         parts.removeLast()
       default: parts.append(String(comp))
@@ -188,14 +192,16 @@ public struct Repository: Sendable {
     var problems: [Diagnostic] = []
     for d in docs {
       guard d.isMapping else {
-        problems.append(Diagnostic(.error, "expected a kops object (a mapping with 'kind'), found a \(describe(d))", at: d.mark, rule: "manifest-shape"))
+        problems.append(
+          Diagnostic(.error, "expected a kops object (a mapping with 'kind'), found a \(describe(d))", at: d.mark, rule: "manifest-shape"))
         continue
       }
       let kind = d["kind"]?.text
       switch kind {
       case "Cluster":
         if cluster != nil {
-          problems.append(Diagnostic(.error, "a second Cluster document; an environment holds exactly one cluster", at: d.mark, rule: "manifest-shape"))
+          problems.append(
+            Diagnostic(.error, "a second Cluster document; an environment holds exactly one cluster", at: d.mark, rule: "manifest-shape"))
         }
         cluster = d
       case "InstanceGroup":
@@ -204,7 +210,9 @@ public struct Repository: Sendable {
           continue
         }
         if let n = InstanceGroupView(d).name, igs.contains(where: { InstanceGroupView($0).name == n }) {
-          problems.append(Diagnostic(.error, "duplicate InstanceGroup '\(n)'; instance group names are unique per cluster", at: d.mark, rule: "manifest-shape"))
+          problems.append(
+            Diagnostic(
+              .error, "duplicate InstanceGroup '\(n)'; instance group names are unique per cluster", at: d.mark, rule: "manifest-shape"))
           continue
         }
         igs.append(d)
@@ -213,13 +221,16 @@ public struct Repository: Sendable {
       case let k?:
         problems.append(
           Diagnostic(
-            .error, "kind '\(k)' is not handled here; cluster.yaml holds Cluster and InstanceGroup objects (put other objects in manifests/)",
+            .error,
+            "kind '\(k)' is not handled here; cluster.yaml holds Cluster and InstanceGroup objects (put other objects in manifests/)",
             at: d["kind"]?.mark ?? d.mark, rule: "manifest-shape"))
       }
     }
     if cluster == nil && requireCluster && problems.isEmpty {
       problems.append(
-        Diagnostic(.error, "no Cluster document: cluster.yaml must hold one 'kind: Cluster'", at: Diagnostic.Location(file: file, line: 1, column: 1), rule: "manifest-shape"))
+        Diagnostic(
+          .error, "no Cluster document: cluster.yaml must hold one 'kind: Cluster'",
+          at: Diagnostic.Location(file: file, line: 1, column: 1), rule: "manifest-shape"))
     }
     if !problems.isEmpty { throw DiagnosticError(problems) }
     return (cluster, igs)

@@ -2,11 +2,11 @@ import Foundation
 import Model
 
 #if canImport(Glibc)
-  import Glibc
-  private let posixRead = Glibc.read
+import Glibc
+private let posixRead = Glibc.read
 #elseif canImport(Darwin)
-  import Darwin
-  private let posixRead = Darwin.read
+import Darwin
+private let posixRead = Darwin.read
 #endif
 
 /// Reads files for the loaders with the size limit checked before the bytes are read.

@@ -66,7 +66,8 @@ public enum Overlay {
     case .sequence(let items): return YAMLNode(.sequence(items.map(stripPatchMarkers)), mark: node.mark)
     case .mapping(let pairs):
       return YAMLNode(
-        .mapping(pairs.filter { $0.key != "$patch" }.map { YAMLPair(key: $0.key, keyMark: $0.keyMark, value: stripPatchMarkers($0.value)) }),
+        .mapping(
+          pairs.filter { $0.key != "$patch" }.map { YAMLPair(key: $0.key, keyMark: $0.keyMark, value: stripPatchMarkers($0.value)) }),
         mark: node.mark)
     }
   }

@@ -16,7 +16,8 @@ enum SettingsDecoder {
       marks[p.key] = p.keyMark
       if !topKeys.contains(p.key) {
         let hint = closest(p.key, in: topKeys).map { "; did you mean '\($0)'?" } ?? ""
-        problems.append(Diagnostic(.error, "unknown key '\(p.key)' in environment.yaml\(hint)", at: p.keyMark, rule: "settings-unknown-key"))
+        problems.append(
+          Diagnostic(.error, "unknown key '\(p.key)' in environment.yaml\(hint)", at: p.keyMark, rule: "settings-unknown-key"))
       }
     }
 
@@ -46,7 +47,9 @@ enum SettingsDecoder {
         kopsVersion = parsed
       } else {
         problems.append(
-          Diagnostic(.error, "kopsVersion '\(v)' is not a version; write it as in 'kops version --short', e.g. 1.28.4", at: root["kopsVersion"]?.mark, rule: "settings-type"))
+          Diagnostic(
+            .error, "kopsVersion '\(v)' is not a version; write it as in 'kops version --short', e.g. 1.28.4",
+            at: root["kopsVersion"]?.mark, rule: "settings-type"))
       }
     }
     let kopsPath = string(root["kopsPath"], "kopsPath", required: false, in: root)
@@ -57,7 +60,8 @@ enum SettingsDecoder {
     if let aws = root["aws"] {
       if let ap = aws.pairs {
         for p in ap where p.key != "region" && p.key != "profile" {
-          problems.append(Diagnostic(.error, "unknown key 'aws.\(p.key)'; aws takes region and profile", at: p.keyMark, rule: "settings-unknown-key"))
+          problems.append(
+            Diagnostic(.error, "unknown key 'aws.\(p.key)'; aws takes region and profile", at: p.keyMark, rule: "settings-unknown-key"))
         }
         region = string(aws["region"], "aws.region", required: true, in: aws) ?? ""
         profile = string(aws["profile"], "aws.profile", required: false, in: aws)
@@ -74,7 +78,8 @@ enum SettingsDecoder {
       if let ip = igw.pairs {
         for p in ip where p.key != "strategy" && p.key != "id" {
           problems.append(
-            Diagnostic(.error, "unknown key 'internetGateway.\(p.key)'; it takes strategy and id", at: p.keyMark, rule: "settings-unknown-key"))
+            Diagnostic(
+              .error, "unknown key 'internetGateway.\(p.key)'; it takes strategy and id", at: p.keyMark, rule: "settings-unknown-key"))
         }
         if let s = string(igw["strategy"], "internetGateway.strategy", required: true, in: igw) {
           if let parsed = IGWStrategy(rawValue: s) {
@@ -88,7 +93,8 @@ enum SettingsDecoder {
         }
         igwID = string(igw["id"], "internetGateway.id", required: false, in: igw)
       } else {
-        problems.append(Diagnostic(.error, "'internetGateway' must be a mapping: {strategy: …, id: …}", at: igw.mark, rule: "settings-type"))
+        problems.append(
+          Diagnostic(.error, "'internetGateway' must be a mapping: {strategy: …, id: …}", at: igw.mark, rule: "settings-type"))
       }
     } else {
       problems.append(
@@ -102,7 +108,8 @@ enum SettingsDecoder {
       if let parsed = RollingUpdateMode(rawValue: r) {
         rolling = parsed
       } else {
-        problems.append(Diagnostic(.error, "rollingUpdate '\(r)' is not 'auto' or 'manual'", at: root["rollingUpdate"]?.mark, rule: "settings-type"))
+        problems.append(
+          Diagnostic(.error, "rollingUpdate '\(r)' is not 'auto' or 'manual'", at: root["rollingUpdate"]?.mark, rule: "settings-type"))
       }
     }
 
@@ -115,7 +122,10 @@ enum SettingsDecoder {
             continue
           }
           for p in ip where !["path", "reason", "until"].contains(p.key) {
-            problems.append(Diagnostic(.error, "unknown key '\(p.key)' in an ignore rule; it takes path, reason, until", at: p.keyMark, rule: "settings-unknown-key"))
+            problems.append(
+              Diagnostic(
+                .error, "unknown key '\(p.key)' in an ignore rule; it takes path, reason, until", at: p.keyMark,
+                rule: "settings-unknown-key"))
           }
           let path = string(item["path"], "path", required: true, in: item)
           let reason = string(item["reason"], "reason", required: true, in: item)

@@ -38,10 +38,13 @@ public enum YAMLParser {
     let result: Result<[YAMLNode], DiagnosticError> = bytes.withUnsafeBufferPointer { buf in
       var parser = yaml_parser_t()
       guard yaml_parser_initialize(&parser) == 1 else {
-        return .failure(DiagnosticError(Diagnostic(.error, "libyaml could not start (out of memory)", at: Mark(file: file, line: 1, column: 1))))
+        return .failure(
+          DiagnosticError(Diagnostic(.error, "libyaml could not start (out of memory)", at: Mark(file: file, line: 1, column: 1))))
       }
       defer { yaml_parser_delete(&parser) }
-      let base = buf.baseAddress ?? UnsafePointer<UInt8>(bitPattern: 1)!
+      // Empty input (no storage, so no base address) holds no document: libyaml's stream is then
+      // just its start and end.
+      guard let base = buf.baseAddress, buf.count > 0 else { return .success([]) }
       yaml_parser_set_input_string(&parser, base, buf.count)
       yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
       var event = yaml_event_t()

@@ -124,8 +124,7 @@ public struct AWSCLI: Sendable {
   }
 
   /// Runs aws with `arguments`; any exit status is returned, not thrown.
-  public func run(_ arguments: [String], onLine: (@Sendable (OutputLine) -> Void)? = nil) async throws -> CommandResult
-  {
+  public func run(_ arguments: [String], onLine: (@Sendable (OutputLine) -> Void)? = nil) async throws -> CommandResult {
     // aws CLI v2 pipes output through a pager unless told not to.
     var env = ["AWS_PAGER": ""]
     env.merge(environment) { _, new in new }

@@ -81,13 +81,17 @@ extension Run {
       let diffs = LiveComparison.differences(
         recordedCluster: env.cluster, recordedIGs: env.instanceGroups, liveCluster: liveCluster, liveIGs: live.igs)
       if diffs.isEmpty, plan.steps.first(where: { $0.kind.writesObjects })?.kind == .clusterCreate {
-        engine.observer.note(environment: name, "the cluster is already in the kops state store as desired (an earlier apply was interrupted after 'kops create'): recording it and going on")
+        engine.observer.note(
+          environment: name,
+          "the cluster is already in the kops state store as desired (an earlier apply was interrupted after 'kops create'): recording it and going on"
+        )
         recordObjects(cluster: env.cluster, igs: env.instanceGroups, rolls: [], note: "adopted objects written by an interrupted apply")
         completed += plan.steps.filter { $0.kind == .clusterCreate }
         return nil
       }
       return finish(
-        .refused, failed: nil, reason: "cluster \(settings.cluster) already exists in \(settings.stateStore) but nothing is recorded for \(name)",
+        .refused, failed: nil,
+        reason: "cluster \(settings.cluster) already exists in \(settings.stateStore) but nothing is recorded for \(name)",
         next: "adopt it with 'hk import \(name)', then plan again")
     }
     let drift = LiveComparison.differences(
@@ -112,14 +116,18 @@ extension Run {
       }.joined(separator: "\n")
       return finish(
         .refused, failed: nil,
-        reason: "the live objects differ from the recorded state (changed outside hk):\n\(fields)\(remaining.count > 12 ? "\n  … and \(remaining.count - 12) more" : "")",
+        reason:
+          "the live objects differ from the recorded state (changed outside hk):\n\(fields)\(remaining.count > 12 ? "\n  … and \(remaining.count - 12) more" : "")",
         next: "review with 'hk drift \(name)'; bring the change into git, or apply over it with --allow-drift")
     }
     if !remaining.isEmpty {
       engine.observer.note(environment: name, "applying over \(remaining.count) drifted field(s) (--allow-drift)")
     }
     for step in adoptedSteps {
-      engine.observer.note(environment: name, "step \(step.id) (\(step.object ?? "")) is already in the kops state store as desired (an earlier apply was interrupted): recording it, not writing it again")
+      engine.observer.note(
+        environment: name,
+        "step \(step.id) (\(step.object ?? "")) is already in the kops state store as desired (an earlier apply was interrupted): recording it, not writing it again"
+      )
       advanceObjects(after: step)
       completed.append(step)
     }
@@ -215,7 +223,8 @@ extension Run {
   }
 
   func plainStep(_ step: Step, environment: [String: String] = [:]) async -> StepResult {
-    let (r, err) = await runJournaled(substituted(step.command), step: step, kind: step.kind.rawValue, environment: environment, streamTo: step)
+    let (r, err) = await runJournaled(
+      substituted(step.command), step: step, kind: step.kind.rawValue, environment: environment, streamTo: step)
     guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
     if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
     return r.succeeded ? .success : .failure(Self.failureReason(r), cancelled: false)
@@ -250,7 +259,9 @@ extension Run {
     guard settings.igwStrategy == .temporary, current?.igwAttached == true, let igw = settings.igwID,
       let vpc = env.clusterView.networkID
     else { return nil }
-    let detach = Step(id: plan.steps.count + 1, kind: .igwDetach, command: AWSArgv(aws: engine.aws, region: settings.region, profile: settings.profile).detach(igw: igw, vpc: vpc))
+    let detach = Step(
+      id: plan.steps.count + 1, kind: .igwDetach,
+      command: AWSArgv(aws: engine.aws, region: settings.region, profile: settings.profile).detach(igw: igw, vpc: vpc))
     let run = self
     // A detached task does not inherit the cancellation that stopped the apply.
     let result = await Task.detached { @Sendable in await run.gatewayStep(detach, attach: false) }.value
@@ -258,7 +269,8 @@ extension Run {
       record(note: "internet gateway detached after the apply stopped") { $0.igwAttached = false }
       return "The internet gateway \(igw) was detached."
     }
-    return "The internet gateway \(igw) may still be attached: detach it ('\(shell(detach.command))') or run 'hk apply \(name)', which detaches it first."
+    return
+      "The internet gateway \(igw) may still be attached: detach it ('\(shell(detach.command))') or run 'hk apply \(name)', which detaches it first."
   }
 
   // MARK: kubeconfig (kops ≤ 1.30)
@@ -288,7 +300,8 @@ extension Run {
     var attempt = 0
     while true {
       attempt += 1
-      let (r, err) = await runJournaled(step.command, step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300), streamTo: nil)
+      let (r, err) = await runJournaled(
+        step.command, step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300), streamTo: nil)
       guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
       if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
       if let report = KopsOutput.parseValidate(r.stdout) {
@@ -355,14 +368,17 @@ extension Run {
       igs.removeAll { InstanceGroupView($0).name == n }
     default: return
     }
-    recordObjects(cluster: cluster ?? env.cluster, igs: igs, rolls: rolls, note: "step \(step.id): \(step.kind.rawValue) \(step.object ?? "")")
+    recordObjects(
+      cluster: cluster ?? env.cluster, igs: igs, rolls: rolls, note: "step \(step.id): \(step.kind.rawValue) \(step.object ?? "")")
   }
 
   mutating func recordObjects(cluster: YAMLNode, igs: [YAMLNode], rolls: [String], note: String) {
-    let deleted = Set(plan.steps.filter { $0.kind == .instanceGroupDelete }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+    let deleted = Set(
+      plan.steps.filter { $0.kind == .instanceGroupDelete }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
     // A group this plan creates starts on the final configuration (its instances launch at
     // `update --yes`, after every write): it never owes a roll, as the planner says too.
-    let created = Set(plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+    let created = Set(
+      plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
     let digest = env.desiredDigest
     record(note: note) { d in
       d.clusterYAML = YAMLEmitter.emit(cluster)

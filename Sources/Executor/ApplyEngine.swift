@@ -95,7 +95,8 @@ public struct ApplyEngine: Sendable {
     do {
       lock = try store.acquireLock(name, actor: actor)
     } catch {
-      return refused(error.localizedDescription, "wait for the other apply, or take over a dead one with 'hk lock unlock \(name) --force LOCK_ID'")
+      return refused(
+        error.localizedDescription, "wait for the other apply, or take over a dead one with 'hk lock unlock \(name) --force LOCK_ID'")
     }
     var run = Run(engine: self, env: env, plan: plan, planID: planID)
     let outcome = await run.execute()

@@ -44,6 +44,9 @@ public struct LiveAccess: Sendable {
   ///
   /// - Parameter versions: when given, one `kops version` per binary for the whole run (many
   ///   environments share a kops binary, and its version does not change while hk runs).
+  /// - Returns: The version `kops version --short` printed.
+  /// - Throws: ``LiveAccessError`` when kops cannot run or its major.minor differs, saying which
+  ///   binary to use.
   public func checkedVersion(sharing versions: KopsVersions? = nil) async throws(LiveAccessError) -> KopsVersion {
     let version: KopsVersion
     do {

@@ -92,6 +92,7 @@ public struct KopsCLI: Sendable {
   ///   - environment: Added on top of ``environment`` (e.g. `KUBECONFIG` for one step).
   ///   - timeout: Stop kops after this long (then ``CommandResult/timedOut``).
   ///   - onLine: Live stdout/stderr lines.
+  /// - Returns: What kops did: its exit status and output, whatever the status.
   /// - Throws: ``ExecutableNotFoundError`` (with advice on `--kops`/`kopsPath`),
   ///   ``CommandLaunchError``, `CancellationError`.
   public func run(

@@ -248,7 +248,12 @@ public enum KopsOutput {
   /// Tolerates klog lines, banners and other text around the report, tabs rendered as spaces,
   /// and all three deletion headings kops has used.
   public static func parseUpdateDryRun(_ stdout: String) -> UpdateReport {
-    enum Section { case none, create, modify, delete(prune: Bool) }
+    enum Section {
+      case none
+      case create
+      case modify
+      case delete(prune: Bool)
+    }
     var report = UpdateReport()
     var section = Section.none
     var task: TaskReport?

@@ -58,7 +58,8 @@ public struct LiveReader: Sendable {
         docs += try YAMLParser.parse(r.stdout, file: "kops get (live)").filter(\.isMapping)
       } catch {
         return .failure(
-          .unreadable("kops printed YAML hk cannot read (\(String(error.description.prefix(300)))); check the kops binary and the state store"))
+          .unreadable(
+            "kops printed YAML hk cannot read (\(String(error.description.prefix(300)))); check the kops binary and the state store"))
       }
     }
     let cluster = docs.first { $0["kind"]?.text == "Cluster" }

@@ -126,7 +126,8 @@ enum Account {
   static func describe(_ o: ApplyOutcome) -> String {
     switch o.status {
     case .succeeded:
-      return "\(o.environment): applied \(o.completed.count) step\(o.completed.count == 1 ? "" : "s")" + (o.finalSerial.map { "; recorded serial \($0)" } ?? "") + ".\n"
+      return "\(o.environment): applied \(o.completed.count) step\(o.completed.count == 1 ? "" : "s")"
+        + (o.finalSerial.map { "; recorded serial \($0)" } ?? "") + ".\n"
     default:
       var s = "\n\(o.environment): apply \(o.status == .refused ? "refused" : o.status == .interrupted ? "interrupted" : "failed").\n"
       if !o.completed.isEmpty { s += "  Applied: " + o.completed.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
@@ -154,7 +155,8 @@ final class TerminalObserver: ApplyObserver, @unchecked Sendable {
   func stepFinished(environment: String, step: Step, total: Int, status: String, duration: Double, succeeded: Bool) {
     let t = String(format: "%.1fs", duration)
     lock.withLock {
-      terminal.out(succeeded ? "[\(step.id)/\(total)] done in \(t)\n" : "[\(step.id)/\(total)] failed after \(t): \(Redaction.redact(text: status))\n")
+      terminal.out(
+        succeeded ? "[\(step.id)/\(total)] done in \(t)\n" : "[\(step.id)/\(total)] failed after \(t): \(Redaction.redact(text: status))\n")
     }
   }
   func note(environment: String, _ message: String) {

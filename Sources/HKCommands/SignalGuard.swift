@@ -13,7 +13,8 @@ enum SignalGuard {
       signal(sig, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
       source.setEventHandler {
-        FileHandle.standardError.write(Data("\nhk: stopping (signal \(sig)): ending the running step, closing the gateway bracket, recording…\n".utf8))
+        FileHandle.standardError.write(
+          Data("\nhk: stopping (signal \(sig)): ending the running step, closing the gateway bracket, recording…\n".utf8))
         task.cancel()
       }
       source.resume()

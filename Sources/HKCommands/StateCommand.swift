@@ -30,7 +30,10 @@ extension HK {
         }
         var table = [["ENVIRONMENT", "SERIAL", "LINEAGE", "LAST APPLIED", "BY", "LAST RESULT"]]
         for r in rows {
-          table.append([r.name, String(r.serial), String(r.lineage.prefix(8)), Format.date(r.lastAppliedAt), r.lastAppliedBy, r.lastRunResult?.rawValue ?? "-"])
+          table.append([
+            r.name, String(r.serial), String(r.lineage.prefix(8)), Format.date(r.lastAppliedAt), r.lastAppliedBy,
+            r.lastRunResult?.rawValue ?? "-",
+          ])
         }
         term.out(Format.table(table))
       }
@@ -51,7 +54,8 @@ extension HK {
           let state = try (serial.map { try store.revision(environment, serial: $0) } ?? store.recorded(environment))
         else {
           throw CommandError.message(
-            "nothing recorded for \(environment)\(serial.map { " at serial \($0)" } ?? ""); see 'hk state list' and 'hk state history \(environment)'")
+            "nothing recorded for \(environment)\(serial.map { " at serial \($0)" } ?? ""); see 'hk state list' and 'hk state history \(environment)'"
+          )
         }
         var s = "# environment: \(state.environment)\n# serial: \(state.serial)\n# lineage: \(state.lineage)\n"
         s += "# objects written to the kops state store; cloud updated: \(state.cloudUpdated ? "yes" : "no (kops update --yes owed)")\n"
@@ -61,7 +65,8 @@ extension HK {
         if let v = state.kopsVersion { s += "# kops: \(v)\n" }
         // Redacted as trees: a policy's JSON inside a YAML string is redacted key by key.
         let manifests = ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.map { text in
-          (try? YAMLParser.parse(text, file: "recorded").first).map { YAMLEmitter.emit(Redaction.redact($0)) } ?? Redaction.redact(text: text)
+          (try? YAMLParser.parse(text, file: "recorded").first).map { YAMLEmitter.emit(Redaction.redact($0)) }
+            ?? Redaction.redact(text: text)
         }
         s += manifests.joined(separator: "---\n")
         term.out(s)
@@ -96,7 +101,9 @@ extension HK {
           term.out("\nApply runs:\n")
           var rt = [["RUN", "STARTED", "RESULT", "BY", "MESSAGE"]]
           for r in runs {
-            rt.append([String(r.id), Format.date(r.startedAt), r.result.rawValue, r.holder, String(r.message.split(separator: "\n").first ?? "")])
+            rt.append([
+              String(r.id), Format.date(r.startedAt), r.result.rawValue, r.holder, String(r.message.split(separator: "\n").first ?? ""),
+            ])
           }
           term.out(Format.table(rt))
         }
@@ -128,11 +135,16 @@ extension HK {
         }
         var table = [["ENVIRONMENT", "LOCK ID", "HOLDER", "COMMAND", "SINCE", "STATE"]]
         for l in locks {
-          table.append([l.environment, l.lockID, "\(l.user)@\(l.host) pid \(l.pid)", l.command, Format.date(l.startedAt), l.isStale ? "stale (holder is gone)" : "held"])
+          table.append([
+            l.environment, l.lockID, "\(l.user)@\(l.host) pid \(l.pid)", l.command, Format.date(l.startedAt),
+            l.isStale ? "stale (holder is gone)" : "held",
+          ])
         }
         term.out(Format.table(table))
         if locks.contains(where: \.isStale) {
-          term.out("\nA stale lock is left by an apply that died: run 'hk lock unlock ENV --force LOCK_ID', then 'hk apply ENV' to finish its work.\n")
+          term.out(
+            "\nA stale lock is left by an apply that died: run 'hk lock unlock ENV --force LOCK_ID', then 'hk apply ENV' to finish its work.\n"
+          )
         }
       }
     }
@@ -173,7 +185,8 @@ enum Format {
     var widths = Array(repeating: 0, count: first.count)
     for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
     return rows.map { r in
-      r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+      r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(
+        separator: "  ")
     }.joined(separator: "\n") + "\n"
   }
 }

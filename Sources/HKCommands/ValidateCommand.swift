@@ -34,7 +34,9 @@ extension HK {
         term.print(diags, toStdout: true)
       }
       let n = loaded.diagnostics.count
-      term.out("\(n) environment\(n == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s").\n")
+      term.out(
+        "\(n) environment\(n == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s").\n"
+      )
       if errors > 0 { throw ExitCode.failure }
     }
   }

@@ -50,17 +50,18 @@ public enum Redaction {
     var s = text
     // One byte-level pass decides which (rare) rewrites are needed: `String.contains` would
     // build a searcher per call, and this runs on every value and command line hk prints.
-    let (url, pem) = text.utf8.withContiguousStorageIfAvailable { b -> (Bool, Bool) in
-      var url = false
-      var pem = false
-      var i = 0
-      while i < b.count {
-        if b[i] == 0x3A, i + 2 < b.count, b[i + 1] == 0x2F, b[i + 2] == 0x2F { url = true }  // "://"
-        if b[i] == 0x50, !pem, matches(b, at: i, privateKeyMarker) { pem = true }  // "PRIVATE KEY-----"
-        i += 1
-      }
-      return (url, pem)
-    } ?? (text.contains("://"), text.contains("PRIVATE KEY-----"))
+    let (url, pem) =
+      text.utf8.withContiguousStorageIfAvailable { b -> (Bool, Bool) in
+        var url = false
+        var pem = false
+        var i = 0
+        while i < b.count {
+          if b[i] == 0x3A, i + 2 < b.count, b[i + 1] == 0x2F, b[i + 2] == 0x2F { url = true }  // "://"
+          if b[i] == 0x50, !pem, matches(b, at: i, privateKeyMarker) { pem = true }  // "PRIVATE KEY-----"
+          i += 1
+        }
+        return (url, pem)
+      } ?? (text.contains("://"), text.contains("PRIVATE KEY-----"))
     if url && text.utf8.contains(0x40) { s = redactURLCredentials(s) }
     if pem { s = redactPEM(s) }
     if let r = redactTokens(s) { s = r }

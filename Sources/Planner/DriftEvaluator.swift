@@ -34,6 +34,7 @@ public enum DriftEvaluator {
   ///   - observation: What kops and aws reported; nil when they were not asked (never applied).
   ///   - previous: The environment's previous report, for `new` marking; nil when none.
   ///   - today: `YYYY-MM-DD`, for the rules' `until`.
+  /// - Returns: The environment's drift entry: its status and items.
   public static func evaluate(
     _ env: Environment, recorded: RecordedState?, observation: LiveObservation?, previous: EnvironmentDrift?,
     today: String

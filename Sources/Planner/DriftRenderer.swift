@@ -128,7 +128,8 @@ public struct DriftRenderer: Sendable {
     if !findings.isEmpty {
       out += "**Security findings**:\n"
       for (name, g) in findings {
-        out += "- `\(escape(name))`: internet gateway `\(g.id)` attached to `\(g.vpc ?? "the VPC")` outside an apply"
+        out +=
+          "- `\(escape(name))`: internet gateway `\(g.id)` attached to `\(g.vpc ?? "the VPC")` outside an apply"
           + (g.isNew ? " (new)" : "") + "\n"
       }
       out += "\n"
@@ -166,7 +167,9 @@ public struct DriftRenderer: Sendable {
       if !e.pending.isEmpty {
         s += "Pending (run `hk plan \(e.name)`):\n\n"
         for p in e.pending {
-          s += "- `" + p.path + "` " + (p.action.map { "(\(p.category) \($0))" } ?? "(\(p.category))") + (p.note.map { ": " + escape($0) } ?? "") + "\n"
+          s +=
+            "- `" + p.path + "` " + (p.action.map { "(\(p.category) \($0))" } ?? "(\(p.category))")
+            + (p.note.map { ": " + escape($0) } ?? "") + "\n"
         }
         s += "\n"
       }

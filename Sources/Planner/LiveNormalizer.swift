@@ -234,7 +234,8 @@ public enum LiveComparison {
     }
     let lc = LiveNormalizer.cluster(live: liveCluster, recorded: recordedCluster)
     for d in TreeDiff.diff(LiveNormalizer.stripVolatile(recordedCluster), lc) {
-      out.append(DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
+      out.append(
+        DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
     }
     let liveByName = Dictionary(liveIGs.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
     var seen = Set<String>()
@@ -247,7 +248,8 @@ public enum LiveComparison {
       }
       let l = LiveNormalizer.instanceGroup(live: live, recorded: r)
       for d in TreeDiff.diff(LiveNormalizer.stripVolatile(r), l, path: "instancegroup[\(name)]") {
-        out.append(DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
+        out.append(
+          DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
       }
     }
     for (name, _) in liveByName where !seen.contains(name) {

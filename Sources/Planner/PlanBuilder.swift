@@ -50,6 +50,8 @@ public enum PlanBuilder {
   ///   - recorded: the latest recorded revision, or nil for an empty state.
   ///   - kops: the kops executable named in step commands.
   ///   - aws: the aws executable named in step commands.
+  /// - Returns: The changes, the ordered steps and what the recorded layers still owe.
+  /// - Throws: ``PlanningError`` when the recorded YAML cannot be read back.
   public static func plan(
     _ env: Environment, recorded: RecordedState?, kops: String = "kops", aws: String = "aws"
   ) throws(PlanningError) -> EnvironmentPlan {
@@ -165,7 +167,9 @@ public enum PlanBuilder {
       if settings.rollingUpdate == .auto {
         add(.rollingUpdate, k.rollingUpdate(yes: true, instanceGroups: rolls.sorted()), disruptive: true, igs: rolls.sorted())
       } else {
-        owed.append("rollingUpdate is manual: run 'kops rolling-update cluster \(settings.cluster) --yes' for \(rolls.sorted().joined(separator: ", "))")
+        owed.append(
+          "rollingUpdate is manual: run 'kops rolling-update cluster \(settings.cluster) --yes' for \(rolls.sorted().joined(separator: ", "))"
+        )
       }
     }
     // Layer 4: an apply that stopped during (or before) its validate left the cluster
@@ -180,7 +184,8 @@ public enum PlanBuilder {
     }
 
     return EnvironmentPlan(
-      name: env.name, cluster: settings.cluster, prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
+      name: env.name, cluster: settings.cluster,
+      prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
       desiredDigest: env.desiredDigest, changes: changes.map(redacted), steps: steps, owed: owed)
   }
 
@@ -222,7 +227,8 @@ public enum PlanBuilder {
       }
       let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
       let rolls = specKey.map { RollRules.rolls(clusterSpecKey: $0, instanceGroups: desiredIGs) } ?? []
-      let category: ChangeCategory = loggingPaths.contains(f.path) || (f.path == "spec.docker" || f.path == "spec.kubelet") && isLoggingOnly(f) ? .logging : .spec
+      let category: ChangeCategory =
+        loggingPaths.contains(f.path) || (f.path == "spec.docker" || f.path == "spec.kubelet") && isLoggingOnly(f) ? .logging : .spec
       changes.append(Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls))
     }
     return changes
@@ -257,7 +263,8 @@ public enum PlanBuilder {
           before: old.map(JSONValue.string), after: .string(v), rolls: rolls))
     }
     for (k, v) in before where !after.contains(where: { $0.0 == k }) {
-      out.append(Change(category: .logging, action: .delete, path: "spec.docker.logOpt[\(k)]", before: .string(v), after: nil, rolls: rolls))
+      out.append(
+        Change(category: .logging, action: .delete, path: "spec.docker.logOpt[\(k)]", before: .string(v), after: nil, rolls: rolls))
     }
     return out
   }
@@ -268,7 +275,8 @@ public enum PlanBuilder {
     TreeDiff.diff(recorded, desired, path: "instancegroup[\(name)]").map { f in
       let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
       let rolls = specKey.map { RollRules.rollsInstanceGroup(specKey: $0) } ?? false
-      return Change(category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [])
+      return Change(
+        category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [])
     }
   }
 }

@@ -70,7 +70,9 @@ public enum PlanJSON {
     }
     guard json["format_version"]?.stringValue == Plan.formatVersion else {
       throw DecodeError(
-        message: "plan format_version \(json["format_version"].map { $0.serialized() } ?? "missing") is not \"1\"; re-create it with this hk's 'hk plan --out FILE'")
+        message:
+          "plan format_version \(json["format_version"].map { $0.serialized() } ?? "missing") is not \"1\"; re-create it with this hk's 'hk plan --out FILE'"
+      )
     }
     guard let envs = json["environments"]?.arrayValue else { throw DecodeError(message: "plan has no 'environments' list") }
     var out: [EnvironmentPlan] = []
@@ -107,7 +109,8 @@ public enum PlanJSON {
             instanceGroups: (s["instance_groups"]?.arrayValue ?? []).compactMap(\.stringValue)))
       }
       let owed = (e["owed"]?.arrayValue ?? []).compactMap(\.stringValue)
-      out.append(EnvironmentPlan(name: name, cluster: cluster, prior: prior, desiredDigest: digest, changes: changes, steps: steps, owed: owed))
+      out.append(
+        EnvironmentPlan(name: name, cluster: cluster, prior: prior, desiredDigest: digest, changes: changes, steps: steps, owed: owed))
     }
     return Plan(environments: out)
   }

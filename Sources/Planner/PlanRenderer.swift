@@ -135,7 +135,8 @@ public struct PlanRenderer: Sendable {
     if !rolls.isEmpty { details.append("rolls " + rolls.joined(separator: ", ")) }
     if widening > 0 { details.append("\(widening) IAM widening") }
     let n = plan.totalChanges
-    return "Plan: \(n) change\(n == 1 ? "" : "s") in \(changed.count) environment\(changed.count == 1 ? "" : "s") (\(details.joined(separator: "; ")))."
+    return
+      "Plan: \(n) change\(n == 1 ? "" : "s") in \(changed.count) environment\(changed.count == 1 ? "" : "s") (\(details.joined(separator: "; ")))."
   }
 
   // MARK: Markdown
@@ -174,7 +175,9 @@ public struct PlanRenderer: Sendable {
       }
       if !e.steps.isEmpty {
         s += "Steps:\n\n"
-        for st in e.steps { s += "\(st.id). `" + shell(st.command).replacingAll("`", "'") + "`" + (st.disruptive ? " (disruptive)" : "") + "\n" }
+        for st in e.steps {
+          s += "\(st.id). `" + shell(st.command).replacingAll("`", "'") + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
+        }
         s += "\n"
       }
       s += "</details>\n\n"
@@ -207,7 +210,9 @@ public struct PlanRenderer: Sendable {
   // MARK: Helpers
 
   enum Paint: String {
-    case red = "31", green = "32", yellow = "33"
+    case red = "31"
+    case green = "32"
+    case yellow = "33"
   }
   func paint(_ s: String, _ p: Paint) -> String { color ? "\u{1B}[\(p.rawValue)m\(s)\u{1B}[0m" : s }
   func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }

@@ -34,10 +34,10 @@ enum ProcessIdentity {
     guard pid > 0 else { return false }
     if kill(pid, 0) != 0 { return errno != ESRCH }
     #if os(Linux)
-      if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
-        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
-        if state == "Z" || state == "X" { return false }
-      }
+    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+      let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+      if state == "Z" || state == "X" { return false }
+    }
     #endif
     return true
   }

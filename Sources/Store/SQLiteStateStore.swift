@@ -500,7 +500,8 @@ public final class SQLiteStateStore: StateStoring {
         environment: state.environment, serial: serial, lineage: lineage, clusterYAML: state.clusterYAML,
         instanceGroupsYAML: state.instanceGroupsYAML, cloudUpdated: state.cloudUpdated,
         pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, validated: state.validated,
-        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
+        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, createdAt: now, createdBy: actor.userAtHost,
+        command: actor.command,
         planID: planID, note: note)
       try revision.insert(db)
       return Self.state(revision)

@@ -66,16 +66,26 @@ public protocol StateStoring: Sendable {
   /// Starts a run (an apply, import or drift) and returns its ID; its result is `running`.
   func beginRun(environment: String, command: String, planID: String?, actor: StoreActor) throws -> Int64
 
-  /// Journals that a step is about to run; returns the journal entry ID.
+  /// Journals that a step is about to run.
   ///
-  /// - Parameter argv: The command line, already redacted by the caller.
+  /// - Parameters:
+  ///   - runID: The run from ``beginRun(environment:command:planID:actor:)``.
+  ///   - stepID: The plan step's ID.
+  ///   - kind: The step kind (`cluster-replace`, `igw-attach`, …).
+  ///   - argv: The command line, already redacted by the caller.
+  /// - Returns: The journal entry's ID, for ``journalStepFinished(entryID:status:exitCode:outputTail:duration:)``.
+  /// - Throws: ``StoreError`` when the entry cannot be written.
   func journalStepStarted(runID: Int64, stepID: Int, kind: String, argv: [String]) throws -> Int64
 
   /// Journals how a step ended.
   ///
   /// - Parameters:
+  ///   - entryID: The entry ``journalStepStarted(runID:stepID:kind:argv:)`` returned.
+  ///   - status: How the step ended.
+  ///   - exitCode: The command's exit code, when it exited.
   ///   - outputTail: The end of the step's output, already redacted (kept up to 64 KiB).
   ///   - duration: Wall-clock seconds the step took.
+  /// - Throws: ``StoreError`` when the entry cannot be written.
   func journalStepFinished(
     entryID: Int64, status: JournalStatus, exitCode: Int32?, outputTail: String, duration: Double
   ) throws

@@ -200,7 +200,8 @@ enum Assignments {
         if let cidr = subnets[i]["cidr"]?.text {
           if cidr != found.cidr {
             throw KopsError(
-              "error populating configuration: Subnet \(goQuote(id)) has configured CIDR \(goQuote(cidr)), but the actual CIDR found was \(goQuote(found.cidr))")
+              "error populating configuration: Subnet \(goQuote(id)) has configured CIDR \(goQuote(cidr)), but the actual CIDR found was \(goQuote(found.cidr))"
+            )
           }
         } else {
           subnets[i].set("cidr", .string(found.cidr))
@@ -208,7 +209,8 @@ enum Assignments {
         let zone = subnets[i]["zone"]?.text ?? ""
         if zone != found.zone {
           throw KopsError(
-            "error populating configuration: Subnet \(goQuote(id)) has configured Zone \(goQuote(zone)), but the actual Zone found was \(goQuote(found.zone))")
+            "error populating configuration: Subnet \(goQuote(id)) has configured Zone \(goQuote(zone)), but the actual Zone found was \(goQuote(found.zone))"
+          )
         }
       }
     }
@@ -246,14 +248,16 @@ enum Assignments {
     var bigCIDRs = network.split(bits).filter { c in !reserved.contains { $0.overlaps(c) } }
     guard !bigCIDRs.isEmpty else {
       throw KopsError(
-        "error populating configuration: could not find any non-overlapping CIDRs in parent NetworkCIDR; cannot automatically assign CIDR to subnet")
+        "error populating configuration: could not find any non-overlapping CIDRs in parent NetworkCIDR; cannot automatically assign CIDR to subnet"
+      )
     }
     if !little.isEmpty {
       var littleCIDRs = bigCIDRs.removeFirst().split(3)
       for i in little where subnets[i]["cidr"]?.text == nil {
         guard !littleCIDRs.isEmpty else {
           throw KopsError(
-            "error populating configuration: insufficient (little) CIDRs remaining for automatic CIDR allocation to subnet \(goQuote(subnets[i]["name"]?.text ?? ""))")
+            "error populating configuration: insufficient (little) CIDRs remaining for automatic CIDR allocation to subnet \(goQuote(subnets[i]["name"]?.text ?? ""))"
+          )
         }
         let c = littleCIDRs.removeFirst().networkText
         subnets[i].set("cidr", .string(c))
@@ -263,7 +267,8 @@ enum Assignments {
     for i in big where subnets[i]["cidr"]?.text == nil {
       guard !bigCIDRs.isEmpty else {
         throw KopsError(
-          "error populating configuration: insufficient (big) CIDRs remaining for automatic CIDR allocation to subnet \(goQuote(subnets[i]["name"]?.text ?? ""))")
+          "error populating configuration: insufficient (big) CIDRs remaining for automatic CIDR allocation to subnet \(goQuote(subnets[i]["name"]?.text ?? ""))"
+        )
       }
       let c = bigCIDRs.removeFirst().networkText
       subnets[i].set("cidr", .string(c))
@@ -310,7 +315,8 @@ enum Assignments {
         !([network] + additional).contains(where: { $0.contains(parsed.network) && parsed.prefix >= $0.prefix })
       {
         errs.append(
-          "\(path).cidr: Forbidden: subnet \(goQuote(name)) cidr \(goQuote(c)) is not a subnet of the networkCIDR \(goQuote(network.networkText))")
+          "\(path).cidr: Forbidden: subnet \(goQuote(name)) cidr \(goQuote(c)) is not a subnet of the networkCIDR \(goQuote(network.networkText))"
+        )
       }
       if let egress = s["egress"]?.text, !egress.isEmpty {
         let prefix = String(egress.split(separator: "-", omittingEmptySubsequences: false).first ?? "")
@@ -319,7 +325,8 @@ enum Assignments {
         if rt.atLeast(1, 20) { allowed.append("tgw") }
         if !allowed.contains(prefix) {
           errs.append(
-            "\(path).egress: Invalid value: \(goQuote(egress)): egress must be of type NAT Gateway, NAT Gateway with existing ElasticIP, NAT EC2 Instance, Transit Gateway, or External")
+            "\(path).egress: Invalid value: \(goQuote(egress)): egress must be of type NAT Gateway, NAT Gateway with existing ElasticIP, NAT EC2 Instance, Transit Gateway, or External"
+          )
         }
         if egress != "External" && type != "DualStack" && type != "Private" && (s["ipv6CIDR"]?.text == nil || type != "Public") {
           errs.append("\(path).egress: Forbidden: egress can only be specified for private or IPv6-capable public subnets")
@@ -339,7 +346,8 @@ enum Assignments {
 
     let options = spec["networking"]?.pairs?.map(\.key) ?? []
     if options.count > 1 {
-      errs.append("\(rt.atLeast(1, 26) ? "spec.networking" : "spec.networking").\(options[1]): Forbidden: only one networking option permitted")
+      errs.append(
+        "\(rt.atLeast(1, 26) ? "spec.networking" : "spec.networking").\(options[1]): Forbidden: only one networking option permitted")
     }
 
     var roles = ["control-plane", "apiserver", "node", "bastion"]

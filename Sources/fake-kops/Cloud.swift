@@ -165,7 +165,8 @@ struct DesiredCloud {
       let minSize = Int(ig[path: "spec", "minSize"]?.intValue ?? Int64(defaultMin))
       let maxSize = Int(ig[path: "spec", "maxSize"]?.intValue ?? Int64(minSize))
       var nodeSpec = spec
-      for p in spec.pairs ?? [] where Self.clusterOnlyFields.contains(p.key) || (!controlPlane && Self.controlPlaneOnlyFields.contains(p.key)) {
+      for p in spec.pairs ?? []
+      where Self.clusterOnlyFields.contains(p.key) || (!controlPlane && Self.controlPlaneOnlyFields.contains(p.key)) {
         nodeSpec.remove(p.key)
       }
       var igSpec = ig["spec"] ?? .mapping([])

@@ -36,7 +36,9 @@ enum KubeAPI {
 enum RollingUpdateCommand {
   static func flags(_ rt: Runtime) -> [FlagSpec] {
     var f: [FlagSpec] = [
-      FlagSpec("yes", short: "y", .bool, default: "false", help: "Perform rolling update immediately; without --yes rolling-update executes a dry-run"),
+      FlagSpec(
+        "yes", short: "y", .bool, default: "false",
+        help: "Perform rolling update immediately; without --yes rolling-update executes a dry-run"),
       FlagSpec("force", .bool, default: "false", help: "Force rolling update, even if no changes"),
       FlagSpec("cloudonly", .bool, default: "false", help: "Perform rolling update without confirming progress with Kubernetes"),
       FlagSpec("validation-timeout", .duration, default: "15m0s", help: "Maximum time to wait for a cluster to validate"),
@@ -79,7 +81,8 @@ enum RollingUpdateCommand {
     try KubeAPI.requireContext(rt, name)
     var cloud = try CloudState.load(store, name)
     if !cloudOnly && !cloud.applied {
-      Console.err("Unable to reach the kubernetes API.\nUse --cloudonly to do a rolling-update without confirming progress with the k8s API\n\n")
+      Console.err(
+        "Unable to reach the kubernetes API.\nUse --cloudonly to do a rolling-update without confirming progress with the k8s API\n\n")
       throw KopsError("error listing nodes in cluster: \(KubeAPI.unreachable(name))")
     }
     let all = try store.instanceGroups(name, rt: rt)
@@ -109,7 +112,9 @@ enum RollingUpdateCommand {
       var filtered: [YAMLNode] = []
       for r in roles {
         guard let role = parseRole(r) else { throw KopsError("invalid instance group role \(goQuote(r))") }
-        filtered += selected.filter { ($0[path: "spec", "role"]?.text ?? "") == role || (role == "Master" && $0[path: "spec", "role"]?.text == "ControlPlane") }
+        filtered += selected.filter {
+          ($0[path: "spec", "role"]?.text ?? "") == role || (role == "Master" && $0[path: "spec", "role"]?.text == "ControlPlane")
+        }
       }
       selected = filtered
     }
@@ -157,7 +162,8 @@ enum RollingUpdateCommand {
         if !cloudOnly { Klog.info("instancegroups.go:431", "Draining the node: \(goQuote(instance.id)).") }
         Klog.info(
           "instancegroups.go:628",
-          "Stopping instance \(goQuote(instance.id)), node \(goQuote(instance.id)), in group \(goQuote(g.name + "." + name)) (this may take a while).")
+          "Stopping instance \(goQuote(instance.id)), node \(goQuote(instance.id)), in group \(goQuote(g.name + "." + name)) (this may take a while)."
+        )
         if let i = group.instances.firstIndex(of: instance) {
           group.instances[i] = cloud.newInstance(cluster: name, group: g.name, hash: g.hash)
         }
@@ -181,8 +187,15 @@ enum ClusterAccessFlags {
           "admin", .duration, default: "0s", noOptDefault: "18h0m0s",
           help: "a cluster admin user credential with the specified lifetime"))
     }
-    if rt.atLeast(1, 33) { f.append(FlagSpec("api-server", .string, help: "Override the API server used when communicating with the cluster kube-apiserver")) }
-    if rt.atLeast(1, 34) { f.append(FlagSpec("use-kubeconfig", .bool, default: "false", help: "Use the server endpoint from the local kubeconfig instead of inferring from cluster name")) }
+    if rt.atLeast(1, 33) {
+      f.append(FlagSpec("api-server", .string, help: "Override the API server used when communicating with the cluster kube-apiserver"))
+    }
+    if rt.atLeast(1, 34) {
+      f.append(
+        FlagSpec(
+          "use-kubeconfig", .bool, default: "false",
+          help: "Use the server endpoint from the local kubeconfig instead of inferring from cluster name"))
+    }
     return f
   }
 }

@@ -74,7 +74,8 @@ enum CommandTree {
           FlagSpec("force", .bool, default: "false", help: "Force any changes, which will also create any non-existing resource"),
         ], run: ReplaceCommand.run))
 
-    var delete = CommandNode(name: "delete", use: "delete {-f FILENAME}...", short: "Delete clusters, instancegroups, instances, and secrets.")
+    var delete = CommandNode(
+      name: "delete", use: "delete {-f FILENAME}...", short: "Delete clusters, instancegroups, instances, and secrets.")
     delete.children.append(
       CommandNode(
         name: "instancegroup", aliases: ["instancegroups", "ig"], use: "instancegroup INSTANCE_GROUP",
@@ -88,7 +89,8 @@ enum CommandTree {
       persistentFlags: [FlagSpec("output", short: "o", .string, default: "table", help: "output format. One of: table, yaml, json")],
       run: GetCommand.runDeprecatedGet)
     if v.atLeast(1, 26) {
-      get.children.append(CommandNode(name: "all", use: "all [CLUSTER]", short: "Display all resources for a cluster.", run: GetCommand.runAll))
+      get.children.append(
+        CommandNode(name: "all", use: "all [CLUSTER]", short: "Display all resources for a cluster.", run: GetCommand.runAll))
     }
     get.children.append(
       CommandNode(
@@ -102,7 +104,8 @@ enum CommandTree {
 
     var update = CommandNode(name: "update", use: "update", short: "Update a cluster.")
     update.children.append(
-      CommandNode(name: "cluster", use: "cluster [CLUSTER]", short: "Update a cluster.", flags: UpdateCommand.flags(rt), run: UpdateCommand.run))
+      CommandNode(
+        name: "cluster", use: "cluster [CLUSTER]", short: "Update a cluster.", flags: UpdateCommand.flags(rt), run: UpdateCommand.run))
     root.children.append(update)
 
     var rolling = CommandNode(name: "rolling-update", aliases: ["rollingupdate"], use: "rolling-update", short: "Rolling update a cluster.")
@@ -117,7 +120,9 @@ enum CommandTree {
 
     var validate = CommandNode(name: "validate", use: "validate", short: "Validate a kOps cluster.")
     validate.children.append(
-      CommandNode(name: "cluster", use: "cluster [CLUSTER]", short: "Validate a kOps cluster.", flags: ValidateCommand.flags(rt), run: ValidateCommand.run))
+      CommandNode(
+        name: "cluster", use: "cluster [CLUSTER]", short: "Validate a kOps cluster.", flags: ValidateCommand.flags(rt),
+        run: ValidateCommand.run))
     root.children.append(validate)
 
     var export = CommandNode(name: "export", use: "export", short: "Export configuration.")
@@ -149,7 +154,9 @@ enum CommandTree {
     let extra = Array(words.dropFirst(consumed))
     if consumed == 0 && extra.first == "help" {
       let target = words.dropFirst().reduce(Optional(root)) { node, word in node?.child(word) } ?? root
-      Console.out(target.short + "\n\n" + usage(target, fullUse: (["kops"] + words.dropFirst()).joined(separator: " "), specs: specs + target.flags, globals: globals))
+      Console.out(
+        target.short + "\n\n"
+          + usage(target, fullUse: (["kops"] + words.dropFirst()).joined(separator: " "), specs: specs + target.flags, globals: globals))
       return 0
     }
     if node.run == nil, let first = extra.first {

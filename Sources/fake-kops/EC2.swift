@@ -2,7 +2,7 @@ import Foundation
 import Model
 
 #if canImport(FoundationNetworking)
-  import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// An AWS call that failed, worded like the AWS SDK for Go (v1) that kops uses.

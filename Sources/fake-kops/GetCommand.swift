@@ -166,7 +166,8 @@ enum GetCommand {
     case "table":
       var text = "Cluster\n" + clusterTable([cluster]) + "\nInstance Groups\n" + igTable(cluster, igs, rt: inv.rt)
       if !addons.isEmpty {
-        text += "\nAddon Objects\n"
+        text +=
+          "\nAddon Objects\n"
           + Table.render(
             ["KIND", "NAME"], addons.map { [$0["kind"]?.text ?? "", $0[path: "metadata", "name"]?.text ?? ""] })
       }

@@ -57,7 +57,9 @@ enum KopsCodec {
   static func decodeDocument(_ doc: YAMLNode, fail: (String) -> KopsError, rt: Runtime) throws(KopsError) -> DecodedObject {
     let json = doc.json.serialized()
     guard doc.isMapping else {
-      throw fail("couldn't get version/kind; json parse error: json: cannot unmarshal \(jsonType(doc)) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
+      throw fail(
+        "couldn't get version/kind; json parse error: json: cannot unmarshal \(jsonType(doc)) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
+      )
     }
     guard let kind = doc["kind"]?.text, !kind.isEmpty else { throw fail("Object 'Kind' is missing in '\(json)'") }
     guard var apiVersion = doc["apiVersion"]?.text, !apiVersion.isEmpty else {
@@ -209,22 +211,32 @@ enum KopsCodec {
         let goType: String
         var ok: Bool
         switch rule.type {
-        case .string: ok = got == "string"; goType = "string"
-        case .bool: ok = got == "bool"; goType = "bool"
-        case .array: ok = got == "array"; goType = rule.path.last == "*" ? "string" : "[]string"
-        case .object: ok = got == "object"; goType = "map[string]string"
+        case .string:
+          ok = got == "string"
+          goType = "string"
+        case .bool:
+          ok = got == "bool"
+          goType = "bool"
+        case .array:
+          ok = got == "array"
+          goType = rule.path.last == "*" ? "string" : "[]string"
+        case .object:
+          ok = got == "object"
+          goType = "map[string]string"
         case .int:
           goType = rule.goStruct == "ObjectMeta" ? "int64" : "int32"
           ok = got == "number"
           if ok, n.intValue == nil {
             throw fail(
-              "json: cannot unmarshal number \(n.text ?? "") into Go struct field \(rule.goStruct).\(p.joined(separator: ".")) of type \(goType)")
+              "json: cannot unmarshal number \(n.text ?? "") into Go struct field \(rule.goStruct).\(p.joined(separator: ".")) of type \(goType)"
+            )
           }
         }
         if !ok {
           let explicit: [[String]: String] = [
             ["spec"]: rule.goStruct == "Cluster" ? "v1alpha2.ClusterSpec" : "v1alpha2.InstanceGroupSpec",
-            ["metadata"]: "v1.ObjectMeta", ["spec", "subnets"]: rule.goStruct == "ClusterSpec" ? "[]v1alpha2.ClusterSubnetSpec" : "[]string",
+            ["metadata"]: "v1.ObjectMeta",
+            ["spec", "subnets"]: rule.goStruct == "ClusterSpec" ? "[]v1alpha2.ClusterSubnetSpec" : "[]string",
             ["spec", "egressProxy"]: "v1alpha2.EgressProxySpec",
           ]
           let type = explicit[rule.path] ?? goType
@@ -322,7 +334,7 @@ enum KopsCodec {
 
   static func isEmptyValue(_ n: YAMLNode) -> Bool {
     switch n.content {
-    case .scalar(let s): return s.value == .null || (s.value == .string("") )
+    case .scalar(let s): return s.value == .null || (s.value == .string(""))
     case .sequence(let items): return items.isEmpty
     case .mapping: return false
     }

@@ -85,7 +85,9 @@ enum Kubeconfig {
     if adminSeconds > 0 {
       let expires = formatRFC3339(Date().addingTimeInterval(adminSeconds))
       var userBody = existing(doc, "users", cluster, "user") ?? .mapping([])
-      userBody.set("client-certificate-data", .string(Data("fake-kops admin certificate for \(cluster), expires \(expires)".utf8).base64EncodedString()))
+      userBody.set(
+        "client-certificate-data",
+        .string(Data("fake-kops admin certificate for \(cluster), expires \(expires)".utf8).base64EncodedString()))
       userBody.set("client-key-data", .string(Data("fake-kops admin key for \(cluster)".utf8).base64EncodedString()))
       upsert(&doc, "users", cluster, "user", userBody)
       haveUser = true

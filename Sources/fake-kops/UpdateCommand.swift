@@ -10,13 +10,15 @@ enum UpdateCommand {
       FlagSpec("ssh-public-key", .string, help: "SSH public key to use (deprecated: use kops create secret instead)"),
       FlagSpec("out", .string, help: "Path to write any local output"),
       FlagSpec(
-        "create-kube-config", .bool, default: "true", help: "Will control automatically creating the kube config file on your local filesystem"),
+        "create-kube-config", .bool, default: "true",
+        help: "Will control automatically creating the kube config file on your local filesystem"),
       FlagSpec(
         "admin", .duration, default: "0s", noOptDefault: "18h0m0s",
         help: "Also export a cluster admin user credential with the specified lifetime and add it to the cluster context"),
       FlagSpec("user", .string, help: "Existing user in kubeconfig file to use.  Implies --create-kube-config"),
       FlagSpec("internal", .bool, default: "false", help: "Use the cluster's internal DNS name. Implies --create-kube-config"),
-      FlagSpec("allow-kops-downgrade", .bool, default: "false", help: "Allow an older version of kOps to update the cluster than last used"),
+      FlagSpec(
+        "allow-kops-downgrade", .bool, default: "false", help: "Allow an older version of kOps to update the cluster than last used"),
       FlagSpec("phase", .string, help: "Subset of tasks to run: cluster, network, security"),
       FlagSpec(
         "lifecycle-overrides", .stringSlice,
@@ -24,10 +26,12 @@ enum UpdateCommand {
     ]
     if rt.atLeast(1, 26) {
       f.append(FlagSpec("instance-group", .stringSlice, help: "Instance groups to update (defaults to all if not specified)"))
-      f.append(FlagSpec("instance-group-roles", .stringSlice, help: "Instance group roles to update (control-plane,apiserver,node,bastion)"))
+      f.append(
+        FlagSpec("instance-group-roles", .stringSlice, help: "Instance group roles to update (control-plane,apiserver,node,bastion)"))
     }
     if rt.atLeast(1, 29) {
-      f.append(FlagSpec("prune", .bool, default: "false", help: "Delete old revisions of cloud resources that were needed during an upgrade"))
+      f.append(
+        FlagSpec("prune", .bool, default: "false", help: "Delete old revisions of cloud resources that were needed during an upgrade"))
     }
     return f
   }
@@ -85,7 +89,9 @@ enum UpdateCommand {
     let ec2 = try Cloud.build(cluster, rt: rt)
 
     if !inv.flags.bool("allow-kops-downgrade"), let last = readTextFile(store.path(name, "kops-version.txt"))?.trimmingSpaces() {
-      guard let lastVersion = KopsVersion(last) else { throw KopsError("error parsing last kops version updated: Invalid character(s) found in major number \(goQuote(last))") }
+      guard let lastVersion = KopsVersion(last) else {
+        throw KopsError("error parsing last kops version updated: Invalid character(s) found in major number \(goQuote(last))")
+      }
       if lastVersion > rt.version {
         let stars = String(repeating: "*", count: 80)
         Console.out(
@@ -157,7 +163,8 @@ enum UpdateCommand {
       }
       try writeTextFile(
         rt.absolute(outDir) + "/kubernetes.tf",
-        "# fake-kops terraform output for \(name)\n# kops \(rt.versionText)\n" + desired.completedSpec.split(separator: "\n").map { "# " + $0 }.joined(separator: "\n") + "\n")
+        "# fake-kops terraform output for \(name)\n# kops \(rt.versionText)\n"
+          + desired.completedSpec.split(separator: "\n").map { "# " + $0 }.joined(separator: "\n") + "\n")
     } else {
       if igwShared && !igwFound {
         try retryUntilDeadline(task: igwTask, total: total, rt: rt, attempt: findIGW)
@@ -170,11 +177,13 @@ enum UpdateCommand {
     if createKubeconfig {
       firstRun = !Kubeconfig.hasContext(rt, name)
       Klog.info("update_cluster.go:326", "Exporting kubeconfig for cluster")
-      let server = useInternal ? "https://api.internal.\(name)" : "https://" + (cluster[path: "spec", "masterPublicName"]?.text ?? "api.\(name)")
+      let server =
+        useInternal ? "https://api.internal.\(name)" : "https://" + (cluster[path: "spec", "masterPublicName"]?.text ?? "api.\(name)")
       try Kubeconfig.write(rt, cluster: name, server: server, adminSeconds: admin, user: user)
       if admin == 0 && user.isEmpty {
         Klog.warning(
-          "update_cluster.go:344", "Exported kubeconfig with no user authentication; use --admin, --user or --auth-plugin flags with `kops export kubeconfig`")
+          "update_cluster.go:344",
+          "Exported kubeconfig with no user authentication; use --admin, --user or --auth-plugin flags with `kops export kubeconfig`")
       }
     }
 
@@ -221,7 +230,8 @@ enum UpdateCommand {
       guard let error = attempt() else { return }
       lastError = error
       let remaining = Double(Int(deadline.timeIntervalSinceNow.rounded(.towardZero)))
-      Klog.warning("executor.go:155", "error running task \(goQuote(task)) (\(GoDuration.format(max(0, remaining))) remaining to succeed): \(error)")
+      Klog.warning(
+        "executor.go:155", "error running task \(goQuote(task)) (\(GoDuration.format(max(0, remaining))) remaining to succeed): \(error)")
       Klog.info("executor.go:171", "No progress made, sleeping before retrying 1 task(s)")
       sleepSeconds(retry)
     }
@@ -323,10 +333,12 @@ enum UpdateCommand {
         report.creates.append(TaskChange(key: "\(type)/api.\(name)", fields: [("Scheme", scheme)]))
       }
     } else if let old = cloud.clusterSpec, old != desired.completedSpec {
-      report.modifies.append(TaskChange(key: "ManagedFile/cluster-completed.spec", fields: [("Contents", TextDiff.format(old, desired.completedSpec))]))
+      report.modifies.append(
+        TaskChange(key: "ManagedFile/cluster-completed.spec", fields: [("Contents", TextDiff.format(old, desired.completedSpec))]))
     }
     if cloud.applied, let old = cloud.kopsVersion, old != desired.kopsVersion {
-      report.modifies.append(TaskChange(key: "ManagedFile/kops-version.txt", fields: [("Contents", TextDiff.format(old, desired.kopsVersion))]))
+      report.modifies.append(
+        TaskChange(key: "ManagedFile/kops-version.txt", fields: [("Contents", TextDiff.format(old, desired.kopsVersion))]))
     }
 
     for (task, policy) in desired.iamPolicies {

@@ -85,13 +85,16 @@ enum HostileCorpus {
     c.append(HostileCase("utf16-bom") { [0xFF, 0xFE] + bytes(valid) })
     // Duplicate keys.
     c.append(HostileCase("duplicate-top-level-key", text: replacing("kind: Cluster\n", "kind: Cluster\nkind: Cluster\n")))
-    c.append(HostileCase("duplicate-spec-key", text: replacing("  networkCIDR: 10.0.0.0/16\n", "  networkCIDR: 10.0.0.0/16\n  networkCIDR: 10.1.0.0/16\n")))
+    c.append(
+      HostileCase(
+        "duplicate-spec-key", text: replacing("  networkCIDR: 10.0.0.0/16\n", "  networkCIDR: 10.0.0.0/16\n  networkCIDR: 10.1.0.0/16\n")))
     c.append(HostileCase("duplicate-instancegroup-key", text: replacing("  minSize: 1\n", "  minSize: 1\n  minSize: 2\n")))
     c.append(HostileCase("duplicate-key-in-flow", text: replacing("cilium: {}", "{cilium: {}, cilium: {}}")))
     // Syntax errors at various offsets.
     c.append(HostileCase("unclosed-flow-mapping-line-1", text: "{apiVersion: kops.k8s.io/v1alpha2\n" + valid))
     c.append(HostileCase("unclosed-flow-sequence-middle", text: replacing("  networking:\n", "  zones: [a, b\n  networking:\n")))
-    c.append(HostileCase("bad-indentation", text: replacing("  cloudProvider: aws\n", "  cloudProvider: aws\n kubernetesVersion: 1.28.9\n")))
+    c.append(
+      HostileCase("bad-indentation", text: replacing("  cloudProvider: aws\n", "  cloudProvider: aws\n kubernetesVersion: 1.28.9\n")))
     c.append(HostileCase("value-after-value", text: replacing("kind: Cluster\n", "kind: Cluster: Other\n")))
     c.append(HostileCase("stray-closing-bracket", text: "]\n" + valid))
     c.append(HostileCase("syntax-error-at-end", text: valid + "  broken: [\n"))
@@ -127,11 +130,15 @@ enum HostileCorpus {
         text: cluster(["egressProxy": "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: squid\n"])))
     c.append(HostileCase("kubernetes-version-float", text: cluster(["kubernetesVersion": "  kubernetesVersion: 1.30\n"])))
     c.append(HostileCase("metadata-list", text: replacing("metadata:\n  name: t.k8s.local\n", "metadata:\n- name: t.k8s.local\n")))
-    c.append(HostileCase("spec-scalar", text: "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata:\n  name: t.k8s.local\nspec: aws\n"))
+    c.append(
+      HostileCase("spec-scalar", text: "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata:\n  name: t.k8s.local\nspec: aws\n"))
     c.append(HostileCase("spec-empty", text: "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata:\n  name: t.k8s.local\nspec:\n"))
     c.append(HostileCase("networking-list", text: cluster(["networking": "  networking:\n  - cilium\n"])))
     c.append(HostileCase("policy-not-json", text: cluster(["additionalPolicies": "  additionalPolicies:\n    node: '[{]'\n"])))
-    c.append(HostileCase("policy-deeply-nested-json", text: cluster(["additionalPolicies": "  additionalPolicies:\n    node: '\(String(repeating: "[", count: 600))'\n"])))
+    c.append(
+      HostileCase(
+        "policy-deeply-nested-json",
+        text: cluster(["additionalPolicies": "  additionalPolicies:\n    node: '\(String(repeating: "[", count: 600))'\n"])))
     c.append(HostileCase("cidr-garbage", text: cluster(["networkCIDR": "  networkCIDR: 10.0.0.0/99\n"])))
     c.append(HostileCase("non-aws-cloud", text: cluster(["cloudProvider": "  cloudProvider: azure\n"])))
     // Document shapes.
@@ -160,7 +167,8 @@ enum HostileCorpus {
     c.append(HostileCase("settings-syntax", file: s, text: settings + "rollingUpdate: [auto\n"))
     c.append(HostileCase("settings-temporary-without-id", file: s, text: settings.replacing("lifecycle-ignore", with: "temporary")))
     c.append(HostileCase("settings-base-outside-repo", file: s, text: settings + "base: ../../../../etc/passwd\n"))
-    c.append(HostileCase("settings-base-missing", file: "environments/_base/missing.yaml", text: settings + "base: ../_base/missing.yaml\n"))
+    c.append(
+      HostileCase("settings-base-missing", file: "environments/_base/missing.yaml", text: settings + "base: ../_base/missing.yaml\n"))
     // manifests/.
     c.append(HostileCase("manifest-syntax", file: manifest, text: "apiVersion: v1\nkind: Service\nmetadata: {name: x\n"))
     c.append(HostileCase("manifest-invalid-utf8", file: manifest) { bytes("kind: Service\nmetadata:\n  name: ") + [0xFE] })

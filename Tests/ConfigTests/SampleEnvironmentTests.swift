@@ -1,6 +1,7 @@
-@testable import Config
 import Model
 import Testing
+
+@testable import Config
 
 /// The project's own sample environments (environments/dev, staging, prod) must validate clean.
 @Suite struct SampleEnvironmentTests {
@@ -31,7 +32,10 @@ import Testing
     #expect(c.description == canonical)
   }
 
-  @Test(arguments: ["10.0.0/16", "10.0.0.0", "10.0.0.0/33", "10.0.0.256/8", "010.0.0.0/8", "10.0.0.0/-1", "a.b.c.d/8", "", "/", "10.0.0.0/16/1", "fd00::/8", "10..0.0/8", " 10.0.0.0/8"])
+  @Test(arguments: [
+    "10.0.0/16", "10.0.0.0", "10.0.0.0/33", "10.0.0.256/8", "010.0.0.0/8", "10.0.0.0/-1", "a.b.c.d/8", "", "/", "10.0.0.0/16/1", "fd00::/8",
+    "10..0.0/8", " 10.0.0.0/8",
+  ])
   func refuses(text: String) {
     #expect(IPv4CIDR(text) == nil)
   }

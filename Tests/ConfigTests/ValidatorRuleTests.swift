@@ -1,6 +1,7 @@
-@testable import Config
 import Model
 import Testing
+
+@testable import Config
 
 /// One test per rule: a minimal environment with one thing wrong, and the exact line:column.
 @Suite struct BaselineTests {
@@ -71,20 +72,20 @@ import Testing
   @Test func subnetsMixedIDMissingOnLater() throws {
     let c = Sample.cluster([
       "subnets": """
-          subnets:
-          - name: a
-            id: subnet-1
-            zone: eu-west-1a
-            cidr: 10.0.0.0/19
-            type: Private
-            egress: External
-          - 👉name: b
-            zone: eu-west-1b
-            cidr: 10.0.32.0/19
-            type: Private
-            egress: External
+        subnets:
+        - name: a
+          id: subnet-1
+          zone: eu-west-1a
+          cidr: 10.0.0.0/19
+          type: Private
+          egress: External
+        - 👉name: b
+          zone: eu-west-1b
+          cidr: 10.0.32.0/19
+          type: Private
+          egress: External
 
-        """
+      """
     ])
     let d = expectFinding(try Sample.validate(cluster: c), "subnets-mixed-id", at: Marked(c).position)
     #expect(d?.message.contains("spec.subnets[name=b]") == true)
@@ -93,20 +94,20 @@ import Testing
   @Test func subnetsMixedIDSetOnLater() throws {
     let c = Sample.cluster([
       "subnets": """
-          subnets:
-          - name: a
-            zone: eu-west-1a
-            cidr: 10.0.0.0/19
-            type: Private
-            egress: External
-          - name: b
-            👉id: subnet-2
-            zone: eu-west-1b
-            cidr: 10.0.32.0/19
-            type: Private
-            egress: External
+        subnets:
+        - name: a
+          zone: eu-west-1a
+          cidr: 10.0.0.0/19
+          type: Private
+          egress: External
+        - name: b
+          👉id: subnet-2
+          zone: eu-west-1b
+          cidr: 10.0.32.0/19
+          type: Private
+          egress: External
 
-        """
+      """
     ])
     expectFinding(try Sample.validate(cluster: c), "subnets-mixed-id", at: Marked(c).position)
   }
@@ -423,7 +424,8 @@ import Testing
   }
 
   @Test func temporaryWithoutGatewayID() throws {
-    let s = "cluster: t.k8s.local\nstateStore: s3://state\nkopsVersion: 1.28.4\naws: {region: eu-west-1}\n👉internetGateway:\n  strategy: temporary\n"
+    let s =
+      "cluster: t.k8s.local\nstateStore: s3://state\nkopsVersion: 1.28.4\naws: {region: eu-west-1}\n👉internetGateway:\n  strategy: temporary\n"
     let d = expectFinding(try Sample.validate(settings: s), "igw-id-missing", at: Marked(s).position, file: Sample.settingsFile)
     #expect(d?.message.contains("internetGateway.id") == true)
   }
@@ -448,7 +450,8 @@ import Testing
   }
 
   @Test func externalEgressNeedsKops112() throws {
-    let s = "cluster: t.k8s.local\nstateStore: s3://state\n👉kopsVersion: 1.11.1\naws: {region: eu-west-1}\ninternetGateway:\n  strategy: external-egress\n"
+    let s =
+      "cluster: t.k8s.local\nstateStore: s3://state\n👉kopsVersion: 1.11.1\naws: {region: eu-west-1}\ninternetGateway:\n  strategy: external-egress\n"
     expectFinding(try Sample.validate(settings: s), "external-egress-kops-version", at: Marked(s).position, file: Sample.settingsFile)
   }
 }
@@ -576,7 +579,8 @@ import Testing
 
   @Test func proxyPortNotANumber() throws {
     let c = Sample.cluster([
-      "egressProxy": "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉proxy-port\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
+      "egressProxy":
+        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉proxy-port\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
     ])
     expectFinding(try Sample.validate(cluster: c), "field-type", at: Marked(c).position)
   }
@@ -584,14 +588,16 @@ import Testing
   @Test(arguments: ["3128", "\"3128\""])
   func proxyPortNumberOrNumericString(port: String) throws {
     let c = Sample.cluster([
-      "egressProxy": "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: \(port)\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
+      "egressProxy":
+        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: \(port)\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
     ])
     #expect(try Sample.validate(cluster: c).isEmpty)
   }
 
   @Test func proxyPortOutOfRange() throws {
     let c = Sample.cluster([
-      "egressProxy": "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉70000\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
+      "egressProxy":
+        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉70000\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
     ])
     expectFinding(try Sample.validate(cluster: c), "field-type", at: Marked(c).position)
   }
@@ -611,7 +617,8 @@ import Testing
   }
 
   @Test func labelValueAsNumber() throws {
-    let ig = Sample.instanceGroup.replacing("    kops.k8s.io/cluster: t.k8s.local\n", with: "    kops.k8s.io/cluster: t.k8s.local\n    tier: 👉2\n")
+    let ig = Sample.instanceGroup.replacing(
+      "    kops.k8s.io/cluster: t.k8s.local\n", with: "    kops.k8s.io/cluster: t.k8s.local\n    tier: 👉2\n")
     let c = Sample.cluster(instanceGroups: [ig])
     expectFinding(try Sample.validate(cluster: c), "field-type", at: Marked(c).position)
   }

@@ -50,7 +50,8 @@ import Testing
     let w = try World()
     #expect(try w.apply(["prod"]).exitCode == 0)
     // someone edits the cluster with kops directly
-    let get = try w.kops.run(["get", "cluster", "prod.k8s.corp.local", "--state", "s3://corp-kops-state-prod", "-o", "yaml"], env: w.environment)
+    let get = try w.kops.run(
+      ["get", "cluster", "prod.k8s.corp.local", "--state", "s3://corp-kops-state-prod", "-o", "yaml"], env: w.environment)
     #expect(get.exitCode == 0, "\(get)")
     let edited = get.stdout.replacingOccurrences(of: "containerLogMaxFiles: 5", with: "containerLogMaxFiles: 9")
     #expect(edited != get.stdout)

@@ -34,7 +34,9 @@ import Testing
       #expect(call["argv"]?.arrayValue?.contains(.string("--create-kube-config=false")) == true)
     }
     // validate ran with a scratch kubeconfig (kops 1.23 needs one), since deleted.
-    let validates = w.kops.logEntries().filter { $0["argv"]?.arrayValue?.first?.stringValue == "validate" && $0["event"]?.stringValue == "start" }
+    let validates = w.kops.logEntries().filter {
+      $0["argv"]?.arrayValue?.first?.stringValue == "validate" && $0["event"]?.stringValue == "start"
+    }
     let kc = try #require(validates.first?["kubeconfig"]?.stringValue)
     #expect(!kc.hasPrefix(w.kops.home))
     #expect(!FileManager.default.fileExists(atPath: kc))
@@ -49,11 +51,18 @@ import Testing
     #expect(try w.apply(["dev", "prod"]).exitCode == 0)
     // egressProxy + additionalPolicies + logOpt on dev
     try w.edit("environments/dev/cluster.yaml") {
-      $0.replacingOccurrences(of: "ecr.ap-northeast-1.amazonaws.com\"", with: "ecr.ap-northeast-1.amazonaws.com,sts.ap-northeast-1.amazonaws.com\"")
-        .replacingOccurrences(of: "awslogs-group=/k8s/dev", with: "awslogs-group=/k8s/dev-v2")
+      $0.replacingOccurrences(
+        of: "ecr.ap-northeast-1.amazonaws.com\"", with: "ecr.ap-northeast-1.amazonaws.com,sts.ap-northeast-1.amazonaws.com\""
+      )
+      .replacingOccurrences(of: "awslogs-group=/k8s/dev", with: "awslogs-group=/k8s/dev-v2")
     }
     try w.edit("environments/_base/cluster.yaml") {
-      $0.replacingOccurrences(of: "\"logs:DescribeLogStreams\"],\n          \"Resource\": [\"arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*\"]\n        }\n      ]\n    node:", with: "\"logs:DescribeLogStreams\", \"logs:PutRetentionPolicy\"],\n          \"Resource\": [\"arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*\"]\n        }\n      ]\n    node:")
+      $0.replacingOccurrences(
+        of:
+          "\"logs:DescribeLogStreams\"],\n          \"Resource\": [\"arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*\"]\n        }\n      ]\n    node:",
+        with:
+          "\"logs:DescribeLogStreams\", \"logs:PutRetentionPolicy\"],\n          \"Resource\": [\"arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*\"]\n        }\n      ]\n    node:"
+      )
     }
     let plan = try w.hk(["plan", "dev", "--format", "json"])
     #expect(plan.exitCode == 0, "\(plan)")
@@ -75,7 +84,9 @@ import Testing
     try w.edit("environments/prod/cluster.yaml") {
       $0.replacingOccurrences(
         of: "  kubelet:\n",
-        with: "  additionalPolicies:\n    node: |\n      [{\"Effect\": \"Allow\", \"Action\": [\"logs:CreateLogStream\", \"logs:PutLogEvents\", \"s3:GetObject\"], \"Resource\": [\"*\"]}]\n  kubelet:\n")
+        with:
+          "  additionalPolicies:\n    node: |\n      [{\"Effect\": \"Allow\", \"Action\": [\"logs:CreateLogStream\", \"logs:PutLogEvents\", \"s3:GetObject\"], \"Resource\": [\"*\"]}]\n  kubelet:\n"
+      )
     }
     let rollsBefore = w.successfulCalls("rolling-update").count
     let p = try w.apply(["prod"])
@@ -101,8 +112,12 @@ import Testing
     let version = env == "prod" ? "1.28.4" : "1.23.4"
     // a kubeconfig context for kops ≤ 1.30's rolling-update
     let kc = w.dir.path + "/kc-\(env)"
-    _ = try w.kops.run(["export", "kubeconfig", cluster, "--state", "s3://corp-kops-state-\(env)", "--admin=1h", "--kubeconfig", kc], env: ["FAKE_KOPS_VERSION": version])
-    let dry = try w.kops.run(["rolling-update", "cluster", cluster, "--state", "s3://corp-kops-state-\(env)"], env: ["FAKE_KOPS_VERSION": version, "KUBECONFIG": kc])
+    _ = try w.kops.run(
+      ["export", "kubeconfig", cluster, "--state", "s3://corp-kops-state-\(env)", "--admin=1h", "--kubeconfig", kc],
+      env: ["FAKE_KOPS_VERSION": version])
+    let dry = try w.kops.run(
+      ["rolling-update", "cluster", cluster, "--state", "s3://corp-kops-state-\(env)"],
+      env: ["FAKE_KOPS_VERSION": version, "KUBECONFIG": kc])
     #expect(dry.exitCode == 0, "\(dry)")
     #expect(dry.stdout.contains("No rolling-update required."), "\(dry.stdout)")
   }

@@ -24,7 +24,11 @@ import Testing
       try runProcess(hk, args + ["--root", root], env: env, cwd: root, timeout: 60)
     }
     func git(_ args: [String]) throws {
-      let r = try runProcess("/usr/bin/git", ["-C", root] + args, env: env.merging(["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"]) { $1 })
+      let r = try runProcess(
+        "/usr/bin/git", ["-C", root] + args,
+        env: env.merging(["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"]) {
+          $1
+        })
       #expect(r.exitCode == 0, "git \(args): \(r)")
     }
     func edit(_ relative: String, _ old: String, _ new: String) throws {
@@ -64,7 +68,8 @@ import Testing
       let env = try Repository(root: repo.root).load("dev")
       try store.record(
         RecordedStateDraft(
-          environment: "dev", clusterYAML: YAMLEmitter.emit(env.cluster), instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) },
+          environment: "dev", clusterYAML: YAMLEmitter.emit(env.cluster),
+          instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) },
           cloudUpdated: true, pendingRolls: [], igwAttached: false),
         expectedPrior: nil, actor: StoreActor(user: "t", host: "h", pid: 1, command: "test"), note: "seeded")
       try store.close()
@@ -125,10 +130,15 @@ import Testing
     var r = try repo.hk(["validate"])
     #expect(r.exitCode == 0, "\(r)")
     #expect(r.stdout.contains("3 environments checked: 0 errors"))
-    try repo.edit("environments/_base/cluster.yaml", "      type: Internal            # no IGW: a public load balancer cannot work", "      type: Public")
+    try repo.edit(
+      "environments/_base/cluster.yaml", "      type: Internal            # no IGW: a public load balancer cannot work",
+      "      type: Public")
     r = try repo.hk(["validate", "dev"])
     #expect(r.exitCode == 1)
-    #expect(r.stdout.contains("environments/_base/cluster.yaml:11:13: error: spec.api.loadBalancer.type Public cannot work without an internet gateway"), "\(r.stdout)")
+    #expect(
+      r.stdout.contains(
+        "environments/_base/cluster.yaml:11:13: error: spec.api.loadBalancer.type Public cannot work without an internet gateway"),
+      "\(r.stdout)")
     let p = try repo.hk(["plan", "dev"])
     #expect(p.exitCode == 1)
     #expect(p.stderr.contains("error:"))

@@ -61,7 +61,8 @@ struct ConcurrencyRace {
     for i in 0..<count {
       processes.append(
         try w.spawnHK(
-          ["apply", name, "--yes", "--validate-interval", "0.2", "--validate-timeout", "60"], env: slow, log: dir + "/apply-\(i).log", db: db))
+          ["apply", name, "--yes", "--validate-interval", "0.2", "--validate-timeout", "60"], env: slow, log: dir + "/apply-\(i).log",
+          db: db))
     }
 
     // While the winner holds the lock: readers.
@@ -76,7 +77,9 @@ struct ConcurrencyRace {
     while Date() < recordedBy, (try? SQLiteStateStore(path: db).recorded(name)) == nil { usleep(50_000) }
     var readers: [(String, ProcessResult)] = []
     let fast = ["HK_AWS": w.awsWrapper]
-    for args in [["plan", name], ["drift", name], ["state", "list"], ["state", "show", name], ["state", "history", name], ["lock", "list"]] {
+    for args in [
+      ["plan", name], ["drift", name], ["state", "list"], ["state", "show", name], ["state", "history", name], ["lock", "list"],
+    ] {
       readers.append((args.joined(separator: " "), try w.hk(args, env: fast, db: db, timeout: 120)))
     }
     let stillHeld = (try? SQLiteStateStore(path: db).lock(name))?.lockID == holder?.lockID && holder != nil
@@ -98,7 +101,9 @@ struct ConcurrencyRace {
 
     func check(_ what: String, _ ok: Bool, _ detail: @autoclosure () -> String) { if !ok { o.problems.append("\(what): \(detail())") } }
     check("exactly one apply ran", winners.count == 1 && runs == 1, "exit codes \(codes), runs \(runs)")
-    check("the holder was the winner", holder?.pid == winnerPID, "holder \(String(describing: holder)), winner \(String(describing: winnerPID))")
+    check(
+      "the holder was the winner", holder?.pid == winnerPID, "holder \(String(describing: holder)), winner \(String(describing: winnerPID))"
+    )
     check(
       "the others exit 1 naming the holder", naming.count == count - 1,
       "\(naming.count) of \(losers.count); first other: \(losers.first.map { logs[$0].suffix(800) } ?? "")")

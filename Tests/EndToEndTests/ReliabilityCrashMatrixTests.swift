@@ -101,8 +101,14 @@ struct CrashPoint: Sendable, CustomTestStringConvertible {
   /// substring of its first command, the journal kind of that first command).
   static let steps: [(kind: String, main: String, first: String, firstJournal: String)] = [
     ("cluster-replace", "/cluster.yaml --state", "/cluster.yaml --state", "cluster-replace"),
-    ("instancegroup-create", "/instancegroup-nodes-extra-ap-northeast-1a.yaml", "/instancegroup-nodes-extra-ap-northeast-1a.yaml", "instancegroup-create"),
-    ("instancegroup-replace", "/instancegroup-nodes-ap-northeast-1a.yaml", "/instancegroup-nodes-ap-northeast-1a.yaml", "instancegroup-replace"),
+    (
+      "instancegroup-create", "/instancegroup-nodes-extra-ap-northeast-1a.yaml", "/instancegroup-nodes-extra-ap-northeast-1a.yaml",
+      "instancegroup-create"
+    ),
+    (
+      "instancegroup-replace", "/instancegroup-nodes-ap-northeast-1a.yaml", "/instancegroup-nodes-ap-northeast-1a.yaml",
+      "instancegroup-replace"
+    ),
     ("instancegroup-delete", " delete instancegroup ", " delete instancegroup ", "instancegroup-delete"),
     ("igw-attach", " attach-internet-gateway ", " attach-internet-gateway ", "igw-attach"),
     ("kops-update", " update cluster ", " update cluster ", "kops-update"),
@@ -264,7 +270,8 @@ struct CrashScenario {
     if owed.exitCode == 2 {
       o.check(
         "another apply refused naming the holder",
-        refused.exitCode == 1 && refusedText.contains("locked by") && refusedText.contains("pid \(process.processIdentifier)"), "\(refused)")
+        refused.exitCode == 1 && refusedText.contains("locked by") && refusedText.contains("pid \(process.processIdentifier)"), "\(refused)"
+      )
     } else {
       o.notes.append("nothing left to apply after the kill")
       o.check("nothing left: apply has no changes", owed.exitCode == 0 && refused.exitCode == 0, "\(owed)\n\(refused)")
@@ -346,7 +353,10 @@ struct CrashScenario {
           "instance group created",
           succeeded { $0.first == "replace" && fileArg($0).hasSuffix("/instancegroup-nodes-extra-ap-northeast-1a.yaml") }, 1
         ),
-        ("instance group replaced", succeeded { $0.first == "replace" && fileArg($0).hasSuffix("/instancegroup-nodes-ap-northeast-1a.yaml") }, 1),
+        (
+          "instance group replaced",
+          succeeded { $0.first == "replace" && fileArg($0).hasSuffix("/instancegroup-nodes-ap-northeast-1a.yaml") }, 1
+        ),
         ("instance group deleted", succeeded { $0.first == "delete" }, 1),
       ]
       for (what, count, limit) in repeats {

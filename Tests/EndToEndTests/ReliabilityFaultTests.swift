@@ -22,27 +22,33 @@ extension Reliability {
       try w.editForFullPlan(name)
       let chain: [FaultCase] = [
         FaultCase("garbage YAML from kops get", step: "preflight", env: ["FAKE_KOPS_GARBAGE": "get"], journal: nil),
-        FaultCase("kops replace (cluster) exit 1", step: "cluster-replace", env: ["FAKE_KOPS_FAIL": "replace:1"], journal: "cluster-replace"),
+        FaultCase(
+          "kops replace (cluster) exit 1", step: "cluster-replace", env: ["FAKE_KOPS_FAIL": "replace:1"], journal: "cluster-replace"),
         FaultCase(
           "kops replace --force (new group) exit 1", step: "instancegroup-create", env: ["FAKE_KOPS_FAIL": "replace:2"],
           journal: "instancegroup-create"),
         FaultCase(
           "kops replace (group) exit 255", step: "instancegroup-replace", env: ["FAKE_KOPS_EXIT255": "replace:2"],
           journal: "instancegroup-replace"),
-        FaultCase("kops delete instancegroup exit 1", step: "instancegroup-delete", env: ["FAKE_KOPS_FAIL": "delete:1"], journal: "instancegroup-delete"),
+        FaultCase(
+          "kops delete instancegroup exit 1", step: "instancegroup-delete", env: ["FAKE_KOPS_FAIL": "delete:1"],
+          journal: "instancegroup-delete"),
         FaultCase(
           "aws attach-internet-gateway fails", step: "igw-attach", env: ["REL_MODE": "fail", "REL_MATCH": " attach-internet-gateway "],
           journal: "igw-attach"),
         FaultCase("kops update exit 1", step: "kops-update", env: ["FAKE_KOPS_FAIL": "update:1"], journal: "kops-update"),
         FaultCase("kops update exit 255", step: "kops-update", env: ["FAKE_KOPS_EXIT255": "update:1"], journal: "kops-update"),
         FaultCase(
-          "kops update hangs beyond --step-timeout", step: "kops-update", env: ["FAKE_KOPS_HANG": "update"], flags: ["--step-timeout", "3"],
+          "kops update hangs beyond --step-timeout", step: "kops-update", env: ["FAKE_KOPS_HANG": "update"],
+          flags: ["--step-timeout", "3"],
           journal: "kops-update"),
         FaultCase(
           "aws detach-internet-gateway fails once", step: "igw-detach",
           env: ["REL_MODE": "fail", "REL_MATCH": " detach-internet-gateway ", "REL_NTH": "1"], journal: "igw-detach"),
-        FaultCase("kops export kubeconfig exit 1", step: "rolling-update", env: ["FAKE_KOPS_FAIL": "export:1"], journal: "export-kubeconfig"),
-        FaultCase("kops rolling-update exit 1", step: "rolling-update", env: ["FAKE_KOPS_FAIL": "rolling-update:1"], journal: "rolling-update"),
+        FaultCase(
+          "kops export kubeconfig exit 1", step: "rolling-update", env: ["FAKE_KOPS_FAIL": "export:1"], journal: "export-kubeconfig"),
+        FaultCase(
+          "kops rolling-update exit 1", step: "rolling-update", env: ["FAKE_KOPS_FAIL": "rolling-update:1"], journal: "rolling-update"),
         FaultCase(
           "kops validate never healthy", step: "validate", env: ["FAKE_KOPS_FAIL": "validate"], flags: ["--validate-timeout", "2"],
           journal: "validate"),
@@ -60,7 +66,10 @@ extension Reliability {
         .convergence(&o, store: try w.store(), rollsBefore: 0, faultsInjected: true)
       ReliabilityReport.append(
         "faults-converged",
-        [("chain", .string("update chain (\(chain.count) faults)")), ("environment", .string(name)), ("converged", .bool(o.problems.isEmpty)), ("problems", .array(o.problems.map { .string(String($0.prefix(600))) }))])
+        [
+          ("chain", .string("update chain (\(chain.count) faults)")), ("environment", .string(name)),
+          ("converged", .bool(o.problems.isEmpty)), ("problems", .array(o.problems.map { .string(String($0.prefix(600))) })),
+        ])
       problems += o.problems
       #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
@@ -74,9 +83,12 @@ extension Reliability {
       let chain: [FaultCase] = [
         FaultCase("kops version exit 1", step: "preflight", env: ["FAKE_KOPS_FAIL": "version:1"], journal: "preflight-version"),
         FaultCase("kops create exit 1", step: "cluster-create", env: ["FAKE_KOPS_FAIL": "create:1"], journal: "cluster-create"),
-        FaultCase("the aws CLI missing", step: "igw-attach", env: ["HK_AWS": "/nonexistent/bin/aws"], journal: "igw-attach", gatewayIntentLeft: true),
         FaultCase(
-          "aws attach-internet-gateway exit 255", step: "igw-attach", env: ["REL_MODE": "exit255", "REL_MATCH": " attach-internet-gateway "],
+          "the aws CLI missing", step: "igw-attach", env: ["HK_AWS": "/nonexistent/bin/aws"], journal: "igw-attach", gatewayIntentLeft: true
+        ),
+        FaultCase(
+          "aws attach-internet-gateway exit 255", step: "igw-attach",
+          env: ["REL_MODE": "exit255", "REL_MATCH": " attach-internet-gateway "],
           journal: "igw-attach"),
       ]
       var problems: [String] = []
@@ -87,7 +99,8 @@ extension Reliability {
       let plan = try w.hk(["plan", name, "--detailed-exitcode"], env: ["HK_AWS": w.awsWrapper])
       let drift = try w.hk(["drift", name, "--detailed-exitcode"], env: ["HK_AWS": w.awsWrapper])
       let attached = try w.attachedVPCs(name)
-      let converged = last.exitCode == 0 && plan.exitCode == 0 && drift.exitCode == 0 && attached.isEmpty
+      let converged =
+        last.exitCode == 0 && plan.exitCode == 0 && drift.exitCode == 0 && attached.isEmpty
         && w.kopsCalls(name).filter { $0.argv.first == "create" && $0.exit == 0 }.count == 1
       ReliabilityReport.append(
         "faults-converged",
@@ -142,7 +155,8 @@ struct FaultCase {
     let next = check("a next-step message", r.stdout.contains("Next:"), r.stdout)
     let run = try store.runs(name, limit: 1).first
     let recordedSteps = try run.map { try store.journal(runID: $0.id) } ?? []
-    var journaled = check("a new run recorded as failed", (run?.id ?? 0) > runsBefore && run?.result == .failed, "\(String(describing: run))")
+    var journaled = check(
+      "a new run recorded as failed", (run?.id ?? 0) > runsBefore && run?.result == .failed, "\(String(describing: run))")
     if let kind = journal {
       journaled =
         check(

@@ -132,7 +132,8 @@ enum HostileCorpus {
         let offset = Int(rng.next() % UInt64(text.count + 1))
         let breaker = breakers[Int(rng.next() % UInt64(breakers.count))]
         let cut = i % 5 == 4 ? Int(rng.next() % 40) : 0  // sometimes also delete a span
-        let label = "\(file.split(separator: "/").suffix(2).joined(separator: "/")) +\(offset) \(breaker.debugDescription)\(cut > 0 ? " -\(cut)" : "")"
+        let label =
+          "\(file.split(separator: "/").suffix(2).joined(separator: "/")) +\(offset) \(breaker.debugDescription)\(cut > 0 ? " -\(cut)" : "")"
         out.append(
           input("syntax", label, file: file) {
             var b = text
@@ -186,20 +187,24 @@ enum HostileCorpus {
   static func wrongValues(_ t: FieldType) -> [(String, YAMLNode)] {
     switch t {
     case .string: [("a mapping", aMap), ("a list", aList)]
-    case .int: [("a word", .string("twelve")), ("a fraction", YAMLNode(.scalar(YAMLScalar("1.5")))), ("a mapping", aMap), ("a list", aList)]
+    case .int:
+      [("a word", .string("twelve")), ("a fraction", YAMLNode(.scalar(YAMLScalar("1.5")))), ("a mapping", aMap), ("a list", aList)]
     case .bool: [("a word", .string("maybe")), ("a number", .int(2)), ("a list", aList)]
     case .mapping, .optionMap: [("a string", .string("scalar")), ("a list", aList)]
     case .stringList: [("a string", .string("scalar")), ("a mapping", aMap), ("a list of mappings", .sequence([aMap]))]
     case .mappingList: [("a string", .string("scalar")), ("a mapping", aMap), ("a list of strings", aList)]
-    case .stringMap: [("a string", .string("scalar")), ("a list", aList), ("a nested mapping", .mapping([YAMLPair(key: "node", value: aMap)]))]
-    case .stringOrMapping: [("a list", aList), ("a two-key mapping", .mapping([YAMLPair(key: "aws", value: aMap), YAMLPair(key: "gce", value: aMap)]))]
+    case .stringMap:
+      [("a string", .string("scalar")), ("a list", aList), ("a nested mapping", .mapping([YAMLPair(key: "node", value: aMap)]))]
+    case .stringOrMapping:
+      [("a list", aList), ("a two-key mapping", .mapping([YAMLPair(key: "aws", value: aMap), YAMLPair(key: "gce", value: aMap)]))]
     case .port: [("a word", .string("http")), ("out of range", .int(70000)), ("a mapping", aMap)]
     }
   }
 
   /// One step of a path into a YAML tree.
   enum Step: CustomStringConvertible {
-    case key(String), index(Int)
+    case key(String)
+    case index(Int)
     var description: String {
       switch self {
       case .key(let k): k
@@ -273,7 +278,8 @@ enum HostileCorpus {
         // Where the wrong node landed in the emitted text.
         let reparsed = try? YAMLParser.parse(text, file: target.file)
         let line = reparsed.flatMap { $0.count > target.doc ? node($0[target.doc], target.path).map { Int($0.mark.line) } : nil }
-        let label = "\(target.file.hasSuffix("environment.yaml") ? "environment" : target.doc == 0 ? "cluster" : "instancegroup").\(target.path.map(\.description).joined(separator: ".")) = \(what)"
+        let label =
+          "\(target.file.hasSuffix("environment.yaml") ? "environment" : target.doc == 0 ? "cluster" : "instancegroup").\(target.path.map(\.description).joined(separator: ".")) = \(what)"
         let make: @Sendable () -> [UInt8] = { bytes(text) }
         out.append(
           HostileInput(
@@ -298,7 +304,9 @@ enum HostileCorpus {
     let settings = String(decoding: original(settingsFile), as: UTF8.self)
     @Sendable func inSpec(_ extra: String) -> [UInt8] { bytes(cluster.replacingOccurrences(of: "\nspec:\n", with: "\nspec:\n" + extra)) }
     return [
-      input("bombs", "billion laughs in spec") { inSpec(laughs("  lols", levels: 9, width: 10).replacingOccurrences(of: "\n  l", with: "\n    l")) },
+      input("bombs", "billion laughs in spec") {
+        inSpec(laughs("  lols", levels: 9, width: 10).replacingOccurrences(of: "\n  l", with: "\n    l"))
+      },
       input("bombs", "billion laughs at the top of cluster.yaml") { bytes(laughs("lols", levels: 9, width: 10)) + bytes(cluster) },
       input("bombs", "billion laughs in environment.yaml", file: settingsFile) { bytes(settings + laughs("lols", levels: 9, width: 10)) },
       input("bombs", "wide and deep (30 × 6)") { bytes(laughs("lols", levels: 6, width: 30)) + bytes(cluster) },
@@ -322,18 +330,27 @@ enum HostileCorpus {
   static func nesting() -> [HostileInput] {
     let cluster = String(decoding: original(clusterFile), as: UTF8.self)
     return [
-      input("nesting", "100000 nested flow sequences") { bytes("spec: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n") },
-      input("nesting", "50000 nested flow mappings") { bytes("spec: " + String(repeating: "{a: ", count: 50_000) + "1" + String(repeating: "}", count: 50_000) + "\n") },
+      input("nesting", "100000 nested flow sequences") {
+        bytes("spec: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n")
+      },
+      input("nesting", "50000 nested flow mappings") {
+        bytes("spec: " + String(repeating: "{a: ", count: 50_000) + "1" + String(repeating: "}", count: 50_000) + "\n")
+      },
       input("nesting", "unterminated 200000 [") { bytes("spec: " + String(repeating: "[", count: 200_000)) },
       input("nesting", "block mappings 3000 deep") {
-        bytes(cluster + "\n---\n" + (0..<3000).map { String(repeating: " ", count: $0) + "k\($0):\n" }.joined() + String(repeating: " ", count: 3000) + "v: 1\n")
+        bytes(
+          cluster + "\n---\n" + (0..<3000).map { String(repeating: " ", count: $0) + "k\($0):\n" }.joined()
+            + String(repeating: " ", count: 3000) + "v: 1\n")
       },
       input("nesting", "block sequences 5000 deep") { bytes(String(repeating: "- ", count: 5000) + "x\n") },
       input("nesting", "nested in environment.yaml", file: settingsFile) {
         bytes("cluster: " + String(repeating: "[", count: 60_000) + String(repeating: "]", count: 60_000) + "\n")
       },
       input("nesting", "deep spec.subnets") {
-        bytes(cluster.replacingOccurrences(of: "\n  subnets:\n", with: "\n  subnets: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "\n  x:\n"))
+        bytes(
+          cluster.replacingOccurrences(
+            of: "\n  subnets:\n",
+            with: "\n  subnets: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "\n  x:\n"))
       },
     ]
   }
@@ -347,10 +364,14 @@ enum HostileCorpus {
         bytes(cluster.replacingOccurrences(of: "\nspec:\n", with: "\nspec:\n" + (0..<60000).map { "  k\($0): v\n" }.joined()))
       },
       input("wide", "20000 named subnets") {
-        bytes(cluster.replacingOccurrences(
-          of: "\n  subnets:\n", with: "\n  subnets:\n" + (0..<20000).map { "  - {name: s\($0), zone: ap-northeast-1a, type: Private}\n" }.joined()))
+        bytes(
+          cluster.replacingOccurrences(
+            of: "\n  subnets:\n",
+            with: "\n  subnets:\n" + (0..<20000).map { "  - {name: s\($0), zone: ap-northeast-1a, type: Private}\n" }.joined()))
       },
-      input("wide", "100000 list items") { bytes(cluster.replacingOccurrences(of: "\nspec:\n", with: "\nspec:\n  items:\n" + String(repeating: "  - x\n", count: 100_000))) },
+      input("wide", "100000 list items") {
+        bytes(cluster.replacingOccurrences(of: "\nspec:\n", with: "\nspec:\n  items:\n" + String(repeating: "  - x\n", count: 100_000)))
+      },
     ]
     return inputs.map { i in
       var i = i
@@ -381,7 +402,8 @@ enum HostileCorpus {
         [UInt8](repeating: UInt8(ascii: "a"), count: fifty)
       },
       input("huge", "50 MB manifest", file: "environments/dev/manifests/huge.yaml", expect: .clearError) {
-        bytes("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  x: \"") + [UInt8](repeating: UInt8(ascii: "z"), count: fifty) + bytes("\"\n")
+        bytes("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  x: \"") + [UInt8](repeating: UInt8(ascii: "z"), count: fifty)
+          + bytes("\"\n")
       },
     ]
   }
@@ -391,26 +413,30 @@ enum HostileCorpus {
   static func encoding() -> [HostileInput] {
     var rng = SeededRandom(seed: 0x6b5f_0002)
     var out: [HostileInput] = []
-    let invalid: [[UInt8]] = [[0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xF0, 0x28, 0x8C, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFE, 0xFF], [0x80]]
+    let invalid: [[UInt8]] = [
+      [0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xF0, 0x28, 0x8C, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFE, 0xFF], [0x80],
+    ]
     for file in [clusterFile, settingsFile] {
       let text = original(file)
       let short = file.hasSuffix("environment.yaml") ? "environment.yaml" : "cluster.yaml"
       for _ in 0..<(file == clusterFile ? 25 : 10) {
         let offset = Int(rng.next() % UInt64(text.count))
-        out.append(input("encoding", "\(short): NUL at +\(offset)", file: file) {
-          var b = text
-          b.insert(0, at: offset)
-          return b
-        })
+        out.append(
+          input("encoding", "\(short): NUL at +\(offset)", file: file) {
+            var b = text
+            b.insert(0, at: offset)
+            return b
+          })
       }
       for _ in 0..<(file == clusterFile ? 25 : 10) {
         let offset = Int(rng.next() % UInt64(text.count))
         let seq = invalid[Int(rng.next() % UInt64(invalid.count))]
-        out.append(input("encoding", "\(short): bytes \(seq.map { String($0, radix: 16) }.joined(separator: " ")) at +\(offset)", file: file) {
-          var b = text
-          b.insert(contentsOf: seq, at: offset)
-          return b
-        })
+        out.append(
+          input("encoding", "\(short): bytes \(seq.map { String($0, radix: 16) }.joined(separator: " ")) at +\(offset)", file: file) {
+            var b = text
+            b.insert(contentsOf: seq, at: offset)
+            return b
+          })
       }
     }
     let cluster = String(decoding: original(clusterFile), as: UTF8.self)
@@ -423,12 +449,16 @@ enum HostileCorpus {
     out.append(input("encoding", "UTF-16 BE with BOM") { utf16(true) })
     out.append(input("encoding", "UTF-32 LE BOM prefix") { [0xFF, 0xFE, 0, 0] + bytes(cluster) })
     out.append(input("encoding", "a NUL-only file") { [UInt8](repeating: 0, count: 4096) })
-    out.append(input("encoding", "random binary") {
-      var r = SeededRandom(seed: 0x6b5f_0003)
-      return (0..<8192).map { _ in UInt8(truncatingIfNeeded: r.next()) }
-    })
+    out.append(
+      input("encoding", "random binary") {
+        var r = SeededRandom(seed: 0x6b5f_0003)
+        return (0..<8192).map { _ in UInt8(truncatingIfNeeded: r.next()) }
+      })
     out.append(input("encoding", "CR-only line ends") { bytes(cluster.replacingOccurrences(of: "\n", with: "\r")) })
-    out.append(input("encoding", "NUL in a quoted scalar") { bytes(cluster.replacingOccurrences(of: "name: dev.k8s.corp.local", with: "name: \"dev\\0.k8s.corp.local\"")) })
+    out.append(
+      input("encoding", "NUL in a quoted scalar") {
+        bytes(cluster.replacingOccurrences(of: "name: dev.k8s.corp.local", with: "name: \"dev\\0.k8s.corp.local\""))
+      })
     return out
   }
 
@@ -471,12 +501,15 @@ enum HostileCorpus {
   static func names() -> [HostileInput] {
     var out: [HostileInput] = []
     for n in hostileNames {
-      out.append(HostileInput(category: "names", label: "environment argument \(n.debugDescription)", commands: .name(n), expect: .clearError))
+      out.append(
+        HostileInput(category: "names", label: "environment argument \(n.debugDescription)", commands: .name(n), expect: .clearError))
     }
     // Directories with hostile names next to the samples.
     for d in ["$(touch canary)", "a b", "-x", "UPPER", ".hidden", "dev;id", "x`id`"] {
       out.append(
-        HostileInput(category: "names", label: "environment directory \(d.debugDescription)", extraEnvironments: [d], commands: .allEnvironments, expect: .clearError))
+        HostileInput(
+          category: "names", label: "environment directory \(d.debugDescription)", extraEnvironments: [d], commands: .allEnvironments,
+          expect: .clearError))
     }
     // Cluster and instance group names, and file names, in the YAML.
     let cluster = String(decoding: original(clusterFile), as: UTF8.self)
@@ -488,14 +521,19 @@ enum HostileCorpus {
           category: "names", label: "cluster name \(n.debugDescription)",
           files: [
             (clusterFile, { @Sendable in bytes(cluster.replacingOccurrences(of: "dev.k8s.corp.local", with: "'\(renamed)'")) }),
-            (settingsFile, { @Sendable in bytes(settings.replacingOccurrences(of: "cluster: dev.k8s.corp.local", with: "cluster: '\(renamed)'")) }),
+            (
+              settingsFile,
+              { @Sendable in bytes(settings.replacingOccurrences(of: "cluster: dev.k8s.corp.local", with: "cluster: '\(renamed)'")) }
+            ),
           ], expect: .clearError))
       out.append(
         input("names", "instance group name \(n.debugDescription)", expect: .clearError) {
           bytes(cluster.replacingOccurrences(of: "name: nodes-ap-northeast-1c", with: "name: '\(renamed)'"))
         })
     }
-    for b in ["../../../../etc/passwd", "../dev/environment.yaml", "/dev/zero", "$(touch canary)", "../_base", "../../../../proc/self/environ"] {
+    for b in [
+      "../../../../etc/passwd", "../dev/environment.yaml", "/dev/zero", "$(touch canary)", "../_base", "../../../../proc/self/environ",
+    ] {
       out.append(
         input("names", "base \(b.debugDescription)", file: settingsFile, expect: .clearError) {
           bytes(settings.replacingOccurrences(of: "base: ../_base/cluster.yaml", with: "base: '\(b)'"))
@@ -631,7 +669,8 @@ enum HostileHarness {
       let actor = StoreActor(user: "ci", host: "runner", pid: 1, command: "hk apply dev")
       let text = String(decoding: HostileCorpus.original(HostileCorpus.clusterFile), as: UTF8.self)
       try store.record(
-        RecordedStateDraft(environment: "dev", clusterYAML: text, instanceGroupsYAML: [], cloudUpdated: true, pendingRolls: [], igwAttached: false),
+        RecordedStateDraft(
+          environment: "dev", clusterYAML: text, instanceGroupsYAML: [], cloudUpdated: true, pendingRolls: [], igwAttached: false),
         expectedPrior: nil, actor: actor, note: "fixture", planID: nil, newLineage: true)
       let run = try store.beginRun(environment: "dev", command: "hk apply dev", planID: nil, actor: actor)
       try store.finishRun(runID: run, result: .succeeded, message: "")
@@ -706,19 +745,24 @@ enum HostileHarness {
         ("crashSamples", sample(crashed) { o in o.invocations.first(where: \.crashed).map { "\($0.args) \($0.result)" } ?? "" }),
         ("unclearSamples", sample(unclear) { o in o.unclear.first.map { "\($0.args) \($0.result)" } ?? "" }),
       ])
-    #expect(crashed.count == 0, "\(category): \(crashed.count) crashed: \(crashed.prefix(3).map { o in "\(o.input.label): \(o.invocations.first(where: \.crashed).map { "\($0.args) \($0.result)" } ?? "")" })")
+    #expect(
+      crashed.count == 0,
+      "\(category): \(crashed.count) crashed: \(crashed.prefix(3).map { o in "\(o.input.label): \(o.invocations.first(where: \.crashed).map { "\($0.args) \($0.result)" } ?? "")" })"
+    )
     #expect(written.count == 0, "\(category): the state database was written by \(written.prefix(5).map(\.input.label))")
     #expect(canaries.count == 0, "\(category): a canary file appeared: \(canaries.prefix(5).map(\.input.label))")
     #expect(
       unclear.count == 0,
-      "\(category): \(unclear.count) failed without a positioned diagnostic or clear error: \(unclear.prefix(3).map { o in "\(o.input.label): \(o.unclear.first.map { "\($0.args) \($0.result)" } ?? "")" })")
+      "\(category): \(unclear.count) failed without a positioned diagnostic or clear error: \(unclear.prefix(3).map { o in "\(o.input.label): \(o.unclear.first.map { "\($0.args) \($0.result)" } ?? "")" })"
+    )
     if exactPositions {
       // Every refusal points into the file that holds the wrong value (most at its very line;
       // the rest at the offending child or the enclosing document: see the figures).
       let misses = ran.filter { $0.fileHit == false && $0.refused }
       #expect(
         misses.count == 0,
-        "\(category): \(misses.count) diagnostics do not point into the changed file: \(misses.prefix(5).map { o in "\(o.input.label) (expected \(o.input.expect)): \(o.invocations.first.map { ($0.result.stdout + $0.result.stderr).prefix(400) } ?? "")" })")
+        "\(category): \(misses.count) diagnostics do not point into the changed file: \(misses.prefix(5).map { o in "\(o.input.label) (expected \(o.input.expect)): \(o.invocations.first.map { ($0.result.stdout + $0.result.stderr).prefix(400) } ?? "")" })"
+      )
       let accepted = ran.filter { !$0.refused }
       #expect(accepted.count == 0, "\(category): wrong types accepted: \(accepted.map(\.input.label))")
     }

@@ -51,7 +51,9 @@ extension Reliability {
       // Create; add two groups; change the proxy (rolls every group) and delete one of them.
       results.append(("create", try w.apply([name], env: env)))
       try w.edit("environments/\(name)/cluster.yaml") { text in
-        guard let doc = text.components(separatedBy: "\n---\n").first(where: { $0.contains("name: nodes-ap-northeast-1a\n") }) else { return text }
+        guard let doc = text.components(separatedBy: "\n---\n").first(where: { $0.contains("name: nodes-ap-northeast-1a\n") }) else {
+          return text
+        }
         return text + "\n---\n" + doc.replacingOccurrences(of: "name: nodes-ap-northeast-1a\n", with: "name: \(igA)\n") + "\n---\n"
           + doc.replacingOccurrences(of: "name: nodes-ap-northeast-1a\n", with: "name: \(igB)\n")
       }
@@ -73,14 +75,18 @@ extension Reliability {
       func check(_ what: String, _ ok: Bool) { if !ok { problems.append(what) } }
       check("kops was called", calls.count >= 10)
       for argv in calls {
-        if let i = argv.firstIndex(of: "--state") { check("--state is one element: \(argv)", argv.indices.contains(i + 1) && argv[i + 1] == store) }
+        if let i = argv.firstIndex(of: "--state") {
+          check("--state is one element: \(argv)", argv.indices.contains(i + 1) && argv[i + 1] == store)
+        }
         if ["update", "rolling-update", "validate", "export"].contains(argv.first ?? "") {
           check("the cluster name is one element: \(argv)", argv.count > 2 && argv[2] == cluster)
         }
         if argv.first == "get" { check("the cluster name is one element: \(argv)", argv.contains(cluster)) }
       }
       let deletes = calls.filter { $0.first == "delete" }
-      check("delete instancegroup got the group name as one element: \(deletes)", deletes == [["delete", "instancegroup", igB, "--name", cluster, "--state", store, "--yes"]])
+      check(
+        "delete instancegroup got the group name as one element: \(deletes)",
+        deletes == [["delete", "instancegroup", igB, "--name", cluster, "--state", store, "--yes"]])
       let rolls = calls.filter { $0.first == "rolling-update" }
       let rolled = rolls.last.flatMap { argv in argv.firstIndex(of: "--instance-group").map { argv[$0 + 1] } }
       check(
@@ -112,13 +118,13 @@ extension Reliability {
     }
 
     static func canaries(under dir: String) -> [String] {
-    guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
-    var found: [String] = []
-    while let item = e.nextObject() as? String {
-      let last = (item as NSString).lastPathComponent
-      if last.hasPrefix("canary") && !last.contains("(") && !last.contains(";") { found.append(item) }
+      guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+      var found: [String] = []
+      while let item = e.nextObject() as? String {
+        let last = (item as NSString).lastPathComponent
+        if last.hasPrefix("canary") && !last.contains("(") && !last.contains(";") { found.append(item) }
+      }
+      return found
     }
-    return found
-  }
   }
 }

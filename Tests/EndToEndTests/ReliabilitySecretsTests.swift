@@ -48,7 +48,8 @@ extension Reliability {
       let previous = s
       s = SecretValues(phase: "c")
       try w.edit("environments/\(name)/cluster.yaml") { previous.replace(with: s, in: $0) }
-      let failing = try w.apply([name], env: common.merging(["FAKE_KOPS_FAIL": "update", "FAKE_KOPS_COUNTERS": w.dir.path + "/\(name).counters"]) { $1 })
+      let failing = try w.apply(
+        [name], env: common.merging(["FAKE_KOPS_FAIL": "update", "FAKE_KOPS_COUNTERS": w.dir.path + "/\(name).counters"]) { $1 })
       #expect(failing.exitCode == 1, "\(failing)")
       leak.scan("apply (output), failing", failing, s, previous)
       leak.scan("apply (output), finishing", try w.apply([name], env: common), s, previous)
@@ -84,7 +85,9 @@ extension Reliability {
       leak.scan("hk state history", try w.hk(["state", "history", name], env: common), all)
 
       for (surface, found) in leak.surfaces {
-        ReliabilityReport.append("secrets", [("surface", .string(surface)), ("checked", .int(Int64(found.checked))), ("leaks", .array(found.leaks.map { .string($0) }))])
+        ReliabilityReport.append(
+          "secrets",
+          [("surface", .string(surface)), ("checked", .int(Int64(found.checked))), ("leaks", .array(found.leaks.map { .string($0) }))])
       }
       let leaks = leak.surfaces.filter { !$0.value.leaks.isEmpty }
       #expect(leaks.isEmpty, "\(leaks.map { "\($0.key): \($0.value.leaks)" }.joined(separator: "\n"))")
@@ -112,7 +115,8 @@ struct SecretValues {
       + "        \"Condition\": {\"StringEquals\": {\"aws:RequestTag/deploy-token\": \"\(namedToken)\", \"aws:PrincipalTag/ci\": \"\(githubToken)\"}}}]\n"
     return Self.replacingFirst(
       "  subnets:\n", with: policy + "  subnets:\n",
-      in: Self.replacingFirst("  egressProxy:\n", with: "  egressProxy:\n    httpProxy:\n      host: \(proxyURL)\n      port: 3128\n", in: text))
+      in: Self.replacingFirst(
+        "  egressProxy:\n", with: "  egressProxy:\n    httpProxy:\n      host: \(proxyURL)\n      port: 3128\n", in: text))
   }
 
   static func replacingFirst(_ target: String, with replacement: String, in text: String) -> String {

@@ -149,7 +149,9 @@ extension World {
       if let g = igw[source] { text = text.replacingOccurrences(of: g, with: newIGW) }
       if file == "environment.yaml" {
         text = text.split(separator: "\n", omittingEmptySubsequences: false)
-          .map { $0.hasPrefix("kopsPath:") ? "kopsPath: \(kopsWrapper(Self.samples.first { $0.name == source }?.kops ?? "1.23.4"))" : String($0) }
+          .map {
+            $0.hasPrefix("kopsPath:") ? "kopsPath: \(kopsWrapper(Self.samples.first { $0.name == source }?.kops ?? "1.23.4"))" : String($0)
+          }
           .joined(separator: "\n")
       }
       try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -5,9 +5,9 @@ import Planner
 import Testing
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+import Darwin
 #endif
 
 /// KopsCLI and AWSCLI: exact argv, behaviour over a RecordingRunner, and AWSCLI against a real
@@ -186,7 +186,9 @@ struct AdapterTests {
       "get all": CommandResult(stdout: "kind: Cluster\nmetadata: {name: c}\n\n---\n\nkind: InstanceGroup\nmetadata: {name: a}\n"),
     ]
     let argv = KopsArgv(kops: "kops", cluster: "c", stateStore: "s3://s")
-    for (version, calls, groups) in [(KopsVersion(1, 25, 0), ["get cluster", "get instancegroups"], ["a", "b"]), (KopsVersion(1, 28, 0), ["get all"], ["a"])] {
+    for (version, calls, groups) in [
+      (KopsVersion(1, 25, 0), ["get cluster", "get instancegroups"], ["a", "b"]), (KopsVersion(1, 28, 0), ["get all"], ["a"]),
+    ] {
       let made = Calls()
       let read = await LiveReader(argv: argv, version: version).read { call in
         let key = call.dropFirst().prefix(2).joined(separator: " ")
@@ -498,9 +500,9 @@ final class LocalMoto: Sendable {
   }
 
   #if os(Linux)
-    private static let socketStreamType = Int32(SOCK_STREAM.rawValue)
+  private static let socketStreamType = Int32(SOCK_STREAM.rawValue)
   #else
-    private static let socketStreamType = SOCK_STREAM
+  private static let socketStreamType = SOCK_STREAM
   #endif
 }
 

@@ -77,7 +77,9 @@ final class FakeKopsFixture: @unchecked Sendable {
       """
   }
 
-  static func instanceGroupYAML(_ name: String, role: String = "Node", min: Int = 2, max: Int = 4, machineType: String = "m5.large") -> String {
+  static func instanceGroupYAML(_ name: String, role: String = "Node", min: Int = 2, max: Int = 4, machineType: String = "m5.large")
+    -> String
+  {
     """
     apiVersion: kops.k8s.io/v1alpha2
     kind: InstanceGroup

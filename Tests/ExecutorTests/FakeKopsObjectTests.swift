@@ -177,10 +177,12 @@ import Testing
     #expect(result.exitCode == 1)
     #expect(result.stderr.hasPrefix("Error: error parsing file \"\(bad)\": error converting YAML to JSON: yaml: line "))
     let wrongType = try f.dir.write(
-      "port.yaml", "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata: {name: x}\nspec:\n  egressProxy:\n    httpProxy: {port: \"3128\"}\n")
+      "port.yaml",
+      "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata: {name: x}\nspec:\n  egressProxy:\n    httpProxy: {port: \"3128\"}\n")
     let typed = try f.kops.run(["create", "-f", wrongType])
     #expect(typed.exitCode == 1)
-    #expect(typed.stderr.contains("json: cannot unmarshal string into Go struct field HTTPProxy.spec.egressProxy.httpProxy.port of type int32"))
+    #expect(
+      typed.stderr.contains("json: cannot unmarshal string into Go struct field HTTPProxy.spec.egressProxy.httpProxy.port of type int32"))
   }
 
   @Test func instanceGroupsJSONIsAnObjectForOneMatchAndAnArrayOtherwise() throws {

@@ -4,9 +4,9 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+import Darwin
 #endif
 
 /// SubprocessRunner against real `/bin/sh` scripts written to a temporary directory.
@@ -299,12 +299,12 @@ final class RunnerLineCounter: Sendable {
 /// Whether `pid` no longer runs (gone, or a zombie waiting to be reaped).
 func runnerProcessIsGone(_ pid: pid_t) -> Bool {
   #if os(Linux)
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-    // The state follows the parenthesised command name.
-    guard let close = stat.lastIndex(of: ")") else { return true }
-    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-    return state == "Z" || state == "X"
+  guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+  // The state follows the parenthesised command name.
+  guard let close = stat.lastIndex(of: ")") else { return true }
+  let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+  return state == "Z" || state == "X"
   #else
-    return kill(pid, 0) != 0
+  return kill(pid, 0) != 0
   #endif
 }

@@ -2,7 +2,7 @@ import Foundation
 import Model
 
 #if canImport(FoundationNetworking)
-  import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// A real AWS API (moto's `moto_server`) on a free loopback port, driven through the real
@@ -272,9 +272,9 @@ enum FreePort {
 
   private static func bindZero() throws -> Int {
     #if canImport(Glibc)
-      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
-      let fd = socket(AF_INET, SOCK_STREAM, 0)
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard fd >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
     defer { close(fd) }

@@ -48,10 +48,14 @@ private final class PipeReader: @unchecked Sendable {
 /// Runs `path` with `args` and waits for it (tests only: kops doubles, the `aws` CLI, hk).
 ///
 /// - Parameters:
+///   - path: the executable.
+///   - args: its arguments.
 ///   - env: the complete environment of the child (nil inherits the test's environment).
 ///   - cwd: the working directory (nil inherits).
 ///   - stdin: text written to the child's stdin; nil connects stdin to `/dev/null`.
 ///   - timeout: seconds before the child gets SIGTERM (then SIGKILL after 2 s).
+/// - Returns: its exit code and both streams.
+/// - Throws: when the child cannot be started.
 public func runProcess(
   _ path: String, _ args: [String], env: [String: String]? = nil, cwd: String? = nil, stdin: String? = nil,
   timeout: Double = 120

@@ -72,7 +72,9 @@ import Testing
       case " "..."~": out.unicodeScalars.append(u)
       default:
         let hex = String(u.value, radix: 16)
-        out += u.value > 0xFFFF ? "\\U" + String(repeating: "0", count: 8 - hex.count) + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        out +=
+          u.value > 0xFFFF
+          ? "\\U" + String(repeating: "0", count: 8 - hex.count) + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
       }
     }
     return out + "\""

@@ -99,7 +99,8 @@ import Testing
   @Test func owedLayersArePending() throws {
     let env = try sample("dev")
     let state = recorded(env, cloudUpdated: false, pendingRolls: ["nodes-ap-northeast-1a", "gone-ig"])
-    let entry = DriftEvaluator.evaluate(env, recorded: state, observation: Self.observe(env, attachments: []), previous: nil, today: "2026-01-01")
+    let entry = DriftEvaluator.evaluate(
+      env, recorded: state, observation: Self.observe(env, attachments: []), previous: nil, today: "2026-01-01")
     #expect(entry.status == .pending)
     #expect(entry.pending.map(\.path) == ["cloud", "rolling-update[nodes-ap-northeast-1a]"])
     #expect(entry.pending.allSatisfy { $0.category == "layer" && $0.note != nil })
@@ -111,7 +112,8 @@ import Testing
     var env = try sample("prod")
     let state = recorded(env)
     env.setCluster("spec.kubelet.containerLogMaxFiles", .int(7))
-    let entry = DriftEvaluator.evaluate(env, recorded: state, observation: Self.observe(try sample("prod")), previous: nil, today: "2026-01-01")
+    let entry = DriftEvaluator.evaluate(
+      env, recorded: state, observation: Self.observe(try sample("prod")), previous: nil, today: "2026-01-01")
     #expect(entry.status == .pending)
     #expect(entry.pending == [PendingItem(category: "logging", action: "update", path: "spec.kubelet.containerLogMaxFiles")])
     #expect(entry.drift.isEmpty)
@@ -254,9 +256,10 @@ import Testing
     ]
     let f = DriftEvaluator.applyIgnoreRules(Self.items, rules: rules, today: "2026-06-01")
     #expect(f.drift.map(\.path) == ["spec.kubernetesVersion", "spec.kubelet.containerLogMaxFiles"])
-    #expect(f.ignored.map(\.path).sorted() == [
-      "instancegroup[nodes-a].spec.maxSize", "instancegroup[nodes-b].spec.maxSize", "spec.subnets[name=private-a].cidr",
-    ])
+    #expect(
+      f.ignored.map(\.path).sorted() == [
+        "instancegroup[nodes-a].spec.maxSize", "instancegroup[nodes-b].spec.maxSize", "spec.subnets[name=private-a].cidr",
+      ])
     #expect(f.ignored.allSatisfy { !$0.expired })
   }
 

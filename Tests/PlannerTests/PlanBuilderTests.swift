@@ -44,7 +44,9 @@ import Testing
     #expect(p.rolls == ["control-plane-ap-northeast-1a", "nodes-ap-northeast-1a", "nodes-ap-northeast-1c"])
     #expect(p.steps.map(\.kind) == [.clusterReplace, .igwAttach, .kopsUpdate, .igwDetach, .rollingUpdate, .validate])
     #expect(
-      p.steps[4].command.suffix(3) == ["--yes", "--instance-group", "control-plane-ap-northeast-1a,nodes-ap-northeast-1a,nodes-ap-northeast-1c"])
+      p.steps[4].command.suffix(3) == [
+        "--yes", "--instance-group", "control-plane-ap-northeast-1a,nodes-ap-northeast-1a,nodes-ap-northeast-1c",
+      ])
     #expect(p.steps[4].disruptive)
   }
 
@@ -53,7 +55,9 @@ import Testing
     let rec = recorded(env)
     env.setCluster(
       "spec.additionalPolicies.node",
-      .string(#"[{"Resource":"arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*","Action":["logs:PutLogEvents","logs:DescribeLogStreams","logs:CreateLogStream","logs:CreateLogGroup"],"Effect":"Allow"}]"#))
+      .string(
+        #"[{"Resource":"arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*","Action":["logs:PutLogEvents","logs:DescribeLogStreams","logs:CreateLogStream","logs:CreateLogGroup"],"Effect":"Allow"}]"#
+      ))
     let p = try PlanBuilder.plan(env, recorded: rec)
     #expect(p.changes.isEmpty)
     #expect(p.steps.isEmpty)
@@ -83,7 +87,9 @@ import Testing
     let rec = recorded(env)
     env.setCluster(
       "spec.additionalPolicies.master",
-      .string(#"[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":["arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*"]}]"#))
+      .string(
+        #"[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":["arn:aws:logs:ap-northeast-1:*:log-group:/k8s/*"]}]"#
+      ))
     let p = try PlanBuilder.plan(env, recorded: rec)
     let iam = try #require(p.changes.first { $0.category == .iam })
     #expect(iam.action == .update)
@@ -147,7 +153,8 @@ import Testing
     let p = try PlanBuilder.plan(env, recorded: rec)
     #expect(p.rolls == ["nodes-ap-northeast-1c"])
     let paths = p.changes.filter { $0.category == .instancegroup }.map(\.path)
-    #expect(paths.sorted() == ["instancegroup[nodes-ap-northeast-1a].spec.maxSize", "instancegroup[nodes-ap-northeast-1c].spec.machineType"])
+    #expect(
+      paths.sorted() == ["instancegroup[nodes-ap-northeast-1a].spec.maxSize", "instancegroup[nodes-ap-northeast-1c].spec.machineType"])
     #expect(p.steps.filter { $0.kind == .instanceGroupReplace }.count == 2)
     #expect(p.steps.first { $0.kind == .rollingUpdate }?.instanceGroups == ["nodes-ap-northeast-1c"])
   }
@@ -185,7 +192,8 @@ import Testing
     #expect(p.steps[0].command.contains("--force"))
     #expect(
       p.steps[1].command == [
-        "kops", "delete", "instancegroup", "nodes-ap-northeast-1a", "--name", "dev.k8s.corp.local", "--state", "s3://corp-kops-state-dev", "--yes",
+        "kops", "delete", "instancegroup", "nodes-ap-northeast-1a", "--name", "dev.k8s.corp.local", "--state", "s3://corp-kops-state-dev",
+        "--yes",
       ])
     #expect(p.rolls.isEmpty)
   }

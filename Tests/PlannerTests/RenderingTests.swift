@@ -7,7 +7,8 @@ import Testing
   func mixedPlan() throws -> Plan {
     var dev = try sample("dev")
     let devRec = recorded(dev)
-    dev.setCluster("spec.egressProxy.excludes", .string("corp.local,10.10.0.0/16,169.254.169.254,s3.ap-northeast-1.amazonaws.com,sts.amazonaws.com"))
+    dev.setCluster(
+      "spec.egressProxy.excludes", .string("corp.local,10.10.0.0/16,169.254.169.254,s3.ap-northeast-1.amazonaws.com,sts.amazonaws.com"))
     dev.setCluster(
       "spec.additionalPolicies.node",
       .string(
@@ -51,7 +52,9 @@ import Testing
   @Test func colourOnlyWhenAsked() throws {
     let plan = try mixedPlan()
     #expect(!PlanRenderer(color: false).text(plan).contains("\u{1B}["))
-    #expect(PlanRenderer(color: true).text(plan).contains("\u{1B}[32m+\u{1B}[0m") || PlanRenderer(color: true).text(plan).contains("\u{1B}[33m~\u{1B}[0m"))
+    #expect(
+      PlanRenderer(color: true).text(plan).contains("\u{1B}[32m+\u{1B}[0m")
+        || PlanRenderer(color: true).text(plan).contains("\u{1B}[33m~\u{1B}[0m"))
   }
 
   @Test func noChangesSummary() throws {
@@ -85,7 +88,9 @@ import Testing
       .string(
         #"[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:token":"tok-ABCDEF123456"}}}]"#))
     let plan = Plan(environments: [try PlanBuilder.plan(env, recorded: rec)])
-    let outputs = [PlanRenderer().text(plan), PlanRenderer(color: true).text(plan), PlanRenderer().markdown(plan).joined(), PlanJSON.render(plan)]
+    let outputs = [
+      PlanRenderer().text(plan), PlanRenderer(color: true).text(plan), PlanRenderer().markdown(plan).joined(), PlanJSON.render(plan),
+    ]
     for o in outputs {
       #expect(!o.contains("hunter2"))
       #expect(!o.contains("s3cr3t-value-123"))
@@ -116,7 +121,15 @@ import Testing
   @Test func oneHugeEnvironmentIsCutNotOverflowed() throws {
     var env = try sample("dev")
     let rec = recorded(env)
-    env.setCluster("spec.fileAssets", .sequence((0..<3000).map { i in .mapping([YAMLPair(key: "name", value: .string("asset-\(i)")), YAMLPair(key: "content", value: .string(String(repeating: "x", count: 40)))]) }))
+    env.setCluster(
+      "spec.fileAssets",
+      .sequence(
+        (0..<3000).map { i in
+          .mapping([
+            YAMLPair(key: "name", value: .string("asset-\(i)")),
+            YAMLPair(key: "content", value: .string(String(repeating: "x", count: 40))),
+          ])
+        }))
     let parts = PlanRenderer().markdown(Plan(environments: [try PlanBuilder.plan(env, recorded: rec)]))
     for p in parts { #expect(p.count < 65_000) }
   }

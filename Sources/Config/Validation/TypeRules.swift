@@ -269,7 +269,8 @@ enum TypeRules {
       }
       for p in pairs where !p.value.isMapping && !p.value.isNull {
         ctx.error(
-          "field-type", "\(FieldPath.key(path(), p.key)) must be a mapping, found \(describe(p.value)); write \(p.key): {} for the defaults",
+          "field-type",
+          "\(FieldPath.key(path(), p.key)) must be a mapping, found \(describe(p.value)); write \(p.key): {} for the defaults",
           at: p.value.mark)
       }
     case .stringOrMapping:

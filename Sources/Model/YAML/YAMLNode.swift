@@ -174,8 +174,12 @@ public struct YAMLScalar: Sendable {
     for (i, c) in t.utf8.enumerated() {
       switch c {
       case 48...57: sawDigit = true
-      case UInt8(ascii: "."): if sawDot || sawExp { return nil }; sawDot = true
-      case UInt8(ascii: "e"), UInt8(ascii: "E"): if sawExp || !sawDigit { return nil }; sawExp = true
+      case UInt8(ascii: "."):
+        if sawDot || sawExp { return nil }
+        sawDot = true
+      case UInt8(ascii: "e"), UInt8(ascii: "E"):
+        if sawExp || !sawDigit { return nil }
+        sawExp = true
       case UInt8(ascii: "-"), UInt8(ascii: "+"):
         if !(i == 0 || prev == UInt8(ascii: "e") || prev == UInt8(ascii: "E")) { return nil }
       default: return nil
