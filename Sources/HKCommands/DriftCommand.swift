@@ -18,6 +18,8 @@ extension HK {
         kopsVersion) and, for internetGateway.strategy temporary, the gateway through aws. Writes nothing
         but the drift report, which is stored so the next report can mark what is new. Environments are
         checked concurrently; one failing environment is reported as 'error' and does not stop the others.
+        Markdown output larger than one pull-request comment is split into parts separated by a line
+        '<!-- hk:part -->'.
         Exit codes: 0, or 1 when an environment could not be checked. With --detailed-exitcode: 0 in
         sync, 2 drifted or pending, 1 error.
         """)
@@ -76,7 +78,7 @@ extension HK {
       let report = outcome.report
       switch format {
       case .text: term.out(DriftRenderer(color: term.color).text(report))
-      case .markdown: term.out(DriftRenderer().markdown(report))
+      case .markdown: term.out(DriftRenderer().markdown(report).joined(separator: "\n<!-- hk:part -->\n"))
       case .json: term.out(DriftJSON.render(report))
       }
       if report.hasErrors { throw ExitCode.failure }

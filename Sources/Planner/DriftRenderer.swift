@@ -120,9 +120,10 @@ public struct DriftRenderer: Sendable {
 
   // MARK: Markdown
 
-  /// The report as one comment: a summary, security findings, then a `<details>` block per
-  /// environment (sections larger than `sectionLimit` characters are cut).
-  public func markdown(_ report: DriftReport, sectionLimit: Int = 20_000) -> String {
+  /// The report as one or more comments (``MarkdownParts``, each under `partLimit`
+  /// characters): a summary, security findings, then a `<details>` block per environment
+  /// (sections larger than `sectionLimit` characters are cut).
+  public func markdown(_ report: DriftReport, sectionLimit: Int = 20_000, partLimit: Int = MarkdownParts.limit) -> [String] {
     var out = "## hk drift\n\n" + DriftRenderer(color: false).summary(report) + "\n\n"
     let findings = report.environments.compactMap { e in e.gateway.flatMap { g in g.finding.map { _ in (e.name, g) } } }
     if !findings.isEmpty {
@@ -135,6 +136,7 @@ public struct DriftRenderer: Sendable {
       out += "\n"
     }
     let plain = DriftRenderer(color: false)
+    var sections: [String] = []
     for e in report.environments {
       var s = "<details><summary><b>\(escape(e.name))</b>"
       if let c = e.cluster { s += " (\(escape(c)))" }
@@ -180,9 +182,10 @@ public struct DriftRenderer: Sendable {
         s = String(s.prefix(sectionLimit)) + "\n```\n\n*(section cut: see `hk drift --format json` for the full report)*\n\n"
       }
       s += "</details>\n\n"
-      out += s
+      sections.append(s)
     }
-    return out
+    return MarkdownParts.pack(
+      head: out, sections: sections, partLimit: partLimit, fullOutput: "`hk drift --format json` for the full report")
   }
 
   func escape<S: StringProtocol>(_ s: S) -> String { String(s).replacingAll("<", "&lt;").replacingAll(">", "&gt;") }

@@ -142,7 +142,7 @@ public struct PlanRenderer: Sendable {
   // MARK: Markdown
 
   /// GitHub refuses comments over 65,536 characters; parts stay under this.
-  public static let markdownPartLimit = 65_000
+  public static let markdownPartLimit = MarkdownParts.limit
 
   /// The plan as one or more PR comments, each under ``markdownPartLimit`` characters.
   public func markdown(_ plan: Plan, partLimit: Int = PlanRenderer.markdownPartLimit) -> [String] {
@@ -183,25 +183,7 @@ public struct PlanRenderer: Sendable {
       s += "</details>\n\n"
       sections.append(s)
     }
-    // Split into parts: the header goes first; a section too large alone is cut inside its code block.
-    var parts: [String] = []
-    var current = head
-    let budget = partLimit - 200
-    for var s in sections {
-      if s.count > budget {
-        s = String(s.prefix(budget - 100)) + "\n```\n\n*(section cut: see `hk plan --format json` for the full plan)*\n</details>\n\n"
-      }
-      if current.count + s.count > budget {
-        parts.append(current)
-        current = ""
-      }
-      current += s
-    }
-    parts.append(current)
-    if parts.count > 1 {
-      parts = parts.enumerated().map { i, p in "*Part \(i + 1) of \(parts.count)*\n\n" + p }
-    }
-    return parts
+    return MarkdownParts.pack(head: head, sections: sections, partLimit: partLimit, fullOutput: "`hk plan --format json` for the full plan")
   }
 
   func escape(_ s: String) -> String { s.replacingAll("<", "&lt;").replacingAll(">", "&gt;") }
@@ -216,6 +198,41 @@ public struct PlanRenderer: Sendable {
   }
   func paint(_ s: String, _ p: Paint) -> String { color ? "\u{1B}[\(p.rawValue)m\(s)\u{1B}[0m" : s }
   func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+}
+
+/// Packs markdown sections into pull-request comments: GitHub refuses a comment over 65,536
+/// characters. The head goes first; sections are never split across parts, and a section too
+/// large for a part alone is cut inside its code block with a pointer to the full output.
+public enum MarkdownParts {
+  /// The largest part, in characters (under GitHub's limit, with room for the part header).
+  public static let limit = 65_000
+
+  /// - Parameters:
+  ///   - head: What the first part starts with (title, summary).
+  ///   - sections: One `<details>` block each, in order.
+  ///   - partLimit: The largest part, in characters.
+  ///   - fullOutput: Where the full text of a cut section is, e.g. "`hk plan --format json` for the full plan".
+  /// - Returns: One part, or several headed "*Part i of n*".
+  public static func pack(head: String, sections: [String], partLimit: Int = limit, fullOutput: String) -> [String] {
+    var parts: [String] = []
+    var current = head
+    let budget = partLimit - 200
+    for var s in sections {
+      if s.count > budget {
+        s = String(s.prefix(budget - 100)) + "\n```\n\n*(section cut: see \(fullOutput))*\n</details>\n\n"
+      }
+      if current.count + s.count > budget {
+        parts.append(current)
+        current = ""
+      }
+      current += s
+    }
+    parts.append(current)
+    if parts.count > 1 {
+      parts = parts.enumerated().map { i, p in "*Part \(i + 1) of \(parts.count)*\n\n" + p }
+    }
+    return parts
+  }
 }
 
 /// Quotes argv for display like a POSIX shell would need it (display only: hk never runs a shell).

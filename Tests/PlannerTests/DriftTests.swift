@@ -473,8 +473,10 @@ import Testing
     #expect(DriftRenderer().summary(one) == "Drift: 0 drifted, 0 pending, 1 in sync, 0 errors (1 environment).")
   }
 
-  @Test func markdownHasADetailsBlockPerEnvironment() {
-    let md = DriftRenderer().markdown(Self.sampleReport())
+  @Test func markdownHasADetailsBlockPerEnvironment() throws {
+    let parts = DriftRenderer().markdown(Self.sampleReport())
+    #expect(parts.count == 1)
+    let md = try #require(parts.first)
     #expect(md.hasPrefix("## hk drift\n\nDrift: 1 drifted, 0 pending, 1 in sync, 1 error (3 environments)."))
     #expect(md.components(separatedBy: "<details>").count - 1 == 3)
     #expect(md.components(separatedBy: "</details>").count - 1 == 3)
@@ -484,9 +486,35 @@ import Testing
     #expect(!md.contains("\u{1B}["))
   }
 
+  /// A report too large for one pull-request comment is split between environments into parts
+  /// under the limit, each numbered; every environment appears once, whole.
+  @Test func largeMarkdownIsSplitIntoCommentSizedParts() throws {
+    let envs = (0..<400).map { i in
+      EnvironmentDrift(
+        name: "env-\(i)", cluster: "env-\(i).k8s.corp.local", recorded: PriorState(serial: 3, lineage: "lin"),
+        drift: (0..<8).map { j in
+          Self.item("spec.subnets[name=private-\(j)].cidr", .string("10.\(j).0.0/19"), .string("10.\(j).32.0/19"), new: true)
+        })
+    }
+    let parts = DriftRenderer().markdown(DriftReport(environments: envs))
+    #expect(parts.count > 1)
+    for (i, part) in parts.enumerated() {
+      #expect(part.count < MarkdownParts.limit)
+      #expect(part.hasPrefix("*Part \(i + 1) of \(parts.count)*"))
+      #expect(part.components(separatedBy: "<details>").count == part.components(separatedBy: "</details>").count)
+    }
+    #expect(parts[0].contains("## hk drift"))
+    let all = parts.joined()
+    for i in 0..<400 { #expect(all.components(separatedBy: "<summary><b>env-\(i)</b>").count == 2) }
+    // Small limits split too, and a section larger than a whole part is cut with a pointer.
+    let small = DriftRenderer().markdown(DriftReport(environments: Array(envs.prefix(3))), sectionLimit: 100_000, partLimit: 700)
+    #expect(small.count >= 3)
+    #expect(small.joined().contains("see `hk drift --format json` for the full report"))
+  }
+
   @Test func markdownEscapesHTML() {
     let report = DriftReport(environments: [EnvironmentDrift(name: "a", cluster: nil, error: "<script>x</script>")])
-    let md = DriftRenderer().markdown(report)
+    let md = DriftRenderer().markdown(report).joined()
     #expect(!md.contains("<script>"))
     #expect(md.contains("&lt;script&gt;"))
   }
