@@ -45,4 +45,11 @@ public struct RecordedState: Sendable, Hashable {
 
   /// Whether nothing exists yet (serial 0 with no cluster): a plan creates the cluster.
   public var isEmpty: Bool { clusterYAML.isEmpty }
+
+  /// Layer 2 is owed: objects were written and `kops update --yes` has not run since.
+  public var owesUpdate: Bool { !isEmpty && !cloudUpdated }
+
+  /// Layer 4 is owed: the cloud changed and `kops validate cluster` has not passed since (an
+  /// owed update comes first, and its apply validates anyway).
+  public var owesValidation: Bool { !isEmpty && cloudUpdated && !validated }
 }

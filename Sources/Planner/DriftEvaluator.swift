@@ -120,13 +120,13 @@ public enum DriftEvaluator {
       out.append(PendingItem(category: c.category.rawValue, action: c.action.rawValue, path: c.path))
     }
     guard let recorded, !recorded.isEmpty else { return out }
-    if !recorded.cloudUpdated {
+    if recorded.owesUpdate {
       out.append(
         PendingItem(
           category: "layer", path: "cloud",
           note: "kops update --yes has not run since recorded serial \(recorded.serial): the cloud lags the state store"))
     }
-    if recorded.cloudUpdated && !recorded.validated {
+    if recorded.owesValidation {
       out.append(
         PendingItem(
           category: "layer", path: "validate",

@@ -135,7 +135,7 @@ public enum PlanBuilder {
       }
     }
     let wroteObjects = steps.contains { $0.kind.writesObjects }
-    let cloudLags = recorded.map { !$0.isEmpty && !$0.cloudUpdated } ?? false
+    let cloudLags = recorded?.owesUpdate ?? false
     if cloudLags && !wroteObjects {
       owed.append("kops update --yes has not run since recorded serial \(recorded?.serial ?? 0): the cloud lags the state store")
     }
@@ -174,7 +174,7 @@ public enum PlanBuilder {
     }
     // Layer 4: an apply that stopped during (or before) its validate left the cluster
     // unvalidated since kops last changed it; validating is then all that is left to do.
-    let owesValidation = recorded.map { !$0.isEmpty && $0.cloudUpdated && !$0.validated } ?? false
+    let owesValidation = recorded?.owesValidation ?? false
     let validates = needsUpdate || steps.contains(where: { $0.kind == .rollingUpdate })
     if owesValidation && !validates {
       owed.append("kops validate cluster has not passed since the cloud last changed (an apply stopped before it finished)")

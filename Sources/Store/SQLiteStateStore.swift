@@ -39,16 +39,9 @@ public final class SQLiteStateStore: StateStoring {
   ///   ``StoreError/unwritable(path:reason:)``, ``StoreError/notADatabase(path:)``,
   ///   ``StoreError/newerSchema(path:unknownMigrations:)`` (none of which creates or writes
   ///   anything), or another ``StoreError`` when SQLite fails.
-  public init(path: String) throws {
-    location = path
-    snapshotFolder = nil
+  public convenience init(path: String) throws {
     try Self.checkCanOpen(path)
-    do {
-      dbQueue = try DatabaseQueue(path: path, configuration: Self.configuration())
-    } catch {
-      throw Self.map(error, path: path)
-    }
-    try prepare(inMemory: false)
+    try self.init(opening: path, named: path, snapshotFolder: nil)
   }
 
   /// Opens the state database at `path` for reading only, even when the file or its folder is
@@ -91,7 +84,8 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  private init(opening file: String, named path: String, snapshotFolder: String) throws {
+  /// Opens `file`, naming it `path` in messages; a snapshot's folder is removed with the store.
+  private init(opening file: String, named path: String, snapshotFolder: String?) throws {
     location = path
     self.snapshotFolder = snapshotFolder
     do {
