@@ -4,6 +4,7 @@ import Model
 enum SettingsDecoder {
   static let topKeys: Set<String> = [
     "cluster", "stateStore", "kopsVersion", "kopsPath", "base", "aws", "internetGateway", "rollingUpdate", "ignore",
+    "egress",
   ]
 
   static func decode(_ root: YAMLNode, file: String) throws(DiagnosticError) -> EnvironmentSettings {
@@ -150,10 +151,35 @@ enum SettingsDecoder {
       }
     }
 
+    // egress: {withoutProxy: "why no spec.egressProxy is needed"}
+    var egressWithoutProxy: String? = nil
+    if let egress = root["egress"] {
+      if let ep = egress.pairs {
+        for p in ep where p.key != "withoutProxy" {
+          problems.append(
+            Diagnostic(
+              .error, "unknown key 'egress.\(p.key)'; egress takes withoutProxy (the reason the cluster needs no egress proxy)",
+              at: p.keyMark, rule: "settings-unknown-key"))
+        }
+        if let reason = string(egress["withoutProxy"], "egress.withoutProxy", required: true, in: egress) {
+          if reason.trimmingSpaces().isEmpty {
+            problems.append(
+              Diagnostic(.error, "egress.withoutProxy needs a reason", at: egress["withoutProxy"]?.mark, rule: "settings-missing"))
+          } else {
+            egressWithoutProxy = reason
+          }
+        }
+      } else {
+        problems.append(
+          Diagnostic(.error, "'egress' must be a mapping: {withoutProxy: \"reason\"}", at: egress.mark, rule: "settings-type"))
+      }
+    }
+
     if !problems.isEmpty { throw DiagnosticError(problems) }
     return EnvironmentSettings(
       cluster: cluster, stateStore: stateStore, kopsVersion: kopsVersion, kopsPath: kopsPath, base: base, region: region,
-      profile: profile, igwStrategy: strategy, igwID: igwID, rollingUpdate: rolling, ignore: ignore, marks: marks)
+      profile: profile, igwStrategy: strategy, igwID: igwID, rollingUpdate: rolling, ignore: ignore,
+      egressWithoutProxy: egressWithoutProxy, marks: marks)
   }
 
   static func isDate(_ t: String) -> Bool {

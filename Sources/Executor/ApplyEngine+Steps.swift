@@ -14,10 +14,13 @@ extension Run {
 
   /// Runs one argv with journal entries before and after; returns the result, or nil with a
   /// reason when the command could not be started.
-  /// A runner that journals what it runs under `step` (and `kind` names each entry).
+  /// A runner that journals what it runs under `step` (and `kind` names each entry). Every call
+  /// gets the environment's AWS profile and region (kops reads them from its environment; the
+  /// aws steps name the same ones with `--profile`/`--region`).
   func journaling(_ step: Step, kind: @escaping @Sendable (CommandInvocation) -> String) -> JournalingRunner {
     JournalingRunner(
-      base: engine.runner, store: store, runID: runID, stepID: step.id, kind: kind, environment: engine.options.environment,
+      base: engine.runner, store: store, runID: runID, stepID: step.id, kind: kind,
+      environment: engine.options.environment.merging(settings.kopsVariables) { _, own in own },
       defaultTimeout: engine.options.stepTimeout)
   }
 
@@ -81,11 +84,24 @@ extension Run {
       let diffs = LiveComparison.differences(
         recordedCluster: env.cluster, recordedIGs: env.instanceGroups, liveCluster: liveCluster, liveIGs: live.igs)
       if diffs.isEmpty, plan.steps.first(where: { $0.kind.writesObjects })?.kind == .clusterCreate {
+        // Only an earlier apply of this environment that ran 'kops create' explains it; any
+        // other cluster (another state's, or one made by hand) is adopted on purpose only.
+        let interrupted = earlierRunCreatedCluster()
+        guard interrupted || engine.options.adopt else {
+          return finish(
+            .refused, failed: nil,
+            reason:
+              "cluster \(settings.cluster) already exists in \(settings.stateStore) as the files describe it, but nothing is recorded for \(name) and no earlier apply of \(name) created it (another state may track it)",
+            next: "adopt it with 'hk import \(name)' (or record it as it is with 'hk apply \(name) --adopt'), then plan again")
+        }
         engine.observer.note(
           environment: name,
-          "the cluster is already in the kops state store as desired (an earlier apply was interrupted after 'kops create'): recording it and going on"
-        )
-        recordObjects(cluster: env.cluster, igs: env.instanceGroups, rolls: [], note: "adopted objects written by an interrupted apply")
+          interrupted
+            ? "the cluster is already in the kops state store as desired (an earlier apply was interrupted after 'kops create'): recording it and going on"
+            : "the cluster is already in the kops state store as desired: recording it (--adopt) and going on")
+        recordObjects(
+          cluster: env.cluster, igs: env.instanceGroups, rolls: [],
+          note: interrupted ? "adopted objects written by an interrupted apply" : "adopted an existing cluster (--adopt)")
         completed += plan.steps.filter { $0.kind == .clusterCreate }
         return nil
       }
@@ -132,6 +148,17 @@ extension Run {
       completed.append(step)
     }
     return nil
+  }
+
+  /// Whether one of this environment's last runs journaled a `kops create` of the cluster: that
+  /// tells a crash after the create from a cluster hk never made.
+  func earlierRunCreatedCluster() -> Bool {
+    guard let runs = try? store.runs(name, limit: 20) else { return false }
+    for run in runs where run.id != runID {
+      guard let journal = try? store.journal(runID: run.id) else { continue }
+      if journal.contains(where: { $0.kind == StepKind.clusterCreate.rawValue }) { return true }
+    }
+    return false
   }
 
   func objectMatchesDesired(_ object: String, live: (cluster: YAMLNode?, igs: [YAMLNode])) -> Bool {

@@ -18,11 +18,16 @@ public struct ApplyOptions: Sendable {
   public var kubeconfigAdminTTL: String
   /// Extra environment for every kops/aws call (tests point AWS_ENDPOINT_URL etc. here).
   public var environment: [String: String]
+  /// Record a cluster that already exists as desired while nothing is recorded and no earlier
+  /// apply of this environment created it (else apply refuses and points to `hk import`).
+  public var adopt: Bool
 
   public init(
     allowDrift: Bool = false, stepTimeout: Duration = .seconds(45 * 60), validateTimeout: Duration = .seconds(15 * 60),
-    validateInterval: Duration = .seconds(10), kubeconfigAdminTTL: String = "1h", environment: [String: String] = [:]
+    validateInterval: Duration = .seconds(10), kubeconfigAdminTTL: String = "1h", environment: [String: String] = [:],
+    adopt: Bool = false
   ) {
+    self.adopt = adopt
     self.allowDrift = allowDrift
     self.stepTimeout = stepTimeout
     self.validateTimeout = validateTimeout

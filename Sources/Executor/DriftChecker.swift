@@ -36,8 +36,11 @@ public struct LiveAccess: Sendable {
   }
 
   var settings: EnvironmentSettings { env.settings }
+  /// What every kops call gets: ``environment`` with the environment's AWS profile and region
+  /// on top (``EnvironmentSettings/kopsEnvironment``).
+  var kopsEnvironment: [String: String] { environment.merging(settings.kopsVariables) { _, own in own } }
   var kopsCLI: KopsCLI {
-    KopsCLI(executable: kops, stateStore: settings.stateStore, cluster: settings.cluster, runner: runner, environment: environment)
+    KopsCLI(executable: kops, stateStore: settings.stateStore, cluster: settings.cluster, runner: runner, environment: kopsEnvironment)
   }
 
   /// The kops binary's version, refused unless its major.minor equals `kopsVersion`.
@@ -74,7 +77,7 @@ public struct LiveAccess: Sendable {
   public func readObjects(version: KopsVersion) async throws(LiveAccessError) -> LiveObjects {
     let reader = LiveReader(argv: KopsArgv(kops: kops, cluster: settings.cluster, stateStore: settings.stateStore), version: version)
     let runner = self.runner
-    let environment = self.environment
+    let environment = kopsEnvironment
     let result = await reader.read { argv in
       guard let executable = argv.first else { return (nil, "empty command") }
       let invocation = CommandInvocation(executable, Array(argv.dropFirst()), environment: environment, timeout: .seconds(300))

@@ -22,6 +22,8 @@ extension HK {
     @OptionGroup public var global: GlobalOptions
     @Argument(help: "Environments to apply (default: all; with --plan: those in the plan).") public var environments: [String] = []
     @Option(name: .customLong("plan"), help: "A plan saved with 'hk plan --out FILE'.") public var planFile: String?
+    @Option(name: .customLong("changed-since"), help: "Only environments whose files (or base) differ from this git ref.")
+    public var changedSince: String?
     @Flag(help: "Do not ask for confirmation.") public var yes = false
     @Flag(name: .customLong("allow-drift"), help: "Apply even when live objects differ from the recorded state.")
     public var allowDrift = false
@@ -31,8 +33,16 @@ extension HK {
     public var validateTimeout: Int = 900
     @Option(name: .customLong("validate-interval"), help: "Seconds between validation polls (default 10).")
     public var validateInterval: Double = 10
+    @Flag(help: "Record a cluster that already exists as the files describe it while nothing is recorded (else: hk import).")
+    public var adopt = false
 
     public init() {}
+
+    public func validate() throws {
+      if planFile != nil && changedSince != nil {
+        throw ValidationError("--changed-since cannot be combined with --plan (a saved plan names its environments)")
+      }
+    }
 
     public func run() async throws {
       let term = global.terminal
@@ -55,7 +65,15 @@ extension HK {
         envs = current.environments
         planID = SHA256.digest(text)
       } else {
-        let result = try service.plan(environments, term: term)
+        var names = environments
+        if let ref = changedSince {
+          names = try await ChangedEnvironments.names(root: global.root, since: ref, among: environments)
+          if names.isEmpty {
+            term.err("No environment changed since \(ref); nothing to apply.\n")
+            return
+          }
+        }
+        let result = try service.plan(names, term: term)
         if !result.failed.isEmpty { throw CommandError.invalidEnvironments(result.failed) }
         plan = result.plan
         envs = result.environments
@@ -77,7 +95,7 @@ extension HK {
       let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       let options = ApplyOptions(
         allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),
-        validateInterval: .milliseconds(Int(validateInterval * 1000)))
+        validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt)
       var failures = 0
       for e in work {
         guard let env = envs.first(where: { $0.name == e.name }) else { continue }

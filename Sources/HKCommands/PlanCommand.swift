@@ -39,7 +39,9 @@ extension HK {
           return
         }
       }
-      let result = try PlanService(global: global).plan(names, term: term)
+      // Text output lists the broken environments with their errors itself; json and markdown
+      // list them too, and their errors also go to stderr for whoever reads the log.
+      let result = try PlanService(global: global).plan(names, term: term, errorsToStderr: format != .text)
       defer { KeepUntilExit.keep(result) }
       try emit(result.plan, term: term)
       if let out {
@@ -59,7 +61,7 @@ extension HK {
       case .text:
         // Sections render in parallel (a thousand environments make megabytes of text).
         let renderer = PlanRenderer(color: term.color)
-        term.out(Parallel.map(plan.environments) { renderer.text($0) }.joined() + renderer.summary(plan) + "\n")
+        term.out(Parallel.map(plan.environments) { renderer.text($0) }.joined() + renderer.failures(plan) + renderer.summary(plan) + "\n")
       case .json: term.out(PlanJSON.render(plan))
       case .markdown: term.out(PlanRenderer().markdown(plan).joined(separator: "\n<!-- hk:part -->\n"))
       }
@@ -77,9 +79,10 @@ struct PlanService {
     var failed: [String]
   }
 
-  /// Plans the named environments. Environments with errors are reported (diagnostics on
-  /// stderr) and left out; the others are planned.
-  func plan(_ names: [String], term: Terminal) throws -> Result {
+  /// Plans the named environments. Environments with errors are left out of the plan's
+  /// environments and listed in its ``Plan/failed`` (their errors also on stderr when
+  /// `errorsToStderr`); the others are planned.
+  func plan(_ names: [String], term: Terminal, errorsToStderr: Bool = true) throws -> Result {
     let workspace = Workspace(root: global.root)
     let resolved: [String]
     do {
@@ -95,8 +98,11 @@ struct PlanService {
       try StoreAccess.openForReading(path, snapshot: true)?.recorded(resolved) ?? [:]
     }
     let loaded = workspace.load(resolved: resolved)
-    for (_, diags) in loaded.diagnostics where diags.contains(where: { $0.severity == .error }) {
-      term.print(diags.filter { $0.severity == .error })
+    var failed: [FailedEnvironment] = []
+    for (name, diags) in loaded.diagnostics where diags.contains(where: { $0.severity == .error }) {
+      let errors = diags.filter { $0.severity == .error }
+      if errorsToStderr { term.print(errors) }
+      failed.append(FailedEnvironment(name: name, diagnostics: errors))
     }
     let recorded = try reading.value()
     defer { KeepUntilExit.keep(recorded) }
@@ -115,7 +121,7 @@ struct PlanService {
       case .failure(let error): throw CommandError.message(error.description)
       }
     }
-    return Result(plan: Plan(environments: plans), environments: loaded.environments, failed: loaded.failed)
+    return Result(plan: Plan(environments: plans, failed: failed), environments: loaded.environments, failed: loaded.failed)
   }
 }
 

@@ -35,16 +35,17 @@ struct Workspace: Sendable {
     let results = Parallel.map(resolved) { name -> (Environment?, [Diagnostic]) in
       do throws(DiagnosticError) {
         let env = try repository.load(name)
-        let diags = validate ? Validator.validate(env) : []
-        return (diags.contains(where: { $0.severity == .error }) ? nil : env, diags)
+        return (env, validate ? Validator.validate(env) : [])
       } catch {
         return (nil, error.diagnostics)
       }
     }
+    // Checks across the environments loaded together (shared network ids: warnings).
+    let together = validate ? Validator.validate(together: results.compactMap(\.0)) : [:]
     var out = LoadedEnvironments()
     for (name, (env, diags)) in zip(resolved, results) {
-      out.diagnostics.append((name, diags))
-      if let env { out.environments.append(env) }
+      out.diagnostics.append((name, diags + (together[name] ?? [])))
+      if let env, !diags.contains(where: { $0.severity == .error }) { out.environments.append(env) }
     }
     return out
   }

@@ -60,14 +60,20 @@ public struct EnvironmentSettings: Sendable, Hashable {
   public var igwID: String?
   public var rollingUpdate: RollingUpdateMode
   public var ignore: [IgnoreRule]
+  /// `egress.withoutProxy`: why the cluster reaches its images and AWS APIs with no
+  /// `spec.egressProxy` although the VPC has no gateway (e.g. VPC endpoints and a registry
+  /// mirror inside the corporate network); nil when not said.
+  public var egressWithoutProxy: String?
   /// Positions of the settings' keys, for diagnostics (`cluster`, `kopsVersion`, `internetGateway`…).
   public var marks: [String: Mark]
 
   public init(
     cluster: String, stateStore: String, kopsVersion: KopsVersion, kopsPath: String? = nil, base: String? = nil,
     region: String, profile: String? = nil, igwStrategy: IGWStrategy, igwID: String? = nil,
-    rollingUpdate: RollingUpdateMode = .auto, ignore: [IgnoreRule] = [], marks: [String: Mark] = [:]
+    rollingUpdate: RollingUpdateMode = .auto, ignore: [IgnoreRule] = [], egressWithoutProxy: String? = nil,
+    marks: [String: Mark] = [:]
   ) {
+    self.egressWithoutProxy = egressWithoutProxy
     self.cluster = cluster
     self.stateStore = stateStore
     self.kopsVersion = kopsVersion
@@ -80,6 +86,22 @@ public struct EnvironmentSettings: Sendable, Hashable {
     self.rollingUpdate = rollingUpdate
     self.ignore = ignore
     self.marks = marks
+  }
+
+  /// The AWS variables every kops call gets, so that kops acts in the account and region the
+  /// gateway steps (`aws --profile --region`) act in: `AWS_REGION` and `AWS_DEFAULT_REGION`
+  /// (the aws CLI reads the latter) from `aws.region`, `AWS_PROFILE` from `aws.profile` when set
+  /// (else kops uses the credentials hk was given). In name order.
+  public var kopsEnvironment: [(name: String, value: String)] {
+    var vars: [(name: String, value: String)] = [("AWS_DEFAULT_REGION", region)]
+    if let profile { vars.append(("AWS_PROFILE", profile)) }
+    vars.append(("AWS_REGION", region))
+    return vars
+  }
+
+  /// ``kopsEnvironment`` as a dictionary (what a command invocation takes).
+  public var kopsVariables: [String: String] {
+    Dictionary(kopsEnvironment.map { ($0.name, $0.value) }) { _, last in last }
   }
 }
 

@@ -4,11 +4,28 @@
 public struct Plan: Sendable, Hashable {
   public static let formatVersion = "1"
   public var environments: [EnvironmentPlan]
-  public init(environments: [EnvironmentPlan]) { self.environments = environments }
+  /// Environments asked for that could not be planned (they failed to load or validate), with
+  /// their errors: renderers list them so that a plan never looks clean while one is broken.
+  public var failed: [FailedEnvironment]
+  public init(environments: [EnvironmentPlan], failed: [FailedEnvironment] = []) {
+    self.environments = environments
+    self.failed = failed
+  }
 
   public var hasChanges: Bool { environments.contains { $0.hasChanges } }
   public var totalChanges: Int { environments.reduce(0) { $0 + $1.changes.count } }
   public var totalSteps: Int { environments.reduce(0) { $0 + $1.steps.count } }
+}
+
+/// An environment that failed to load or validate, so it has no plan.
+public struct FailedEnvironment: Sendable, Hashable {
+  public var name: String
+  /// Its errors (warnings left out), as loading and validation reported them.
+  public var diagnostics: [Diagnostic]
+  public init(name: String, diagnostics: [Diagnostic]) {
+    self.name = name
+    self.diagnostics = diagnostics
+  }
 }
 
 /// The recorded revision a plan was made against (nil serial/lineage: empty state).
@@ -33,10 +50,12 @@ public struct EnvironmentPlan: Sendable, Hashable {
   public var steps: [Step]
   /// Why steps exist without changes (e.g. "the last apply stopped before kops update").
   public var owed: [String]
+  /// Variables every kops call of this environment gets (its AWS profile and region).
+  public var kopsEnvironment: [String: String]
 
   public init(
     name: String, cluster: String, prior: PriorState?, desiredDigest: String, changes: [Change], steps: [Step],
-    owed: [String] = []
+    owed: [String] = [], kopsEnvironment: [String: String] = [:]
   ) {
     self.name = name
     self.cluster = cluster
@@ -45,6 +64,7 @@ public struct EnvironmentPlan: Sendable, Hashable {
     self.changes = changes
     self.steps = steps
     self.owed = owed
+    self.kopsEnvironment = kopsEnvironment
   }
 
   public var hasChanges: Bool { !changes.isEmpty || !steps.isEmpty }

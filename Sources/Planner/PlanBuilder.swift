@@ -186,7 +186,8 @@ public enum PlanBuilder {
     return EnvironmentPlan(
       name: env.name, cluster: settings.cluster,
       prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
-      desiredDigest: env.desiredDigest, changes: changes.map(redacted), steps: steps, owed: owed)
+      desiredDigest: env.desiredDigest, changes: changes.map(redacted), steps: steps, owed: owed,
+      kopsEnvironment: settings.kopsVariables)
   }
 
   static func redacted(_ c: Change) -> Change {

@@ -7,13 +7,33 @@ public enum PlanJSON {
     .obj([
       ("format_version", .string(Plan.formatVersion)),
       ("environments", .array(plan.environments.map(encode))),
+      ("errors", .array(plan.failed.map(encode))),
       (
         "summary",
         .obj([
           ("changes", .int(Int64(plan.totalChanges))), ("steps", .int(Int64(plan.totalSteps))),
           ("environments_with_changes", .int(Int64(plan.environments.filter(\.hasChanges).count))),
+          ("environments_with_errors", .int(Int64(plan.failed.count))),
         ])
       ),
+    ])
+  }
+
+  /// An environment that could not be planned: `{"name", "status": "error", "diagnostics": […]}`.
+  static func encode(_ f: FailedEnvironment) -> JSONValue {
+    .obj([
+      ("name", .string(f.name)), ("status", .string("error")),
+      ("diagnostics", .array(f.diagnostics.map(encode))),
+    ])
+  }
+
+  /// `{"severity", "message", "file", "line", "column", "rule"}` (message redacted; position
+  /// and rule null when unknown).
+  static func encode(_ d: Diagnostic) -> JSONValue {
+    .obj([
+      ("severity", .string(d.severity.rawValue)), ("message", .string(Redaction.redact(text: d.message))),
+      ("file", d.location.map { .string($0.file) } ?? .null), ("line", d.location.map { .int(Int64($0.line)) } ?? .null),
+      ("column", d.location.map { .int(Int64($0.column)) } ?? .null), ("rule", d.rule.map(JSONValue.string) ?? .null),
     ])
   }
 
@@ -28,6 +48,7 @@ public enum PlanJSON {
       ("changes", .array(e.changes.map(encode))),
       ("steps", .array(e.steps.map(encode))),
       ("owed", .array(e.owed.map(JSONValue.string))),
+      ("kops_environment", .obj(e.kopsEnvironment.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
       (
         "summary",
         .obj([
@@ -109,9 +130,26 @@ public enum PlanJSON {
             instanceGroups: (s["instance_groups"]?.arrayValue ?? []).compactMap(\.stringValue)))
       }
       let owed = (e["owed"]?.arrayValue ?? []).compactMap(\.stringValue)
+      var kopsEnvironment: [String: String] = [:]
+      for m in e["kops_environment"]?.members ?? [] { if let v = m.value.stringValue { kopsEnvironment[m.key] = v } }
       out.append(
-        EnvironmentPlan(name: name, cluster: cluster, prior: prior, desiredDigest: digest, changes: changes, steps: steps, owed: owed))
+        EnvironmentPlan(
+          name: name, cluster: cluster, prior: prior, desiredDigest: digest, changes: changes, steps: steps, owed: owed,
+          kopsEnvironment: kopsEnvironment))
     }
-    return Plan(environments: out)
+    var failed: [FailedEnvironment] = []
+    for f in json["errors"]?.arrayValue ?? [] {
+      guard let name = f["name"]?.stringValue else { continue }
+      let diagnostics = (f["diagnostics"]?.arrayValue ?? []).map { d in
+        Diagnostic(
+          d["severity"]?.stringValue.flatMap(Diagnostic.Severity.init(rawValue:)) ?? .error, d["message"]?.stringValue ?? "",
+          at: d["file"]?.stringValue.map {
+            Diagnostic.Location(file: $0, line: Int(d["line"]?.intValue ?? 0), column: Int(d["column"]?.intValue ?? 0))
+          },
+          rule: d["rule"]?.stringValue)
+      }
+      failed.append(FailedEnvironment(name: name, diagnostics: diagnostics))
+    }
+    return Plan(environments: out, failed: failed)
   }
 }

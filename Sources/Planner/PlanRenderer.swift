@@ -11,9 +11,26 @@ public struct PlanRenderer: Sendable {
   public func text(_ plan: Plan) -> String {
     var out = ""
     for e in plan.environments { out += text(e) }
+    out += failures(plan)
     out += summary(plan) + "\n"
     return out
   }
+
+  /// The environments that could not be planned, each with its errors (redacted), for the end
+  /// of the text output (before the summary).
+  public func failures(_ plan: Plan) -> String {
+    var out = ""
+    for f in plan.failed {
+      let n = f.diagnostics.count
+      out += bold("Environment \(f.name)") + ": " + paint("not planned", .red) + " (\(Self.count(n, "error")))\n"
+      for d in f.diagnostics { out += "  " + Redaction.redact(text: d.description) + "\n" }
+      out += "\n"
+    }
+    return out
+  }
+
+  /// `1 change`, `2 changes`.
+  static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
   /// One environment's section of ``text(_:)`` (sections are independent, so a caller with many
   /// environments may render them in parallel and join them before the summary).
@@ -36,9 +53,16 @@ public struct PlanRenderer: Sendable {
         let flag = s.disruptive ? "  " + paint("(disruptive)", .yellow) : ""
         out += "    \(s.id). " + shell(s.command) + flag + "\n"
       }
+      if let line = kopsEnvironmentLine(e) { out += "    " + line + "\n" }
     }
     out += "\n"
     return out
+  }
+
+  /// `kops runs with AWS_DEFAULT_REGION=… AWS_PROFILE=… AWS_REGION=…` when a step runs kops.
+  func kopsEnvironmentLine(_ e: EnvironmentPlan) -> String? {
+    guard !e.kopsEnvironment.isEmpty, e.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) else { return nil }
+    return "kops runs with " + shell(e.kopsEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
   }
 
   func header(_ e: EnvironmentPlan) -> String {
@@ -124,7 +148,19 @@ public struct PlanRenderer: Sendable {
   public func summary(_ plan: Plan) -> String {
     let envs = plan.environments.count
     let changed = plan.environments.filter { $0.hasChanges }
+    var failed = ""
+    if !plan.failed.isEmpty {
+      let n = plan.failed.count
+      failed =
+        " \(Self.count(n, "environment")) \(n == 1 ? "has" : "have") errors and \(n == 1 ? "was" : "were") not planned: "
+        + plan.failed.map(\.name).joined(separator: ", ") + "."
+    }
     if changed.isEmpty {
+      if !plan.failed.isEmpty {
+        return envs == 0
+          ? "No plan." + failed
+          : "No changes in the \(Self.count(envs, "environment")) planned." + failed
+      }
       return envs == 1
         ? "No changes. The environment matches its recorded state."
         : "No changes. All \(envs) environments match their recorded state."
@@ -137,6 +173,7 @@ public struct PlanRenderer: Sendable {
     let n = plan.totalChanges
     return
       "Plan: \(n) change\(n == 1 ? "" : "s") in \(changed.count) environment\(changed.count == 1 ? "" : "s") (\(details.joined(separator: "; ")))."
+      + failed
   }
 
   // MARK: Markdown
@@ -147,6 +184,14 @@ public struct PlanRenderer: Sendable {
   /// The plan as one or more PR comments, each under ``markdownPartLimit`` characters.
   public func markdown(_ plan: Plan, partLimit: Int = PlanRenderer.markdownPartLimit) -> [String] {
     var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) + "\n\n"
+    if !plan.failed.isEmpty {
+      head += "**Errors** (not planned; fix before merging):\n\n"
+      for f in plan.failed {
+        head += "- `\(f.name)` (\(Self.count(f.diagnostics.count, "error"))):\n\n```\n"
+        for d in f.diagnostics { head += fence(Redaction.redact(text: d.description)) + "\n" }
+        head += "```\n\n"
+      }
+    }
     let widening = plan.environments.flatMap { e in e.changes.filter(\.widening).map { (e.name, $0) } }
     if !widening.isEmpty {
       head += "**IAM widening** (review before merging):\n"
@@ -162,7 +207,7 @@ public struct PlanRenderer: Sendable {
     var sections: [String] = []
     for e in plan.environments {
       var s = "<details><summary><b>\(escape(e.name))</b> (\(escape(e.cluster))): "
-      s += e.hasChanges ? "\(e.changes.count) changes, \(e.steps.count) steps" : "no changes"
+      s += e.hasChanges ? "\(Self.count(e.changes.count, "change")), \(Self.count(e.steps.count, "step"))" : "no changes"
       s += "</summary>\n\n"
       for line in e.owed { s += "> " + escape(line) + "\n" }
       if !e.owed.isEmpty { s += "\n" }
@@ -178,6 +223,7 @@ public struct PlanRenderer: Sendable {
         for st in e.steps {
           s += "\(st.id). `" + shell(st.command).replacingAll("`", "'") + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
         }
+        if let line = kopsEnvironmentLine(e) { s += "\n" + escape(line) + "\n" }
         s += "\n"
       }
       s += "</details>\n\n"

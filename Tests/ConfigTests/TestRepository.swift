@@ -71,7 +71,12 @@ enum Sample {
   static let clusterFile = "environments/t/cluster.yaml"
   static let settingsFile = "environments/t/environment.yaml"
 
-  static func settings(strategy: String = "none", kops: String = "1.28.4", igwID: String? = nil) -> String {
+  /// With strategy temporary the sample Cluster (no egressProxy) says why it needs no proxy
+  /// (`egress.withoutProxy`), unless `withoutProxy` is nil.
+  static func settings(
+    strategy: String = "none", kops: String = "1.28.4", igwID: String? = nil,
+    withoutProxy: String? = "the sample reaches its registry through VPC endpoints"
+  ) -> String {
     var s = """
       cluster: t.k8s.local
       stateStore: s3://state
@@ -82,6 +87,7 @@ enum Sample {
 
       """
     if let igwID { s += "  id: \(igwID)\n" }
+    if strategy == "temporary", let withoutProxy { s += "egress: {withoutProxy: \"\(withoutProxy)\"}\n" }
     return s
   }
 

@@ -141,7 +141,7 @@ import Testing
       "\(r.stdout)")
     let p = try repo.hk(["plan", "dev"])
     #expect(p.exitCode == 1)
-    #expect(p.stderr.contains("error:"))
+    #expect(p.stdout.contains("error: spec.api.loadBalancer.type Public"), "\(p)")
   }
 
   @Test func badEnvironmentNamesAreRefusedBeforeAnyFileIsOpened() throws {

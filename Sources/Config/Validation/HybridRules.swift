@@ -112,6 +112,7 @@ enum HybridRules {
 
   /// `igw-id-missing`: strategy temporary attaches `internetGateway.id`.
   static func temporaryGateway(_ ctx: inout ValidationContext) {
+    egressProxyMissing(&ctx)
     let settings = ctx.env.settings
     guard settings.igwID?.isEmpty ?? true else { return }
     let mark = settings.marks["internetGateway"] ?? Mark(file: ctx.env.settingsFile, line: 1, column: 1)
@@ -120,6 +121,21 @@ enum HybridRules {
       "internetGateway.id is missing in \(ctx.env.settingsFile); strategy temporary attaches that gateway around kops update: "
         + "set id: igw-… (a detached gateway of this account)",
       at: mark)
+  }
+
+  /// `egress-proxy-missing`: with strategy temporary the VPC has no gateway outside applies, so
+  /// without `spec.egressProxy` nodes cannot pull images or reach AWS APIs, unless the
+  /// environment says how they do (`egress.withoutProxy` in environment.yaml).
+  static func egressProxyMissing(_ ctx: inout ValidationContext) {
+    guard ctx.env.settings.egressWithoutProxy == nil, let spec = ctx.spec else { return }
+    let proxy = spec["egressProxy"]
+    guard proxy == nil || proxy?.isNull == true else { return }
+    ctx.error(
+      "egress-proxy-missing",
+      "spec.egressProxy is \(proxy == nil ? "absent" : "null") and the VPC has no internet gateway outside applies (strategy temporary): "
+        + "nodes could not pull images; set spec.egressProxy.httpProxy, or say how the cluster reaches them with "
+        + "egress: {withoutProxy: \"reason\"} in \(ctx.env.settingsFile)",
+      at: spec.pair("egressProxy")?.keyMark ?? ValidationContext.keyMark(ctx.cluster, "spec"))
   }
 
   /// `external-egress-subnet` and `external-egress-kops-version`.

@@ -9,9 +9,9 @@ import Model
 /// | group | rules |
 /// | --- | --- |
 /// | kops rejects | `cluster-name-dns`, `networking-multiple`, `cidr-invalid`, `subnet-cidr-outside`, `subnets-mixed-id`, `iam-policy-json`, `iam-policy-role`, `iam-policy-effect`, `iam-legacy`, `docker-removed`, `docker-runtime`, `api-lb-internal-no-private`, `cloud-not-aws`, `ig-size-range` |
-/// | kops misses | `kubenet-private`, `cluster-name-mismatch`, `ig-subnet-unknown`, `ig-cluster-label` |
-/// | hybrid VPC | `hybrid-public-api-lb`, `hybrid-public-service`, `hybrid-public-ingress`, `igw-id-missing`, `external-egress-subnet`, `external-egress-kops-version` |
-/// | warnings | `awslogs-iam`, `egress-proxy-excludes`, `iam-container-registry`, `external-dns-watch-ingress` |
+/// | kops misses | `kubenet-private`, `cluster-name-mismatch`, `config-base-mismatch`, `dns-zone-mismatch`, `ig-subnet-unknown`, `ig-cluster-label` |
+/// | hybrid VPC | `hybrid-public-api-lb`, `hybrid-public-service`, `hybrid-public-ingress`, `igw-id-missing`, `egress-proxy-missing`, `external-egress-subnet`, `external-egress-kops-version` |
+/// | warnings | `awslogs-iam`, `egress-proxy-excludes`, `iam-container-registry`, `external-dns-watch-ingress`, `shared-network` (across environments) |
 /// | YAML | `yaml11-bool`, `field-type`, `spec-missing` |
 public enum Validator {
   /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
@@ -21,8 +21,15 @@ public enum Validator {
     ClusterRules.check(&ctx)
     InstanceGroupRules.check(&ctx)
     HybridRules.check(&ctx)
+    IdentityRules.check(&ctx)
     WarningRules.check(&ctx)
     return ctx.sorted()
+  }
+
+  /// Warnings across environments checked together (`shared-network`: a VPC, subnet or gateway
+  /// id named by more than one), keyed by environment name.
+  public static func validate(together environments: [Environment]) -> [String: [Diagnostic]] {
+    IdentityRules.shared(environments)
   }
 }
 

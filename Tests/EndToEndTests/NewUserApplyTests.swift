@@ -1,0 +1,90 @@
+import Foundation
+import HKTestSupport
+import Model
+import Store
+import Testing
+
+/// Issue 16 end to end: the AWS account kops acts in, clusters hk did not create, applying what
+/// a merge changed, and reading the journal.
+@Suite(.serialized) struct NewUserApplyTests {
+  /// Every kops call (pre-flight, steps, drift's reads) gets the environment's profile and
+  /// region, even when the shell names another account and region.
+  @Test func everyKopsCallGetsTheEnvironmentsProfileAndRegion() throws {
+    let w = try World()
+    w.faults["AWS_PROFILE"] = "corp-prod"
+    w.faults["AWS_REGION"] = "us-west-2"
+    w.faults["AWS_DEFAULT_REGION"] = "us-west-2"
+    #expect(try w.apply(["dev"]).exitCode == 0)
+    let drift = try w.hk(["drift", "dev"])
+    #expect(drift.exitCode == 0, "\(drift)")
+    let starts = w.kops.logEntries().filter { $0["event"]?.stringValue == "start" }
+    #expect(starts.count >= 6)
+    let subcommands = Set(starts.compactMap { $0["argv"]?.arrayValue?.first?.stringValue })
+    #expect(subcommands.isSuperset(of: ["version", "get", "create", "update", "validate"]), "\(subcommands)")
+    for call in starts {
+      let env = call["env"]
+      #expect(env?["AWS_PROFILE"] == .string("corp-dev"), "\(call.serialized())")
+      #expect(env?["AWS_REGION"] == .string("ap-northeast-1"), "\(call.serialized())")
+      #expect(env?["AWS_DEFAULT_REGION"] == .string("ap-northeast-1"), "\(call.serialized())")
+    }
+  }
+
+  /// An empty state against a live cluster already equal to git (another state tracks it, or
+  /// the database was lost): apply refuses and points to import; `--adopt` records it.
+  @Test func applyRefusesAClusterItDidNotCreateUnlessAdopting() throws {
+    let w = try World()
+    #expect(try w.apply(["dev"]).exitCode == 0)
+    ImportEndToEndTests.forgetState(w)
+    let creates = w.successfulCalls("create").count
+    let refused = try w.apply(["dev"])
+    #expect(refused.exitCode == 1, "\(refused)")
+    #expect(refused.stdout.contains("apply refused"), "\(refused)")
+    #expect(refused.stdout.contains("hk import dev"), "\(refused)")
+    #expect(!refused.stdout.contains("interrupted"), "\(refused)")
+    #expect(try w.store().recorded("dev") == nil)
+    let adopted = try w.apply(["dev"], extra: ["--adopt"])
+    #expect(adopted.exitCode == 0, "\(adopted)")
+    #expect(adopted.stdout.contains("recording it (--adopt)"), "\(adopted)")
+    #expect(!adopted.stdout.contains("interrupted"), "\(adopted)")
+    #expect(w.successfulCalls("create").count == creates)
+    #expect(try w.store().recorded("dev")?.serial == 1)
+
+    // A crash between 'kops create' and recording it (journaled, nothing recorded) is still
+    // recognised and recorded without --adopt.
+    ImportEndToEndTests.forgetState(w)
+    do {
+      let store = try w.store()
+      let actor = StoreActor(user: "t", host: "h", pid: 1, command: "hk apply dev")
+      let run = try store.beginRun(environment: "dev", command: "hk apply dev", planID: nil, actor: actor)
+      _ = try store.journalStepStarted(runID: run, stepID: 1, kind: "cluster-create", argv: ["kops", "create"])
+      try store.close()
+    }
+    let resumed = try w.apply(["dev"])
+    #expect(resumed.exitCode == 0, "\(resumed)")
+    #expect(resumed.stdout.contains("an earlier apply was interrupted after 'kops create'"), "\(resumed)")
+    #expect(w.successfulCalls("create").count == creates)
+  }
+
+  /// `hk apply --changed-since REF` applies only the environments the merge changed.
+  @Test func applyChangedSinceAppliesWhatChanged() throws {
+    let w = try World()
+    #expect(try w.apply(["dev", "staging"]).exitCode == 0)
+    let git = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"]
+    for args in [["init", "-q"], ["add", "-A"], ["commit", "-qm", "applied"]] {
+      let r = try runProcess("/usr/bin/git", ["-C", w.root] + args, env: w.environment.merging(git) { $1 })
+      #expect(r.exitCode == 0, "\(r)")
+    }
+    let nothing = try w.apply([], extra: ["--changed-since", "HEAD"])
+    #expect(nothing.exitCode == 0, "\(nothing)")
+    #expect(nothing.stderr.contains("No environment changed since HEAD"), "\(nothing)")
+    try w.edit("environments/staging/cluster.yaml") { $0.replacingOccurrences(of: "maxSize: 4", with: "maxSize: 6") }
+    let r = try w.apply([], extra: ["--changed-since", "HEAD"])
+    #expect(r.exitCode == 0, "\(r)")
+    #expect(r.stdout.contains("Applying staging"), "\(r)")
+    #expect(!r.stdout.contains("Applying dev"), "\(r)")
+    #expect(!r.stdout.contains("Applying prod"), "\(r)")
+    #expect(try w.store().recorded("prod") == nil)
+    let both = try w.hk(["apply", "--plan", "x.json", "--changed-since", "HEAD", "--yes"])
+    #expect(both.exitCode == 64, "\(both)")
+  }
+}
