@@ -294,6 +294,10 @@ extension Run {
     let result = await Task.detached { @Sendable in await run.gatewayStep(detach, attach: false) }.value
     if case .success = result {
       record(note: "internet gateway detached after the apply stopped") { $0.igwAttached = false }
+      // The plan's own detach has now happened: the account must not list it as not run.
+      if let planned = plan.steps.first(where: { $0.kind == .igwDetach }), !completed.contains(where: { $0.id == planned.id }) {
+        completed.append(planned)
+      }
       return "The internet gateway \(igw) was detached."
     }
     return

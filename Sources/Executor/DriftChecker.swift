@@ -43,6 +43,11 @@ public struct LiveAccess: Sendable {
     KopsCLI(executable: kops, stateStore: settings.stateStore, cluster: settings.cluster, runner: runner, environment: kopsEnvironment)
   }
 
+  /// What to do when this environment's kops is missing or fails to start.
+  public var installAdvice: String {
+    "install kops \(settings.kopsVersion.majorMinor) and pass --kops, HK_KOPS or kopsPath in \(env.settingsFile)"
+  }
+
   /// The kops binary's version, refused unless its major.minor equals `kopsVersion`.
   ///
   /// - Parameter versions: when given, one `kops version` per binary for the whole run (many
@@ -59,10 +64,12 @@ public struct LiveAccess: Sendable {
       } else {
         version = try await cli.version()
       }
+    } catch var missing as ExecutableNotFoundError {
+      // Its own text names the PATH searched; the advice is said once, for this environment.
+      missing.hint = installAdvice
+      throw LiveAccessError(missing.localizedDescription)
     } catch {
-      throw LiveAccessError(
-        "cannot run '\(kops) version --short': \(error.localizedDescription); "
-          + "install kops \(settings.kopsVersion.majorMinor) and pass --kops, HK_KOPS or kopsPath in \(env.settingsFile)")
+      throw LiveAccessError("cannot run '\(kops) version --short': \(error.localizedDescription); " + installAdvice)
     }
     guard version.sameMinor(settings.kopsVersion) else {
       throw LiveAccessError(

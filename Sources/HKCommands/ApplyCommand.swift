@@ -13,9 +13,9 @@ extension HK {
       commandName: "apply",
       abstract: "Apply the plan through kops (and aws for the internet gateway), step by step.",
       discussion: """
-        Without --yes the plan is shown and confirmed on a terminal; with no terminal apply refuses.
-        --plan FILE applies exactly a plan saved by 'hk plan --out FILE' and refuses it when the
-        recorded state or the desired files changed since. Exits 1 when a step fails, with what was
+        Without --yes the plan is shown and confirmed on a terminal; with no terminal apply refuses. \
+        --plan FILE applies exactly a plan saved by 'hk plan --out FILE' and refuses it when the \
+        recorded state or the desired files changed since. Exits 1 when a step fails, with what was \
         applied, what failed and what to run next; the next 'hk apply' does exactly what is left.
         """)
 
@@ -78,6 +78,7 @@ extension HK {
         plan = result.plan
         envs = result.environments
       }
+      try KopsPresence.check(plan, envs: envs, kops: global.kopsExecutable)
       term.out(PlanRenderer(color: term.color).text(plan))
       let work = plan.environments.filter(\.hasChanges)
       if work.isEmpty { return }
@@ -114,6 +115,19 @@ extension HK {
         }
       }
       if failures > 0 { throw ExitCode.failure }
+    }
+  }
+}
+
+/// A missing kops is said before the plan is printed (the plan could not be applied).
+enum KopsPresence {
+  static func check(_ plan: Plan, envs: [Environment], kops: String) throws {
+    for e in plan.environments where e.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) {
+      guard let env = envs.first(where: { $0.name == e.name }) else { continue }
+      let access = LiveAccess(runner: SubprocessRunner(), kops: env.settings.kopsPath ?? kops, aws: "aws", env: env)
+      if let missing = ExecutableLookup.missing(access.kops, hint: access.installAdvice) {
+        throw CommandError.message("\(e.name): \(missing.localizedDescription)")
+      }
     }
   }
 }

@@ -14,13 +14,14 @@ extension HK {
       commandName: "drift",
       abstract: "Report drift: live objects vs the recorded state, and what is pending (desired vs recorded).",
       discussion: """
-        Reads the live Cluster and InstanceGroups through kops (after checking 'kops version' against
-        kopsVersion) and, for internetGateway.strategy temporary, the gateway through aws. Writes nothing
-        but the drift report, which is stored so the next report can mark what is new. Environments are
-        checked concurrently; one failing environment is reported as 'error' and does not stop the others.
-        Markdown output larger than one pull-request comment is split into parts separated by a line
+        Reads the live Cluster and InstanceGroups through kops (after checking 'kops version' against \
+        kopsVersion) and, for internetGateway.strategy temporary, the gateway through aws. Writes nothing \
+        but the drift report, which is stored so the next report can mark what is new. Environments are \
+        checked concurrently; one failing environment is reported as 'error' and does not stop the others. \
+        Markdown output larger than one pull-request comment is split into parts separated by a line \
         '<!-- hk:part -->'.
-        Exit codes: 0, or 1 when an environment could not be checked. With --detailed-exitcode: 0 in
+
+        Exit codes: 0, or 1 when an environment could not be checked. With --detailed-exitcode: 0 in \
         sync, 2 drifted or pending, 1 error.
         """)
 

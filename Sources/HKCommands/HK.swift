@@ -6,9 +6,16 @@ public struct HK: AsyncParsableCommand {
     commandName: "hk",
     abstract: "Run kops-managed clusters in AWS hybrid VPCs (no internet gateway) the GitOps way.",
     discussion: """
-      Desired configuration lives in environments/<env>/ (kops Cluster + InstanceGroup manifests and
-      environment.yaml); recorded state in state/hk.sqlite. 'hk plan' in pull requests, 'hk apply'
+      Desired configuration lives in environments/<env>/ (kops Cluster + InstanceGroup manifests and \
+      environment.yaml); recorded state in state/hk.sqlite. 'hk plan' in pull requests, 'hk apply' \
       after merge, 'hk drift' for drift reports.
+
+      Global options, accepted before or after the command (hk --state-db ci.sqlite plan):
+        --root DIR          the GitOps repository root (default: .)
+        --state-db PATH     the state database (HK_STATE_DB; default: ROOT/state/hk.sqlite)
+        --kops PATH         the kops executable (HK_KOPS; default: kops on PATH)
+        --aws PATH          the aws executable (HK_AWS; default: aws on PATH)
+        --no-color          never colour output (NO_COLOR)
       """,
     version: "0.1.0",
     subcommands: [

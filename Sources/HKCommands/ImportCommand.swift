@@ -14,11 +14,11 @@ extension HK {
       commandName: "import",
       abstract: "Adopt a running cluster: record its live objects (read through kops) as the environment's state.",
       discussion: """
-        Checks 'kops version' against kopsVersion, reads the live Cluster and InstanceGroups, removes what
-        kops adds (creationTimestamp, generation, defaults it filled in), and records them under the
-        environment lock as a new revision with a new lineage (the cloud counts as updated, no rolls
-        owed; for strategy temporary whether the internet gateway is attached). Then prints the plan of
-        the desired files against the imported state: only the real differences. Refuses an environment
+        Checks 'kops version' against kopsVersion, reads the live Cluster and InstanceGroups, removes what \
+        kops adds (creationTimestamp, generation, defaults it filled in), and records them under the \
+        environment lock as a new revision with a new lineage (the cloud counts as updated, no rolls \
+        owed; for strategy temporary whether the internet gateway is attached). Then prints the plan of \
+        the desired files against the imported state: only the real differences. Refuses an environment \
         that already has recorded state unless --force.
         """)
 

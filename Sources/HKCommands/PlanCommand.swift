@@ -12,7 +12,7 @@ extension HK {
       commandName: "plan",
       abstract: "Show what apply would change: desired files vs the recorded state (runs no kops or aws).",
       discussion: """
-        Markdown output larger than one pull-request comment is split into parts separated by a line
+        Markdown output larger than one pull-request comment is split into parts separated by a line \
         '<!-- hk:part -->'. With --detailed-exitcode: 0 no changes, 2 changes, 1 error.
         """)
 

@@ -87,4 +87,35 @@ import Testing
     let both = try w.hk(["apply", "--plan", "x.json", "--changed-since", "HEAD", "--yes"])
     #expect(both.exitCode == 64, "\(both)")
   }
+
+  /// After a failed update the account says the gateway was detached and does not also list
+  /// the detach among the steps not run.
+  @Test func aFailedUpdateDoesNotListTheDetachAsNotRun() throws {
+    let w = try World()
+    w.faults["FAKE_KOPS_FAIL"] = "update"
+    let r = try w.apply(["dev"])
+    #expect(r.exitCode == 1, "\(r)")
+    #expect(r.stdout.contains("was detached"), "\(r)")
+    let notRun = r.stdout.split(separator: "\n").first { $0.contains("Not run:") }.map(String.init) ?? ""
+    #expect(!notRun.contains("igw-detach"), "\(r)")
+    #expect(try w.attachedVPCs("dev").isEmpty)
+  }
+
+  /// A missing kops is said once, before any plan is printed.
+  @Test func aMissingKopsIsSaidOnceBeforeThePlan() throws {
+    let w = try World()
+    try w.edit("environments/dev/environment.yaml") { text in
+      text.split(separator: "\n").filter { !$0.hasPrefix("kopsPath:") }.joined(separator: "\n") + "\n"
+    }
+    var env = w.environment
+    env["PATH"] = "/usr/bin:/bin"
+    let r = try runProcess(
+      w.hk, ["apply", "dev", "--yes", "--root", w.root, "--state-db", w.stateDB], env: env, cwd: w.root, timeout: 60)
+    #expect(r.exitCode == 1, "\(r)")
+    #expect(!r.stdout.contains("Environment dev"), "\(r)")
+    #expect(r.stderr.contains("kops not found on PATH"), "\(r)")
+    #expect(r.stderr.components(separatedBy: "PATH=").count == 2, "\(r)")
+    #expect(r.stderr.components(separatedBy: "install kops").count == 2, "\(r)")
+    #expect(!FileManager.default.fileExists(atPath: w.stateDB))
+  }
 }

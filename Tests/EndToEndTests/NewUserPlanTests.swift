@@ -110,3 +110,46 @@ import Testing
     #expect(ok.exitCode == 0, "\(ok)")
   }
 }
+
+/// The command line as people type it.
+@Suite struct CommandLineTests {
+  @Test func globalOptionsWorkBeforeTheCommand() throws {
+    let repo = try PlanCommandTests.Repo()
+    let db = repo.dir.path + "/elsewhere.sqlite"
+    let r = try runProcess(
+      repo.hk, ["--state-db", db, "--no-color", "--root=" + repo.root, "plan", "dev"], env: repo.env, cwd: repo.dir.path, timeout: 60)
+    #expect(r.exitCode == 0, "\(r)")
+    #expect(r.stdout.contains("Environment dev (dev.k8s.corp.local; nothing recorded yet)"), "\(r)")
+    let nested = try runProcess(
+      repo.hk, ["--root", repo.root, "--state-db", db, "state", "list"], env: repo.env, cwd: repo.dir.path, timeout: 60)
+    #expect(nested.exitCode == 0, "\(nested)")
+    let help = try runProcess(repo.hk, ["--help"], env: repo.env, cwd: repo.dir.path, timeout: 60)
+    for option in ["--root DIR", "--state-db PATH", "--kops PATH", "--aws PATH", "--no-color"] {
+      #expect(help.stdout.contains(option), "\(help)")
+    }
+  }
+
+  @Test func aMisspeltCommandGetsASuggestion() throws {
+    let repo = try PlanCommandTests.Repo()
+    let r = try repo.hk(["plna"])
+    #expect(r.exitCode == 64, "\(r)")
+    #expect(r.stderr.contains("did you mean 'plan'?"), "\(r)")
+    let far = try repo.hk(["xyzzy"])
+    #expect(far.exitCode == 64, "\(far)")
+  }
+
+  /// Help text is wrapped once, by the terminal width (no hard line breaks inside a paragraph).
+  @Test func helpIsWrappedOnce() throws {
+    let repo = try PlanCommandTests.Repo()
+    var env = repo.env
+    env["COLUMNS"] = "400"
+    let drift = try runProcess(repo.hk, ["drift", "--help"], env: env, cwd: repo.dir.path, timeout: 60)
+    #expect(
+      drift.stdout.contains(
+        "Reads the live Cluster and InstanceGroups through kops (after checking 'kops version' against kopsVersion) and,"),
+      "\(drift)")
+    let apply = try runProcess(repo.hk, ["apply", "--help"], env: env, cwd: repo.dir.path, timeout: 60)
+    #expect(apply.stdout.contains("refuses it when the recorded state or the desired files changed since."), "\(apply)")
+    #expect(apply.stdout.contains("--changed-since") && apply.stdout.contains("--adopt"), "\(apply)")
+  }
+}
