@@ -46,10 +46,22 @@ extension HK {
       @OptionGroup public var global: GlobalOptions
       @Argument(help: "The environment.") public var environment: String
       @Option(help: "A revision serial (default: the latest).") public var serial: Int64?
+      @Option(
+        name: .customLong("run"),
+        help: "An apply run (see 'hk state history ENV'): each command's argv, exit status, duration, output tail.")
+      public var runID: Int64?
       public init() {}
       public func run() async throws {
         let term = global.terminal
         guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        if let run = runID {
+          let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true)
+          guard let summary = try store?.runs(environment, limit: Int.max).first(where: { $0.id == run }), let store else {
+            throw CommandError.message("no run \(run) of \(environment); 'hk state history \(environment)' lists its runs")
+          }
+          term.out(RunJournal.render(summary, entries: try store.journal(runID: run)))
+          return
+        }
         guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true),
           let state = try (serial.map { try store.revision(environment, serial: $0) } ?? store.recorded(environment))
         else {

@@ -99,6 +99,19 @@ import Testing
     let notRun = r.stdout.split(separator: "\n").first { $0.contains("Not run:") }.map(String.init) ?? ""
     #expect(!notRun.contains("igw-detach"), "\(r)")
     #expect(try w.attachedVPCs("dev").isEmpty)
+
+    // The journal of that run, as 'hk state show --run' prints it.
+    let run = try #require(try w.store().runs("dev", limit: 1).first)
+    let shown = try w.hk(["state", "show", "dev", "--run", String(run.id)])
+    #expect(shown.exitCode == 0, "\(shown)")
+    #expect(shown.stdout.contains("Run \(run.id) of dev: hk apply dev"), "\(shown)")
+    #expect(shown.stdout.contains("result: failed"), "\(shown)")
+    #expect(shown.stdout.contains("[1] cluster-create: succeeded, exit 0, "), "\(shown)")
+    #expect(shown.stdout.contains("[3] kops-update: failed, exit 1, "), "\(shown)")
+    #expect(shown.stdout.contains("update cluster dev.k8s.corp.local --state s3://corp-kops-state-dev --yes"), "\(shown)")
+    #expect(shown.stdout.contains("| Error: fake-kops: injected failure of update call 1 (FAKE_KOPS_FAIL)"), "\(shown)")
+    let missing = try w.hk(["state", "show", "dev", "--run", "999"])
+    #expect(missing.exitCode == 1 && missing.stderr.contains("no run 999 of dev"), "\(missing)")
   }
 
   /// A missing kops is said once, before any plan is printed.
