@@ -24,12 +24,16 @@ public struct RecordedState: Sendable, Hashable {
   public var igwAttached: Bool
   public var kopsVersion: String?
   public var desiredDigest: String?
+  /// The git commit of the desired files it was applied from (`-dirty` when they differed
+  /// from that commit); nil when they were not in a git repository.
+  public var gitCommit: String?
 
   public init(
     environment: String, serial: Int64, lineage: String, clusterYAML: String, instanceGroupsYAML: [String],
     cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil,
-    desiredDigest: String? = nil
+    desiredDigest: String? = nil, gitCommit: String? = nil
   ) {
+    self.gitCommit = gitCommit
     self.environment = environment
     self.serial = serial
     self.lineage = lineage

@@ -494,7 +494,8 @@ public final class SQLiteStateStore: StateStoring {
         environment: state.environment, serial: serial, lineage: lineage, clusterYAML: state.clusterYAML,
         instanceGroupsYAML: state.instanceGroupsYAML, cloudUpdated: state.cloudUpdated,
         pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, validated: state.validated,
-        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, createdAt: now, createdBy: actor.userAtHost,
+        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit, createdAt: now,
+        createdBy: actor.userAtHost,
         command: actor.command,
         planID: planID, note: note)
       try revision.insert(db)
@@ -524,6 +525,7 @@ public final class SQLiteStateStore: StateStoring {
       revision.validated = state.validated
       revision.kopsVersion = state.kopsVersion
       revision.desiredDigest = state.desiredDigest
+      revision.gitCommit = state.gitCommit
       revision.createdAt = Date()
       revision.createdBy = actor.userAtHost
       revision.note = note
@@ -536,7 +538,8 @@ public final class SQLiteStateStore: StateStoring {
     RecordedState(
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,
       instanceGroupsYAML: row.instanceGroupsYAML, cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls,
-      igwAttached: row.igwAttached, validated: row.validated, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest)
+      igwAttached: row.igwAttached, validated: row.validated, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest,
+      gitCommit: row.gitCommit)
   }
 
   private static func summary(_ row: RevisionRow) -> RevisionSummary {
@@ -544,7 +547,7 @@ public final class SQLiteStateStore: StateStoring {
       environment: row.environment, serial: row.serial, lineage: row.lineage, createdAt: row.createdAt,
       createdBy: row.createdBy, command: row.command, note: row.note, planID: row.planID,
       cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls, igwAttached: row.igwAttached,
-      kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest)
+      kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest, gitCommit: row.gitCommit)
   }
 
   // MARK: - Saved plans

@@ -96,6 +96,10 @@ enum Schema {
           ALTER TABLE "revision" ADD COLUMN "validated" BOOLEAN NOT NULL DEFAULT 1 CHECK ("validated" IN (0, 1));
           """)
     }
+    // The git commit of the desired files a revision was applied from (issue 16).
+    migrator.registerMigration("v3: revision.gitCommit (the git commit of the desired files)") { db in
+      try db.execute(sql: #"ALTER TABLE "revision" ADD COLUMN "gitCommit" TEXT;"#)
+    }
     return migrator
   }()
 }
@@ -127,6 +131,7 @@ struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
   var validated: Bool
   var kopsVersion: String?
   var desiredDigest: String?
+  var gitCommit: String?
   var createdAt: Date
   /// `user@host`.
   var createdBy: String

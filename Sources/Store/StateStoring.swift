@@ -200,11 +200,15 @@ public struct RecordedStateDraft: Sendable, Hashable {
   public var validated: Bool
   public var kopsVersion: String?
   public var desiredDigest: String?
+  /// The git commit of the desired files (`-dirty` when they differed from it); nil outside git.
+  public var gitCommit: String?
 
   public init(
     environment: String, clusterYAML: String, instanceGroupsYAML: [String], cloudUpdated: Bool,
-    pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil, desiredDigest: String? = nil
+    pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil, desiredDigest: String? = nil,
+    gitCommit: String? = nil
   ) {
+    self.gitCommit = gitCommit
     self.environment = environment
     self.clusterYAML = clusterYAML
     self.instanceGroupsYAML = instanceGroupsYAML
@@ -221,7 +225,7 @@ public struct RecordedStateDraft: Sendable, Hashable {
     self.init(
       environment: state.environment, clusterYAML: state.clusterYAML, instanceGroupsYAML: state.instanceGroupsYAML,
       cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
-      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest)
+      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit)
   }
 }
 
@@ -243,12 +247,15 @@ public struct RevisionSummary: Sendable, Hashable {
   public var igwAttached: Bool
   public var kopsVersion: String?
   public var desiredDigest: String?
+  /// The git commit of the desired files (`-dirty` when they differed from it); nil outside git.
+  public var gitCommit: String?
 
   public init(
     environment: String, serial: Int64, lineage: String, createdAt: Date, createdBy: String, command: String,
     note: String, planID: String?, cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool,
-    kopsVersion: String? = nil, desiredDigest: String? = nil
+    kopsVersion: String? = nil, desiredDigest: String? = nil, gitCommit: String? = nil
   ) {
+    self.gitCommit = gitCommit
     self.environment = environment
     self.serial = serial
     self.lineage = lineage

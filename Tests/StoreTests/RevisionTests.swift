@@ -80,7 +80,7 @@ import Testing
     }
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
-    #expect(SQLiteStateStore.schemaMigrations.count == 2)
+    #expect(SQLiteStateStore.schemaMigrations.count == 3)
     let old = try #require(try store.recorded("prod"))
     #expect(old.validated && old.cloudUpdated && old.clusterYAML == "kind: Cluster")
 
