@@ -411,6 +411,7 @@ extension Run {
     let created = Set(
       plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
     let digest = env.desiredDigest
+    let commit = engine.options.gitCommit
     record(note: note) { d in
       d.clusterYAML = YAMLEmitter.emit(cluster)
       d.instanceGroupsYAML = igs.map { YAMLEmitter.emit($0) }
@@ -418,6 +419,7 @@ extension Run {
       d.validated = false
       d.pendingRolls = Array(Set(d.pendingRolls).union(rolls).subtracting(deleted).subtracting(created)).sorted()
       d.desiredDigest = digest
+      d.gitCommit = commit
     }
   }
 

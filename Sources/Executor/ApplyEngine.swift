@@ -21,6 +21,8 @@ public struct ApplyOptions: Sendable {
   /// Record a cluster that already exists as desired while nothing is recorded and no earlier
   /// apply of this environment created it (else apply refuses and points to `hk import`).
   public var adopt: Bool
+  /// The git commit of the environment's desired files, recorded with each revision written.
+  public var gitCommit: String?
 
   public init(
     allowDrift: Bool = false, stepTimeout: Duration = .seconds(45 * 60), validateTimeout: Duration = .seconds(15 * 60),

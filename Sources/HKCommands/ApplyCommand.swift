@@ -100,6 +100,8 @@ extension HK {
       var failures = 0
       for e in work {
         guard let env = envs.first(where: { $0.name == e.name }) else { continue }
+        var options = options
+        options.gitCommit = await GitCommit.of(env, root: global.root)
         let engine = ApplyEngine(
           store: store, runner: SubprocessRunner(), kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable,
           actor: .current(command: commandLine), options: options, observer: observer)

@@ -75,6 +75,7 @@ extension HK {
         s += "# validated since the cloud last changed: \(state.validated ? "yes" : "no (kops validate cluster owed)")\n"
         s += "# internet gateway attached by hk: \(state.igwAttached ? "yes (detach owed)" : "no")\n"
         if let v = state.kopsVersion { s += "# kops: \(v)\n" }
+        if let c = state.gitCommit { s += "# git commit of the desired files: \(c)\n" }
         // Redacted as trees: a policy's JSON inside a YAML string is redacted key by key.
         let manifests = ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.map { text in
           (try? YAMLParser.parse(text, file: "recorded").first).map { YAMLEmitter.emit(Redaction.redact($0)) }

@@ -69,11 +69,13 @@ import Testing
   @Test func applyChangedSinceAppliesWhatChanged() throws {
     let w = try World()
     #expect(try w.apply(["dev", "staging"]).exitCode == 0)
-    let git = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"]
-    for args in [["init", "-q"], ["add", "-A"], ["commit", "-qm", "applied"]] {
-      let r = try runProcess("/usr/bin/git", ["-C", w.root] + args, env: w.environment.merging(git) { $1 })
+    let identity = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"]
+    func git(_ args: [String]) throws -> String {
+      let r = try runProcess("/usr/bin/git", ["-C", w.root] + args, env: w.environment.merging(identity) { $1 })
       #expect(r.exitCode == 0, "\(r)")
+      return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+    for args in [["init", "-q"], ["add", "-A"], ["commit", "-qm", "applied"]] { _ = try git(args) }
     let nothing = try w.apply([], extra: ["--changed-since", "HEAD"])
     #expect(nothing.exitCode == 0, "\(nothing)")
     #expect(nothing.stderr.contains("No environment changed since HEAD"), "\(nothing)")
@@ -84,6 +86,18 @@ import Testing
     #expect(!r.stdout.contains("Applying dev"), "\(r)")
     #expect(!r.stdout.contains("Applying prod"), "\(r)")
     #expect(try w.store().recorded("prod") == nil)
+
+    // Revisions record the git commit of the desired files (-dirty: they differed from it).
+    let head = try git(["rev-parse", "HEAD"])
+    #expect(try w.store().recorded("staging")?.gitCommit == head + "-dirty")
+    #expect(try w.store().recorded("dev")?.gitCommit == nil)
+    try w.edit("environments/staging/cluster.yaml") { $0.replacingOccurrences(of: "maxSize: 6", with: "maxSize: 7") }
+    _ = try git(["commit", "-qam", "staging 7"])
+    let clean = try git(["rev-parse", "HEAD"])
+    #expect(try w.apply(["staging"]).exitCode == 0)
+    #expect(try w.store().recorded("staging")?.gitCommit == clean)
+    let shown = try w.hk(["state", "show", "staging"])
+    #expect(shown.stdout.contains("# git commit of the desired files: \(clean)"), "\(shown)")
     let both = try w.hk(["apply", "--plan", "x.json", "--changed-since", "HEAD", "--yes"])
     #expect(both.exitCode == 64, "\(both)")
   }
