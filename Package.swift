@@ -53,7 +53,7 @@ let package = Package(
       name: "hk", dependencies: ["HKCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // MARK: Test doubles
-    /** A kops CLI double, faithful to shared/kops-contract.md, run as a separate process by the tests. */
+    /** A kops CLI double (flags, output split, exit codes and messages of the kops commands hk runs; see Sources/fake-kops/FakeKops.swift), run as a separate process by the tests and scripts/sandbox. */
     .executableTarget(name: "fake-kops", dependencies: ["Model", "Config"]),
 
     // MARK: Tests
