@@ -60,4 +60,22 @@ import Testing
     let suffix = Sample.cluster(["dnsZone": "  dnsZone: 👉8s.local\n"])
     expectFinding(try Sample.validate(cluster: suffix), "dns-zone-mismatch", at: Marked(suffix).position)
   }
+
+  /// Many environments on one network: each warning names at most three of the others.
+  @Test func sharedNetworkWarningsStayShort() throws {
+    let cluster = Sample.cluster(["networkID": "  networkID: vpc-0shared\n"])
+    var files: [String: String] = [:]
+    for name in ["t", "u1", "u2", "u3", "u4"] {
+      files["environments/\(name)/cluster.yaml"] = Marked(cluster).text
+      files["environments/\(name)/environment.yaml"] = Sample.settings()
+    }
+    let repo = try TestRepository(files)
+    let envs = try ["t", "u1", "u2", "u3", "u4"].map { try repo.load($0) }
+    let warnings = Validator.validate(together: envs)
+    #expect(warnings.count == 5)
+    let t = try #require(warnings["t"]?.first)
+    #expect(t.severity == .warning && t.rule == "shared-network")
+    #expect(t.message.contains("VPC (spec.networkID) vpc-0shared is also used by u1, u2, u3 and 1 more;"), "\(t)")
+    #expect(Validator.validate(together: [envs[0]]).isEmpty)
+  }
 }

@@ -70,14 +70,18 @@ enum IdentityRules {
     }
     var out: [String: [Diagnostic]] = [:]
     for (id, list) in uses.sorted(by: { $0.key < $1.key }) {
-      let names = Set(list.map(\.env))
+      let names = Array(Set(list.map(\.env))).sorted()
       guard names.count > 1 else { continue }
       for use in list {
-        let others = names.subtracting([use.env]).sorted().joined(separator: ", ")
+        // At most three names (a thousand copies of one environment make short messages too).
+        let others = names.lazy.filter { $0 != use.env }
+        let shown = others.prefix(3).joined(separator: ", ")
+        let more = names.count - 1 - min(3, names.count - 1)
+        let othersText = shown + (more > 0 ? " and \(more) more" : "")
         out[use.env, default: []].append(
           Diagnostic(
             .warning,
-            "\(use.what) \(id) is also used by \(others); each environment should name its own network "
+            "\(use.what) \(id) is also used by \(othersText); each environment should name its own network "
               + "(a copied environment still pointing at the original's?)",
             at: use.mark, rule: "shared-network"))
       }
