@@ -165,7 +165,11 @@ enum HostileCorpus {
     c.append(HostileCase("settings-bad-version", file: s, text: settings.replacing("1.28.4", with: "latest")))
     c.append(HostileCase("settings-two-documents", file: s, text: settings + "---\n" + settings))
     c.append(HostileCase("settings-syntax", file: s, text: settings + "rollingUpdate: [auto\n"))
-    c.append(HostileCase("settings-temporary-without-id", file: s, text: settings.replacing("lifecycle-ignore", with: "temporary")))
+    // (with a reason for its lack of egressProxy: only the missing id is wrong)
+    c.append(
+      HostileCase(
+        "settings-temporary-without-id", file: s,
+        text: settings.replacing("lifecycle-ignore", with: "temporary") + "egress: {withoutProxy: \"VPC endpoints\"}\n"))
     c.append(HostileCase("settings-base-outside-repo", file: s, text: settings + "base: ../../../../etc/passwd\n"))
     c.append(
       HostileCase("settings-base-missing", file: "environments/_base/missing.yaml", text: settings + "base: ../_base/missing.yaml\n"))
