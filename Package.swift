@@ -5,8 +5,9 @@ import PackageDescription
 ///
 /// Layering (each target imports only those above it):
 ///   CYAML (system libyaml) → Model (pure values) → Config (YAML loading, environments,
-///   validation) → Store (SQLite via GRDB) → Planner (diff, steps, rendering) →
-///   Executor (runner, kops/aws adapters, step engine) → HKCommands (CLI) → hk.
+///   validation) → StoreCore (the store protocol, no database) → PostgresStore (libpq) and
+///   Store (SQLite via GRDB, and the factory picking a backend) → Planner (diff, steps,
+///   rendering) → Executor (runner, kops/aws adapters, step engine) → HKCommands (CLI) → hk.
 let package = Package(
   name: "hk",
   platforms: [.macOS(.v15)],
@@ -14,7 +15,7 @@ let package = Package(
     .executable(name: "hk", targets: ["hk"]),
     .executable(name: "fake-kops", targets: ["fake-kops"]),
     /** For Benchmarks/ (a separate package): loads environments and writes recorded state. */
-    .library(name: "HKCore", targets: ["Model", "Config", "Store"]),
+    .library(name: "HKCore", targets: ["Model", "Config", "StoreCore", "Store"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,8 +32,17 @@ let package = Package(
     .target(name: "Model", linkerSettings: [.linkedLibrary("m")]),
     /** Loading: libyaml → Model trees, hostile-input limits, environments with base overlays, validation. */
     .target(name: "Config", dependencies: ["Model", "CYAML"]),
-    /** The recorded state: SQLite through GRDB (revisions, layers, plans, journal, locks, drift reports). */
-    .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
+    /** The system libpq (PostgreSQL's client library): conninfo, PG* variables, .pgpass, TLS are its. */
+    .systemLibrary(
+      name: "CLibPQ", pkgConfig: "libpq",
+      providers: [.apt(["libpq-dev"])]),
+    /** The store seam: the protocol, its values, backend-neutral errors, locations, leases. No database. */
+    .target(name: "StoreCore", dependencies: ["Model"]),
+    /** The recorded state in PostgreSQL (schema `hk`), through libpq. */
+    .target(name: "PostgresStore", dependencies: ["Model", "StoreCore", "CLibPQ"]),
+    /** The recorded state in SQLite through GRDB, and the factory that opens a LOCATION's backend. */
+    .target(
+      name: "Store", dependencies: ["Model", "StoreCore", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift")]),
     /** Diff desired vs recorded into a plan, order its steps, render it (text, markdown, json). */
     .target(name: "Planner", dependencies: ["Model", "Config"]),
     /** Runs plans: the CommandRunner seam, kops and aws adapters, step engine, journal, locks. */

@@ -247,6 +247,49 @@ def p1_plan(paths: Paths, envs: int, rounds: int) -> Result:
   return res
 
 
+# MARK: P6 state backends
+
+
+def p6_state_backends(paths: Paths, envs: int, rounds: int) -> Result:
+  """`hk plan` over `envs` environments, all with recorded state, read from PostgreSQL on
+  loopback (scripts/pg-test-server) vs the same state in SQLite, interleaved in one run."""
+  res = Result("P6", f"plan over {envs} environments: state in PostgreSQL (loopback) vs SQLite")
+  work = os.path.join(paths.work, "p6")
+  shutil.rmtree(work, ignore_errors=True)
+  os.makedirs(work)
+  summary = genrepo.generate(work, envs)
+  names = summary["names"]
+  db = os.path.join(work, "state", "hk.sqlite")
+  out = run_captured([os.path.join(paths.pkg_bin("release"), "bench-seed-state"), work, db] + names).stdout.strip()
+  log(f"P6: generated {envs} environments; seeded state for all of them: {out}")
+  server = os.path.join(ROOT, "scripts", "pg-test-server")
+  pg_dir = tempfile.mkdtemp(prefix="hk-bench-pg-", dir="/tmp")
+  url = run_captured([server, "start", pg_dir]).stdout.strip()
+  try:
+    env = dict(os.environ, NO_COLOR="1")
+    run_captured([paths.hk, "state", "migrate", "--root", work, "--state-db", db, "--to", url], cwd=work, env=env)
+    sq = Program("hk plan, state in SQLite", [paths.hk, "plan", "--root", work, "--state-db", db], cwd=work, env=env)
+    pg = Program("hk plan, state in PostgreSQL", [paths.hk, "plan", "--root", work, "--state-db", url], cwd=work, env=env)
+    # The same work: both plans are the same text.
+    _, text_sq = run_once(sq, capture=True)
+    _, text_pg = run_once(pg, capture=True)
+    if text_sq != text_pg:
+      raise BenchError("P6: hk plan printed different plans from SQLite and PostgreSQL")
+    interleave([sq, pg], rounds, warmup=1,
+               progress=lambda r, n: log(f"P6: round {r}/{n}: SQLite {fmt_s(sq.samples[-1].wall)}, PostgreSQL {fmt_s(pg.samples[-1].wall)}"))
+  finally:
+    subprocess.run([server, "stop", pg_dir], capture_output=True)
+    shutil.rmtree(pg_dir, ignore_errors=True)
+  r_wall = ratio(pg.median_wall(), sq.median_wall())
+  for p in (sq, pg):
+    res.row(f"{p.name}: median wall / cpu", f"{fmt_s(p.median_wall())} / {fmt_s(p.median_cpu())}")
+  res.row("PostgreSQL ÷ SQLite (wall)", f"{r_wall:.2f}× (target ≤ 1.30×)")
+  res.verdict = "PASS" if r_wall <= 1.3 else "FAIL"
+  res.summary = f"{r_wall:.2f}× SQLite (≤ 1.3×)"
+  res.raw = {"sqlite": sq.samples, "postgres": pg.samples}  # type: ignore[attr-defined]
+  return res
+
+
 # MARK: P5 start-up
 
 
@@ -305,7 +348,7 @@ def main(argv: list[str]) -> int:
   ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
   ap.add_argument("--build-only", action="store_true", help="build the benchmark programs (debug) and smoke-run them; time nothing (CI)")
   ap.add_argument("--skip-build", action="store_true", help="use the binaries of an earlier run")
-  ap.add_argument("--targets", default="P1,P2,P3,P4,P5", help="comma-separated subset of P1..P5")
+  ap.add_argument("--targets", default="P1,P2,P3,P4,P5,P6", help="comma-separated subset of P1..P6")
   ap.add_argument("--scratch", default=".build-bench",
                   help="prefix of the build folders (default .build-bench: -release, -pkg, -work; -static with --static-swift-stdlib)")
   ap.add_argument("--work", help="scratch data folder (default PREFIX-work)")
@@ -332,6 +375,8 @@ def main(argv: list[str]) -> int:
         results.append(p1_plan(paths, args.envs, args.rounds))
       elif t == "P5":
         results.append(p5_startup(paths, args.startup_rounds))
+      elif t == "P6":
+        results.append(p6_state_backends(paths, args.envs, args.rounds))
       elif t in ("P2", "P3"):
         import world  # noqa: PLC0415  (needs moto and the aws CLI)
         if any(r.target in ("P2", "P3") for r in results):

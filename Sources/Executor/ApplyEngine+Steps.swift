@@ -19,7 +19,7 @@ extension Run {
   /// aws steps name the same ones with `--profile`/`--region`).
   func journaling(_ step: Step, kind: @escaping @Sendable (CommandInvocation) -> String) -> JournalingRunner {
     JournalingRunner(
-      base: engine.runner, store: store, runID: runID, stepID: step.id, kind: kind,
+      base: engine.runner, store: store, fence: fence, runID: runID, stepID: step.id, kind: kind,
       environment: engine.options.environment.merging(settings.kopsVariables) { _, own in own },
       defaultTimeout: engine.options.stepTimeout)
   }
@@ -439,13 +439,15 @@ extension Run {
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     do {
       if let prior, wroteRevision {
-        current = try store.amend(draft, at: prior, actor: engine.actor, note: note)
+        current = try store.amend(draft, at: prior, actor: engine.actor, note: note, fence: fence)
       } else {
-        current = try store.record(draft, expectedPrior: prior, actor: engine.actor, note: note, planID: planID, newLineage: false)
+        current = try store.record(
+          draft, expectedPrior: prior, actor: engine.actor, note: note, planID: planID, newLineage: false, fence: fence)
         wroteRevision = true
       }
     } catch {
       engine.observer.note(environment: name, "could not record progress (\(note)): \(error.localizedDescription)")
+      if storeProblem == nil { storeProblem = "could not record progress (\(note)): \(error.localizedDescription)" }
     }
   }
 }

@@ -78,6 +78,8 @@ public struct ApplyEngine: Sendable {
   public var actor: StoreActor
   public var options: ApplyOptions
   public var observer: any ApplyObserver
+  /// The lease's time to live (`HK_LOCK_TTL`, default 120 s); renewed every third of it.
+  public var leaseTTL: TimeInterval = LeaseSettings.ttl()
 
   public init(
     store: any StateStoring, runner: any CommandRunner, kops: String, aws: String, actor: StoreActor, options: ApplyOptions,
@@ -100,13 +102,18 @@ public struct ApplyEngine: Sendable {
     }
     let lock: LockInfo
     do {
-      lock = try store.acquireLock(name, actor: actor)
+      lock = try store.acquireLock(name, actor: actor, ttl: leaseTTL)
     } catch {
       return refused(
-        error.localizedDescription, "wait for the other apply, or take over a dead one with 'hk lock unlock \(name) --force LOCK_ID'")
+        error.localizedDescription,
+        "wait for the other apply (a dead one's lease lapses \(Int(leaseTTL)) s after its last renewal and the next apply takes it "
+          + "over), or break it with 'hk lock unlock \(name) --force LOCK_ID'")
     }
+    let keeper = LeaseKeeper(lease: lock, store: store, ttl: leaseTTL)
     var run = Run(engine: self, env: env, plan: plan, planID: planID)
+    run.lease = keeper
     let outcome = await run.execute()
+    keeper.stop()
     do {
       try store.releaseLock(name, lockID: lock.lockID)
     } catch {
@@ -130,6 +137,12 @@ struct Run: Sendable {
   var kopsVersion: KopsVersion? = nil
   /// Whether this run already wrote its revision (later progress amends it).
   var wroteRevision = false
+  /// The lease kept while the run lasts; its generation fences every write.
+  var lease: LeaseKeeper? = nil
+  /// The first failure to record progress (the database went away, the lease was lost): the run
+  /// stops before its next step.
+  var storeProblem: String? = nil
+  var fence: LockInfo? { lease?.lease }
   /// The live objects the pre-flight read (what kops assigned is sent back on replace).
   var liveCluster: YAMLNode? = nil
   var liveInstanceGroups: [YAMLNode] = []
@@ -169,7 +182,7 @@ struct Run: Sendable {
         next: "run 'hk plan \(name)' and apply again")
     }
     do {
-      runID = try store.beginRun(environment: name, command: engine.actor.command, planID: planID, actor: engine.actor)
+      runID = try store.beginRun(environment: name, command: engine.actor.command, planID: planID, actor: engine.actor, fence: fence)
     } catch {
       return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
     }
@@ -188,6 +201,12 @@ struct Run: Sendable {
     for step in plan.steps {
       if Task.isCancelled { return await interrupted(at: step) }
       if completed.contains(where: { $0.id == step.id }) { continue }
+      // Never start a step that could not be recorded: the lease or the database is gone.
+      if let problem = storeProblem ?? lease?.problem {
+        return finish(
+          .failed, failed: nil, reason: "\(problem) (before step \(step.id), \(step.kind.rawValue))",
+          next: "run 'hk apply \(name)' again once the state database is reachable: the next plan contains exactly what is left")
+      }
       let result = await runStep(step)
       switch result {
       case .success:
@@ -210,7 +229,7 @@ struct Run: Sendable {
 
   mutating func finish(_ status: ApplyOutcome.Status, failed: Step?, reason: String, next: String) -> ApplyOutcome {
     let result: RunResult = status == .succeeded ? .succeeded : status == .interrupted ? .interrupted : .failed
-    try? store.finishRun(runID: runID, result: result, message: Redaction.redact(text: reason))
+    try? store.finishRun(runID: runID, result: result, message: Redaction.redact(text: reason), fence: fence)
     return outcome(status, failed: failed, reason: reason, next: next)
   }
 

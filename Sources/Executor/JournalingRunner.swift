@@ -12,6 +12,8 @@ import Store
 struct JournalingRunner: CommandRunner {
   var base: any CommandRunner
   var store: any StateStoring
+  /// The run's lease: journal writes of a holder that lost it are refused.
+  var fence: LockInfo?
   var runID: Int64
   var stepID: Int
   /// The journal kind of an invocation (`kops-update`, `preflight-read`, …).
@@ -25,8 +27,17 @@ struct JournalingRunner: CommandRunner {
     var invocation = invocation
     invocation.environment = environment.merging(invocation.environment) { _, own in own }
     if invocation.timeout == nil { invocation.timeout = defaultTimeout }
-    let entry = try? store.journalStepStarted(
-      runID: runID, stepID: stepID, kind: kind(invocation), argv: invocation.argv.map { Redaction.redact(text: $0) })
+    // A command is never run by a holder that lost its lease (another apply owns the cluster
+    // now); a journal the database cannot take is no reason to leave a gateway attached.
+    let entry: Int64?
+    do {
+      entry = try store.journalStepStarted(
+        runID: runID, stepID: stepID, kind: kind(invocation), argv: invocation.argv.map { Redaction.redact(text: $0) },
+        fence: fence)
+    } catch let error as StoreError {
+      if case .leaseLost = error { throw error }
+      entry = nil
+    }
     do {
       let result = try await base.run(invocation, onLine: onLine)
       let status: JournalStatus = result.succeeded ? .succeeded : (result.cancelled ? .interrupted : .failed)
@@ -34,14 +45,14 @@ struct JournalingRunner: CommandRunner {
       if let entry {
         try? store.journalStepFinished(
           entryID: entry, status: status, exitCode: result.exitCode, outputTail: Redaction.redact(text: Self.tail(output)),
-          duration: result.duration)
+          duration: result.duration, fence: fence)
       }
       return result
     } catch {
       if let entry {
         try? store.journalStepFinished(
           entryID: entry, status: error is CancellationError ? .interrupted : .failed, exitCode: nil,
-          outputTail: Redaction.redact(text: error.localizedDescription), duration: 0)
+          outputTail: Redaction.redact(text: error.localizedDescription), duration: 0, fence: fence)
       }
       throw error
     }

@@ -70,7 +70,7 @@ extension HK {
         let more = errors.count > 1 ? " (and \(errors.count - 1) more problems, above)" : ""
         targets.append(.unloadable(name: name, message: "\(first)\(more); fix the environment's files and run 'hk drift \(name)' again"))
       }
-      let store = try StoreAccess.openForReading(global.stateDBPath)
+      let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false)
       let checker = DriftChecker(
         runner: SubprocessRunner(), kops: global.kopsExecutable, aws: global.awsExecutable, store: store,
         parallelism: parallel)

@@ -6,7 +6,9 @@ public struct GlobalOptions: ParsableArguments, Sendable {
   @Option(name: .long, help: "The GitOps repository root (holds environments/ and state/).")
   public var root: String = "."
 
-  @Option(name: .customLong("state-db"), help: "The state database (default: HK_STATE_DB or ROOT/state/hk.sqlite).")
+  @Option(
+    name: .customLong("state-db"),
+    help: "The state location: PATH, sqlite:PATH or postgres://… (default: HK_STATE_DB or ROOT/state/hk.sqlite).")
   public var stateDB: String?
 
   @Option(name: .long, help: "The kops executable (default: HK_KOPS or kops on PATH); environment.yaml kopsPath wins.")
@@ -22,7 +24,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
 
   var env: [String: String] { ProcessInfo.processInfo.environment }
 
-  /// The state database path: `--state-db`, else `HK_STATE_DB`, else `ROOT/state/hk.sqlite`.
+  /// The state location (DESIGN.md §8): `--state-db`, else `HK_STATE_DB`, else `ROOT/state/hk.sqlite`.
   public var stateDBPath: String {
     if let s = stateDB { return s }
     if let s = env["HK_STATE_DB"], !s.isEmpty { return s }

@@ -116,9 +116,12 @@ struct Importer {
     } catch {
       throw CommandError.message("\(error.localizedDescription); wait for it to finish, then run 'hk import \(name)' again")
     }
-    let runID = try? store.beginRun(environment: name, command: actor.command, planID: nil, actor: actor)
+    // Renewed while the import reads the cluster, so a slow kops does not let the lease lapse.
+    let keeper = LeaseKeeper(lease: lock, store: store, ttl: LeaseSettings.ttl())
+    defer { keeper.stop() }
+    let runID = try? store.beginRun(environment: name, command: actor.command, planID: nil, actor: actor, fence: lock)
     do {
-      let imported = try await importLocked(env)
+      let imported = try await importLocked(env, fence: lock)
       if let runID {
         try? store.finishRun(runID: runID, result: .succeeded, message: "imported as serial \(imported.state.serial)")
       }
@@ -131,7 +134,7 @@ struct Importer {
     }
   }
 
-  func importLocked(_ env: Environment) async throws -> Imported {
+  func importLocked(_ env: Environment, fence: LockInfo? = nil) async throws -> Imported {
     let name = env.name
     let settings = env.settings
     // Read again under the lock: an apply may have recorded since the check above.
@@ -165,7 +168,7 @@ struct Importer {
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     let state = try store.record(
       draft, expectedPrior: prior, actor: actor, note: "imported from the live cluster (kops \(version))", planID: nil,
-      newLineage: true)
+      newLineage: true, fence: fence)
     return Imported(state: state, kopsVersion: version)
   }
 

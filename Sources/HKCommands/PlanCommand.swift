@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Planner
 import Store
+import Synchronization
 
 extension HK {
   /// `hk plan`: desired configuration vs recorded state, as text, markdown or JSON.
@@ -125,25 +126,38 @@ struct PlanService {
   }
 }
 
-/// Opens the state database the way each command needs it.
+/// Opens the state location the way each command needs it, through the one factory
+/// (``StateStores``): no command knows which backend it has.
 enum StoreAccess {
-  /// For read-only commands (plan, drift's pending part): a missing database is an empty state
-  /// and is not created.
+  /// For read-only commands (plan, state, lock list, drift history): nothing is created or
+  /// migrated; a location where hk never wrote is an empty state (nil), said once on stderr.
   ///
-  /// With `snapshot`, a read-only file (or folder) is read through a private copy, for the
-  /// commands that never write (plan, state, lock list): a pull-request job may plan against
-  /// a state database it cannot write. Commands that write (drift records its report, lock
-  /// unlock) pass `false` and are refused a read-only file with advice.
-  static func openForReading(_ path: String, snapshot: Bool = false) throws -> (any StateStoring)? {
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
-    // An empty file is an empty state too (SQLite would write its schema into it on open).
-    var info = stat()
-    if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == 0 { return nil }
-    return snapshot ? try SQLiteStateStore.openSnapshot(path: path) : try SQLiteStateStore(path: path)
+  /// With `snapshot` (the default) the database is opened read-only; commands that write
+  /// (drift records its report, lock unlock) pass `false`.
+  static func openForReading(_ location: String, snapshot: Bool = true) throws -> (any StateStoring)? {
+    let opened = try StateStores.openForReading(location, snapshot: snapshot)
+    say(opened.notice)
+    return opened.store
   }
 
-  /// For commands that record (apply, import, lock): created when missing.
-  static func open(_ path: String) throws -> any StateStoring {
-    try SQLiteStateStore(path: path)
+  private static let noticed = Mutex(false)
+
+  /// Prints the first notice of the process on stderr (apply reads, then creates: said once).
+  private static func say(_ notice: String?) {
+    guard let notice,
+      noticed.withLock({ done in
+        defer { done = true }
+        return !done
+      })
+    else { return }
+    Terminal(noColor: true).err(notice + "\n")
+  }
+
+  /// For commands that record (apply, import): created when missing, said once on stderr.
+  static func open(_ location: String) throws -> any StateStoring {
+    let opened = try StateStores.open(location)
+    say(opened.notice)
+    guard let store = opened.store else { throw StoreError.unreadable(path: StoreLocation.redact(location)) }
+    return store
   }
 }

@@ -8,7 +8,8 @@ extension HK {
   /// `hk state list | show ENV [--serial N] | history ENV`.
   public struct StateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-      commandName: "state", abstract: "Inspect the recorded state.", subcommands: [List.self, Show.self, History.self])
+      commandName: "state", abstract: "Inspect the recorded state, or copy it to another backend.",
+      subcommands: [List.self, Show.self, History.self, Migrate.self])
     public init() {}
 
     /// `hk state list`.
@@ -20,7 +21,7 @@ extension HK {
       public func run() async throws {
         let term = global.terminal
         guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
-          term.out("No state recorded yet (\(global.stateDBPath) does not exist).\n")
+          term.out("No state recorded yet (nothing at \(StoreLocation.redact(global.stateDBPath))).\n")
           return
         }
         let rows = try store.environments()
@@ -132,7 +133,7 @@ extension HK {
 
     public struct List: AsyncParsableCommand {
       public static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Locks held, with holder; a dead holder on this host is shown as stale.")
+        commandName: "list", abstract: "Leases held: holder, since, expires; a lapsed one is shown as expired.")
       @OptionGroup public var global: GlobalOptions
       public init() {}
       public func run() async throws {
@@ -146,17 +147,21 @@ extension HK {
           term.out("No locks.\n")
           return
         }
-        var table = [["ENVIRONMENT", "LOCK ID", "HOLDER", "COMMAND", "SINCE", "STATE"]]
+        var table = [["ENVIRONMENT", "LOCK ID", "HOLDER", "COMMAND", "SINCE", "EXPIRES", "STATE", "CI RUN"]]
+        let now = Date()
         for l in locks {
+          let state =
+            l.isExpired(at: now)
+            ? "expired" : l.isStale ? "stale (holder is gone; its lease lapses at EXPIRES)" : "held"
           table.append([
-            l.environment, l.lockID, "\(l.user)@\(l.host) pid \(l.pid)", l.command, Format.date(l.startedAt),
-            l.isStale ? "stale (holder is gone)" : "held",
+            l.environment, l.lockID, "\(l.user)@\(l.host) pid \(l.pid)", StoreLocation.redactURLs(in: l.command),
+            Format.date(l.startedAt), Format.date(l.expiresAt), state, l.ciRunURL ?? "-",
           ])
         }
         term.out(Format.table(table))
-        if locks.contains(where: \.isStale) {
+        if locks.contains(where: { $0.isExpired(at: now) }) {
           term.out(
-            "\nA stale lock is left by an apply that died: run 'hk lock unlock ENV --force LOCK_ID', then 'hk apply ENV' to finish its work.\n"
+            "\nAn expired lease was left by a run that died: the next 'hk apply ENV' takes it over and finishes its work.\n"
           )
         }
       }
@@ -171,10 +176,10 @@ extension HK {
       public init() {}
       public func run() async throws {
         guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
-        guard let store = try StoreAccess.openForReading(global.stateDBPath), let held = try store.lock(environment) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false), let held = try store.lock(environment) else {
           throw CommandError.message("\(environment) is not locked; nothing to do")
         }
-        if !held.isStale {
+        if !held.isStale && !held.isExpired() {
           global.terminal.err(
             "warning: the holder (\(held.user)@\(held.host) pid \(held.pid)) may still be running; breaking its lock anyway as asked\n")
         }

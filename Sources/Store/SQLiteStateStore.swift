@@ -28,6 +28,8 @@ public final class SQLiteStateStore: StateStoring {
   private let dbQueue: DatabaseQueue
   /// The file path as given, or `:memory:`; used in messages.
   public let location: String
+  /// The file path (no secret to hide).
+  public var displayLocation: String { location }
   /// For a snapshot (``openSnapshot(path:)``): the private folder holding the copy, removed
   /// with the store.
   let snapshotFolder: String?
@@ -63,8 +65,14 @@ public final class SQLiteStateStore: StateStoring {
     let directory = parentDirectory(of: path)
     let writable =
       permits(path, W_OK, info) && stat(directory, &dirInfo) == 0 && permits(directory, W_OK | X_OK, dirInfo)
-    if writable { return try SQLiteStateStore(path: path) }
     try checkHeader(path)
+    if writable {
+      // Read-only in place (SQLITE_OPEN_READONLY: no migration, no WAL conversion) when its
+      // schema is current; an older schema is read through a migrated private copy.
+      do {
+        return try SQLiteStateStore(opening: path, named: path, snapshotFolder: nil, readOnly: true)
+      } catch SchemaIsOlder.older {}
+    }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hk-state-\(UUID().uuidString)").path
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -85,15 +93,46 @@ public final class SQLiteStateStore: StateStoring {
   }
 
   /// Opens `file`, naming it `path` in messages; a snapshot's folder is removed with the store.
-  private init(opening file: String, named path: String, snapshotFolder: String?) throws {
+  private init(opening file: String, named path: String, snapshotFolder: String?, readOnly: Bool = false) throws {
     location = path
     self.snapshotFolder = snapshotFolder
     do {
-      dbQueue = try DatabaseQueue(path: file, configuration: Self.configuration())
+      dbQueue = try DatabaseQueue(path: file, configuration: Self.configuration(readOnly: readOnly))
     } catch {
       throw Self.map(error, path: path)
     }
+    try checkSchemaObjects()
+    if readOnly {
+      let applied: Set<String>
+      do { applied = try dbQueue.read(Self.appliedIdentifiers) } catch { throw Self.map(error, path: path) }
+      try Self.refuseUnknown(applied, path: path)
+      if !applied.isSuperset(of: Schema.migrator.migrations) { throw SchemaIsOlder.older }
+      return
+    }
     try prepare(inMemory: false)
+  }
+
+  /// A read-only open found a schema this hk would migrate.
+  enum SchemaIsOlder: Error { case older }
+
+  /// Refuses a database holding views or triggers (hk creates none): a crafted file could make
+  /// a read run arbitrary SQL or never end.
+  private func checkSchemaObjects() throws {
+    let foreign: [String]
+    do {
+      foreign = try dbQueue.read { db in
+        try String.fetchAll(
+          db, sql: "SELECT type || ' ' || name FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY name")
+      }
+    } catch {
+      throw Self.map(error, path: location)
+    }
+    guard foreign.isEmpty else {
+      throw StoreError.untrusted(
+        path: location,
+        reason: "it holds schema objects hk never creates (\(foreign.prefix(3).joined(separator: ", "))); it was not written by hk. "
+          + "Move it aside and point --state-db at hk's own state file")
+    }
   }
 
   deinit {
@@ -115,8 +154,9 @@ public final class SQLiteStateStore: StateStoring {
     try prepare(inMemory: true)
   }
 
-  private static func configuration() -> Configuration {
+  private static func configuration(readOnly: Bool = false) -> Configuration {
     var config = Configuration()
+    config.readonly = readOnly
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
     config.label = "hk.state"
@@ -127,6 +167,8 @@ public final class SQLiteStateStore: StateStoring {
       // Per connection. FULL, not WAL's usual NORMAL: a revision or journal entry that was
       // committed must survive a power loss too, or a re-run would plan from a stale layer.
       try db.execute(sql: "PRAGMA synchronous = FULL")
+      // A crafted file's functions in views, triggers or defaults must not run.
+      try db.execute(sql: "PRAGMA trusted_schema = OFF")
     }
     return config
   }
@@ -259,6 +301,7 @@ public final class SQLiteStateStore: StateStoring {
     }
     if ancestor == directory {
       try checkDirectoryWritable(directory, of: path)
+      try createPrivateFile(path)
       return
     }
     guard permits(ancestor, W_OK | X_OK, ancestorInfo) else {
@@ -266,12 +309,14 @@ public final class SQLiteStateStore: StateStoring {
         path: path, reason: "its directory \(directory) does not exist and \(ancestor) is read-only")
     }
     do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     } catch {
       throw StoreError.unwritable(
         path: path,
         reason: "its directory \(directory) does not exist and cannot be created (\(error.localizedDescription))")
     }
+    try createPrivateFile(path)
   }
 
   /// The directory must take new files: SQLite creates `-wal` and `-shm` beside the database.
@@ -328,6 +373,9 @@ public final class SQLiteStateStore: StateStoring {
 
   /// Turns a GRDB error into a ``StoreError`` that says what to do; passes others through.
   static func map(_ error: any Error, path: String) -> any Error {
+    if error is RowDecodingError {
+      return StoreError.corrupted(path: path, detail: "a row holds a value of the wrong type (\(error))")
+    }
     guard let error = error as? DatabaseError else { return error }
     switch error.resultCode {
     case .SQLITE_BUSY, .SQLITE_LOCKED:
@@ -347,7 +395,7 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  private func read<T>(_ body: (Database) throws -> T) throws -> T {
+  func read<T>(_ body: (Database) throws -> T) throws -> T {
     do {
       return try dbQueue.read(body)
     } catch {
@@ -357,7 +405,7 @@ public final class SQLiteStateStore: StateStoring {
 
   /// One IMMEDIATE transaction (GRDB's `write` begins writes as IMMEDIATE), so two writers
   /// never both read and then race to upgrade: the second waits on the busy timeout.
-  private func write<T>(_ body: (Database) throws -> T) throws -> T {
+  func write<T>(_ body: (Database) throws -> T) throws -> T {
     do {
       return try dbQueue.write(body)
     } catch {
@@ -458,11 +506,13 @@ public final class SQLiteStateStore: StateStoring {
           JOIN "revision" r ON r."environment" = e."name" AND r."serial" = e."currentSerial"
           ORDER BY e."name"
           """)
-      return rows.map { row in
-        let result: String? = row["lastRunResult"]
+      // Throwing decodes: a crafted value of the wrong type is an error, never a crash.
+      return try rows.map { row in
+        let result = try row.decode(String?.self, forColumn: "lastRunResult")
         return EnvironmentSummary(
-          name: row["name"], serial: row["currentSerial"], lineage: row["lineage"],
-          lastAppliedAt: row["createdAt"], lastAppliedBy: row["createdBy"],
+          name: try row.decode(String.self, forColumn: "name"), serial: try row.decode(Int64.self, forColumn: "currentSerial"),
+          lineage: try row.decode(String.self, forColumn: "lineage"), lastAppliedAt: try row.decode(Date.self, forColumn: "createdAt"),
+          lastAppliedBy: try row.decode(String.self, forColumn: "createdBy"),
           lastRunResult: result.map { RunResult(rawValue: $0) ?? .interrupted })
       }
     }
@@ -471,9 +521,10 @@ public final class SQLiteStateStore: StateStoring {
   @discardableResult
   public func record(
     _ state: RecordedStateDraft, expectedPrior: PriorState?, actor: StoreActor, note: String,
-    planID: String?, newLineage: Bool
+    planID: String?, newLineage: Bool, fence: LockInfo?
   ) throws -> RecordedState {
     try write { db in
+      try Self.checkFence(db, fence)
       let current = try EnvironmentRow.fetchOne(db, key: state.environment)
       let actual = current.map { PriorState(serial: $0.currentSerial, lineage: $0.lineage) }
       guard actual == expectedPrior else {
@@ -505,9 +556,10 @@ public final class SQLiteStateStore: StateStoring {
 
   @discardableResult
   public func amend(
-    _ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String
+    _ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String, fence: LockInfo?
   ) throws -> RecordedState {
     try write { db in
+      try Self.checkFence(db, fence)
       let current = try EnvironmentRow.fetchOne(db, key: state.environment)
       let actual = current.map { PriorState(serial: $0.currentSerial, lineage: $0.lineage) }
       guard actual == expected else {
@@ -534,7 +586,7 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  private static func state(_ row: RevisionRow) -> RecordedState {
+  static func state(_ row: RevisionRow) -> RecordedState {
     RecordedState(
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,
       instanceGroupsYAML: row.instanceGroupsYAML, cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls,
@@ -542,7 +594,7 @@ public final class SQLiteStateStore: StateStoring {
       gitCommit: row.gitCommit)
   }
 
-  private static func summary(_ row: RevisionRow) -> RevisionSummary {
+  static func summary(_ row: RevisionRow) -> RevisionSummary {
     RevisionSummary(
       environment: row.environment, serial: row.serial, lineage: row.lineage, createdAt: row.createdAt,
       createdBy: row.createdBy, command: row.command, note: row.note, planID: row.planID,
@@ -573,8 +625,9 @@ public final class SQLiteStateStore: StateStoring {
 
   // MARK: - Runs and journal
 
-  public func beginRun(environment: String, command: String, planID: String?, actor: StoreActor) throws -> Int64 {
+  public func beginRun(environment: String, command: String, planID: String?, actor: StoreActor, fence: LockInfo?) throws -> Int64 {
     try write { db in
+      try Self.checkFence(db, fence)
       var row = RunRow(
         id: nil, environment: environment, command: command, planID: planID, startedAt: Date(), finishedAt: nil,
         result: RunResult.running.rawValue, message: "", holder: actor.holder)
@@ -584,9 +637,10 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  public func journalStepStarted(runID: Int64, stepID: Int, kind: String, argv: [String]) throws -> Int64 {
+  public func journalStepStarted(runID: Int64, stepID: Int, kind: String, argv: [String], fence: LockInfo?) throws -> Int64 {
     let argvJSON = try Self.json(argv)
     return try write { db in
+      try Self.checkFence(db, fence)
       guard try RunRow.exists(db, key: runID) else { throw StoreError.noSuchRun(id: runID) }
       var row = JournalRow(
         id: nil, runID: runID, stepID: stepID, kind: kind, argvJSON: argvJSON, startedAt: Date(), finishedAt: nil,
@@ -600,10 +654,11 @@ public final class SQLiteStateStore: StateStoring {
   }
 
   public func journalStepFinished(
-    entryID: Int64, status: JournalStatus, exitCode: Int32?, outputTail: String, duration: Double
+    entryID: Int64, status: JournalStatus, exitCode: Int32?, outputTail: String, duration: Double, fence: LockInfo?
   ) throws {
     let tail = Self.tail(outputTail)
     try write { db in
+      try Self.checkFence(db, fence)
       guard var row = try JournalRow.fetchOne(db, key: entryID) else {
         throw StoreError.noSuchJournalEntry(id: entryID)
       }
@@ -616,8 +671,9 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  public func finishRun(runID: Int64, result: RunResult, message: String) throws {
+  public func finishRun(runID: Int64, result: RunResult, message: String, fence: LockInfo?) throws {
     try write { db in
+      try Self.checkFence(db, fence)
       guard var row = try RunRow.fetchOne(db, key: runID) else { throw StoreError.noSuchRun(id: runID) }
       row.result = result.rawValue
       row.message = message
@@ -653,78 +709,6 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  // MARK: - Locks
-
-  public func acquireLock(_ environment: String, actor: StoreActor) throws -> LockInfo {
-    try write { db in
-      if let held = try LockRow.fetchOne(db, key: environment) {
-        throw StoreError.locked(Self.info(held))
-      }
-      let row = LockRow(
-        environment: environment, lockID: UUID().uuidString.lowercased(), host: actor.host, pid: actor.pid,
-        user: actor.user, command: actor.command, startedAt: Date())
-      try row.insert(db)
-      // Read back: the stored time has millisecond precision, and callers compare locks.
-      return Self.info(try LockRow.fetchOne(db, key: environment) ?? row)
-    }
-  }
-
-  public func releaseLock(_ environment: String, lockID: String) throws {
-    try write { db in
-      guard let held = try LockRow.fetchOne(db, key: environment) else {
-        throw StoreError.noSuchLock(environment: environment, lockID: lockID)
-      }
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: Self.info(held))
-      }
-      try held.delete(db)
-    }
-  }
-
-  public func forceUnlock(_ environment: String, lockID: String) throws {
-    let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
-    try write { db in
-      guard let held = try LockRow.fetchOne(db, key: environment) else {
-        throw StoreError.noSuchLock(environment: environment, lockID: lockID)
-      }
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: Self.info(held))
-      }
-      try held.delete(db)
-      let holder = StoreActor(user: held.user, host: held.host, pid: held.pid, command: held.command).holder
-      let now = Date()
-      try db.execute(
-        sql: """
-          UPDATE "journal" SET "status" = 'interrupted', "finishedAt" = ?
-          WHERE "status" = 'started' AND "runID" IN
-            (SELECT "id" FROM "run" WHERE "environment" = ? AND "result" = 'running' AND "holder" = ?)
-          """,
-        arguments: [now, environment, holder])
-      try db.execute(
-        sql: """
-          UPDATE "run" SET "result" = 'interrupted', "finishedAt" = ?, "message" = ?
-          WHERE "environment" = ? AND "result" = 'running' AND "holder" = ?
-          """,
-        arguments: [now, "lock \(lockID) force-unlocked by \(breaker.userAtHost)", environment, holder])
-    }
-  }
-
-  public func lock(_ environment: String) throws -> LockInfo? {
-    try read { db in try LockRow.fetchOne(db, key: environment).map(Self.info) }
-  }
-
-  public func locks() throws -> [LockInfo] {
-    try read { db in
-      try LockRow.fetchAll(db, sql: #"SELECT * FROM "lock" ORDER BY "environment""#).map(Self.info)
-    }
-  }
-
-  private static func info(_ row: LockRow) -> LockInfo {
-    LockInfo(
-      environment: row.environment, lockID: row.lockID, host: row.host, pid: row.pid, user: row.user,
-      command: row.command, startedAt: row.startedAt)
-  }
-
   // MARK: - Drift reports
 
   public func saveDriftReport(environment: String, status: String, reportJSON: String) throws {
@@ -748,19 +732,15 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
-  public func latestDriftReport(_ environment: String) throws -> DriftReportRecord? {
-    try driftReports(environment, limit: 1).first
-  }
-
   // MARK: - JSON columns
 
-  private static func json(_ value: some Encodable) throws -> String {
+  static func json(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
-  private func decode<T: Decodable>(_ type: T.Type, _ text: String, what: String) throws -> T {
+  func decode<T: Decodable>(_ type: T.Type, _ text: String, what: String) throws -> T {
     do {
       return try JSONDecoder().decode(type, from: Data(text.utf8))
     } catch {

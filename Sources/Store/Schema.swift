@@ -100,6 +100,20 @@ enum Schema {
     migrator.registerMigration("v3: revision.gitCommit (the git commit of the desired files)") { db in
       try db.execute(sql: #"ALTER TABLE "revision" ADD COLUMN "gitCommit" TEXT;"#)
     }
+    // Leases (DESIGN.md §8): an expiry, a fencing generation and the holder's CI run. A lock
+    // left by an older hk has no expiry and counts as expiring a default TTL after it started.
+    migrator.registerMigration("v4: lock leases (expiresAt, generation, ciRunURL; leaseGeneration)") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE "lock" ADD COLUMN "expiresAt" DATETIME;
+          ALTER TABLE "lock" ADD COLUMN "generation" INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE "lock" ADD COLUMN "ciRunURL" TEXT;
+          CREATE TABLE "leaseGeneration" (
+            "environment" TEXT NOT NULL PRIMARY KEY,
+            "generation" INTEGER NOT NULL
+          );
+          """)
+    }
     return migrator
   }()
 }
@@ -201,6 +215,9 @@ struct LockRow: Codable, FetchableRecord, PersistableRecord {
   var user: String
   var command: String
   var startedAt: Date
+  var expiresAt: Date?
+  var generation: Int64
+  var ciRunURL: String?
 }
 
 /// A row of `driftReport`.

@@ -20,7 +20,10 @@ final class World: @unchecked Sendable {
   let kops: FakeKops
   let hk: String
   var root: String { dir.path + "/repo" }
-  var stateDB: String { root + "/state/hk.sqlite" }
+  /// The state location every hk run of this world gets (`--state-db`): the SQLite file under
+  /// the repository unless a test points it elsewhere (a PostgreSQL database).
+  var stateDB: String { stateLocation ?? root + "/state/hk.sqlite" }
+  var stateLocation: String? = nil
   /// Real VPC and gateway ids per environment.
   var vpc: [String: String] = [:]
   var igw: [String: String] = [:]
@@ -112,6 +115,12 @@ final class World: @unchecked Sendable {
   }
 
   func store() throws -> SQLiteStateStore { try SQLiteStateStore(path: stateDB) }
+
+  /// The store of ``stateDB``, whichever backend it is, opened as hk opens it.
+  func anyStore() throws -> any StateStoring {
+    guard let store = try StateStores.open(stateDB).store else { throw TestSupportError("no store at \(stateDB)") }
+    return store
+  }
 
   func attachedVPCs(_ env: String) throws -> [String] {
     guard let g = igw[env] else { return [] }

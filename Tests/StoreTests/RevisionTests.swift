@@ -25,7 +25,7 @@ import Testing
           + "AND name NOT LIKE 'sqlite_%' ORDER BY name)"))
     #expect(
       tables.split(separator: ",").map(String.init)
-        == ["driftReport", "environment", "grdb_migrations", "journal", "lock", "plan", "revision", "run"])
+        == ["driftReport", "environment", "grdb_migrations", "journal", "leaseGeneration", "lock", "plan", "revision", "run"])
     try store.close()
 
     // Reopening an up-to-date file migrates nothing and keeps the data.
@@ -80,7 +80,7 @@ import Testing
     }
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
-    #expect(SQLiteStateStore.schemaMigrations.count == 3)
+    #expect(SQLiteStateStore.schemaMigrations.count == 4)
     let old = try #require(try store.recorded("prod"))
     #expect(old.validated && old.cloudUpdated && old.clusterYAML == "kind: Cluster")
 

@@ -75,3 +75,8 @@ func deadPID() throws -> Int32 {
   process.waitUntilExit()
   return process.processIdentifier
 }
+
+extension RecordedState {
+  /// The (serial, lineage) a caller that read this revision passes on.
+  var prior: PriorState { PriorState(serial: serial, lineage: lineage) }
+}

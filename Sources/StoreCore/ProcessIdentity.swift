@@ -1,9 +1,9 @@
 import Foundation
 
 /// This process's user and host, and whether another process exists: what locks record.
-enum ProcessIdentity {
+public enum ProcessIdentity {
   /// The host name from `gethostname`, or `localhost` when it fails.
-  static func hostName() -> String {
+  public static func hostName() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
     let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -11,7 +11,7 @@ enum ProcessIdentity {
   }
 
   /// The login name of the effective user (passwd entry, else `$USER`, else `uid N`).
-  static func userName() -> String {
+  public static func userName() -> String {
     let uid = geteuid()
     var entry = passwd()
     var result: UnsafeMutablePointer<passwd>?
@@ -30,7 +30,7 @@ enum ProcessIdentity {
   /// process, so they count as gone.
   /// A zombie (exited, not yet reaped: a SIGKILLed hk whose parent is gone and whose init does
   /// not reap) counts as gone too, so its lock shows as stale.
-  static func processExists(_ pid: Int32) -> Bool {
+  public static func processExists(_ pid: Int32) -> Bool {
     guard pid > 0 else { return false }
     if kill(pid, 0) != 0 { return errno != ESRCH }
     #if os(Linux)

@@ -1,7 +1,10 @@
 import Foundation
 import Model
 
-/// Why the state store refused or failed; every message says what to do next.
+/// Why the state store refused or failed, for every backend; every message says what to do next.
+///
+/// `path` is the location as displayed (``StoreLocation/display``): a file path, or a URL with
+/// its password replaced by `***`.
 public enum StoreError: LocalizedError, Sendable, Hashable {
   /// The recorded (serial, lineage) moved since the caller read it; nothing was written.
   case conflict(expected: PriorState?, actual: PriorState?)
@@ -31,8 +34,20 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
   case noSuchRun(id: Int64)
   /// No journal entry with this ID exists.
   case noSuchJournalEntry(id: Int64)
-  /// Any other SQLite failure (disk full, I/O error, …).
+  /// Any other database failure (disk full, I/O error, a failed statement, …).
   case databaseFailure(path: String, message: String)
+  /// The holder's lease was taken over or broken: it must not write, and stops.
+  case leaseLost(environment: String, lockID: String, detail: String)
+  /// LOCATION names no backend this hk has (an unknown scheme, an S3 URL, spaces).
+  case unsupportedLocation(location: String, reason: String)
+  /// The database server cannot be reached, or the connection was lost.
+  case unreachable(path: String, detail: String)
+  /// The server refused the credentials.
+  case authenticationFailed(path: String, detail: String)
+  /// The database (or the directory of a state file) does not exist; nothing was created.
+  case missingDatabase(path: String, detail: String)
+  /// The state file cannot be trusted (tracked by git, a symlink, a foreign schema object).
+  case untrusted(path: String, reason: String)
 
   public var errorDescription: String? {
     switch self {
@@ -46,7 +61,7 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
         + "if that process is gone, run 'hk lock unlock \(lock.environment) --force \(lock.lockID)'"
     case .newerSchema(let path, let unknown):
       return "state database \(path) was written by a newer hk (schema \(unknown.joined(separator: ", "))); "
-        + "upgrade hk to use it (this hk knows schema up to '\(SQLiteStateStore.latestSchema)'). "
+        + "upgrade hk to use it (this hk does not know those migrations). "
         + "The database was not modified."
     case .notADatabase(let path):
       return "\(path) is not an SQLite database (it does not start with 'SQLite format 3'); "
@@ -66,7 +81,7 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
         + "so fix the permissions or pass a writable path with --state-db"
     case .busy(let path):
       return "state database \(path) stayed locked by another process for more than "
-        + "\(Int(SQLiteStateStore.busyTimeout)) seconds; retry when the other hk command has finished"
+        + "\(Int(Self.busyTimeout)) seconds; retry when the other hk command has finished"
     case .noSuchLock(let environment, let lockID):
       return "environment \(environment) holds no lock with ID \(lockID) (it is not locked; the lock may have "
         + "been released or force-unlocked already); run 'hk lock list' to see the current locks"
@@ -83,10 +98,30 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
       return "the state database has no journal entry with ID \(id); it may have been written by another hk "
         + "(check --state-db / HK_STATE_DB)"
     case .databaseFailure(let path, let message):
+      if path.contains("://") {
+        return "state database \(path): \(message); check the database server and retry"
+      }
       return "state database \(path): \(message); check the disk (free space, permissions) and retry; if it "
         + "persists, run 'sqlite3 \(path) \"PRAGMA integrity_check\"'"
+    case .leaseLost(let environment, let lockID, let detail):
+      return "lost the lease on \(environment) (lock ID \(lockID)): \(detail); stopped before the next step so that "
+        + "nothing is written twice; run 'hk apply \(environment)' again to finish what is left"
+    case .unsupportedLocation(let location, let reason):
+      return "state location '\(location)' \(reason)"
+    case .unreachable(let path, let detail):
+      return "cannot reach state database \(path): \(detail); check that the server runs and is reachable, then retry"
+    case .authenticationFailed(let path, let detail):
+      return "state database \(path) refused the credentials: \(detail); check the user and password "
+        + "(in the URL, PGPASSWORD or ~/.pgpass)"
+    case .missingDatabase(let path, let detail):
+      return "state database \(path) does not exist: \(detail)"
+    case .untrusted(let path, let reason):
+      return "refusing state database \(path): \(reason)"
     }
   }
+
+  /// Seconds a writer waits for another process's transaction before giving up (both backends).
+  public static let busyTimeout: TimeInterval = 10
 
   private static func describe(_ prior: PriorState?) -> String {
     guard let prior else { return "no recorded state" }

@@ -1,178 +1,32 @@
 import Foundation
 import Model
 
-/// The recorded state of hk behind one seam, so that a PostgreSQL backend can join later.
-///
-/// Implementations keep, per environment, the full history of revisions (DESIGN.md §5: the
-/// objects written to the kops state store, whether the cloud matches them, which instance
-/// groups still need a roll), saved plans, runs with their step journal, one lock per
-/// environment and drift reports.
-///
-/// Invariants every implementation keeps:
-/// - ``record(_:expectedPrior:actor:note:planID:newLineage:)`` is a compare-and-swap: it writes
-///   serial `prior + 1` only when the current (serial, lineage) equals `expectedPrior`.
-/// - ``acquireLock(_:actor:)`` is atomic across processes: of many concurrent callers for one
-///   environment exactly one gets the lock, the others get ``StoreError/locked(_:)``.
-/// - Errors are ``StoreError`` values whose message says what to do next.
-public protocol StateStoring: Sendable {
-  /// The latest recorded revision of `environment`, or nil when nothing is recorded.
-  func recorded(_ environment: String) throws -> RecordedState?
-
-  /// The latest recorded revision of each of `environments` that has one, read in one
-  /// transaction (`hk plan` over a thousand environments reads them all at once).
-  func recorded(_ environments: [String]) throws -> [String: RecordedState]
-
-  /// One revision of `environment` by serial, or nil when it does not exist.
-  func revision(_ environment: String, serial: Int64) throws -> RecordedState?
-
-  /// Every revision of `environment`, newest (highest serial) first.
-  func history(_ environment: String) throws -> [RevisionSummary]
-
-  /// Every environment with a recorded revision, sorted by name.
-  func environments() throws -> [EnvironmentSummary]
-
-  /// Writes a new revision with serial = prior + 1 in one transaction.
-  ///
-  /// - Parameters:
-  ///   - state: The objects and layers to record for `state.environment`.
-  ///   - expectedPrior: The (serial, lineage) the caller read; nil when it read no state.
-  ///   - actor: Who writes (stored as `user@host` and command).
-  ///   - note: Why this revision exists, e.g. `apply step 3 cluster-replace`.
-  ///   - planID: The saved plan being applied, if any.
-  ///   - newLineage: Start a fresh lineage (a forced `hk import`); a first write always does.
-  /// - Returns: The revision as written.
-  /// - Throws: ``StoreError/conflict(expected:actual:)`` when the current (serial, lineage)
-  ///   differs from `expectedPrior`; nothing is written then.
-  @discardableResult
-  func record(
-    _ state: RecordedStateDraft, expectedPrior: PriorState?, actor: StoreActor, note: String,
-    planID: String?, newLineage: Bool
-  ) throws -> RecordedState
-
-  /// Stores a plan made with `hk plan --out`, bound to the revisions it was made against.
-  ///
-  /// - Throws: ``StoreError/planExists(id:)`` when `id` is already used.
-  /// Rewrites the latest revision in place (same serial and lineage), compare-and-swap on
-  /// `expected`: an apply records its progress through the layers this way, so one apply run
-  /// is one serial however many steps it takes.
-  @discardableResult
-  func amend(_ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String) throws -> RecordedState
-
-  func savePlan(id: String, planJSON: String, bindings: [PlanBinding]) throws
-
-  /// A saved plan by ID, or nil when unknown.
-  func savedPlan(id: String) throws -> SavedPlan?
-
-  /// Starts a run (an apply, import or drift) and returns its ID; its result is `running`.
-  func beginRun(environment: String, command: String, planID: String?, actor: StoreActor) throws -> Int64
-
-  /// Journals that a step is about to run.
-  ///
-  /// - Parameters:
-  ///   - runID: The run from ``beginRun(environment:command:planID:actor:)``.
-  ///   - stepID: The plan step's ID.
-  ///   - kind: The step kind (`cluster-replace`, `igw-attach`, …).
-  ///   - argv: The command line, already redacted by the caller.
-  /// - Returns: The journal entry's ID, for ``journalStepFinished(entryID:status:exitCode:outputTail:duration:)``.
-  /// - Throws: ``StoreError`` when the entry cannot be written.
-  func journalStepStarted(runID: Int64, stepID: Int, kind: String, argv: [String]) throws -> Int64
-
-  /// Journals how a step ended.
-  ///
-  /// - Parameters:
-  ///   - entryID: The entry ``journalStepStarted(runID:stepID:kind:argv:)`` returned.
-  ///   - status: How the step ended.
-  ///   - exitCode: The command's exit code, when it exited.
-  ///   - outputTail: The end of the step's output, already redacted (kept up to 64 KiB).
-  ///   - duration: Wall-clock seconds the step took.
-  /// - Throws: ``StoreError`` when the entry cannot be written.
-  func journalStepFinished(
-    entryID: Int64, status: JournalStatus, exitCode: Int32?, outputTail: String, duration: Double
-  ) throws
-
-  /// Records how a run ended.
-  func finishRun(runID: Int64, result: RunResult, message: String) throws
-
-  /// The latest `limit` runs of `environment`, newest first.
-  func runs(_ environment: String, limit: Int) throws -> [RunSummary]
-
-  /// The journal of one run, in the order the steps started.
-  func journal(runID: Int64) throws -> [JournalEntry]
-
-  /// Takes the lock of `environment` for `actor`, atomically (one IMMEDIATE transaction).
-  ///
-  /// A lock whose holder is gone (``LockInfo/isStale``) is not taken over: only
-  /// ``forceUnlock(_:lockID:)`` (`hk lock unlock ENV --force ID`) removes it.
-  ///
-  /// - Throws: ``StoreError/locked(_:)`` naming the holder when the lock is held.
-  func acquireLock(_ environment: String, actor: StoreActor) throws -> LockInfo
-
-  /// Releases a lock this process holds.
-  ///
-  /// - Throws: ``StoreError/noSuchLock(environment:lockID:)`` when no lock is held, or
-  ///   ``StoreError/lockMismatch(environment:lockID:holder:)`` when another lock replaced it.
-  func releaseLock(_ environment: String, lockID: String) throws
-
-  /// Breaks a lock on the user's request (`hk lock unlock ENV --force ID`).
-  ///
-  /// Runs of the lock's holder still marked `running` become `interrupted`.
-  ///
-  /// - Throws: ``StoreError/lockMismatch(environment:lockID:holder:)`` naming the ID that
-  ///   holds the lock when `lockID` differs, ``StoreError/noSuchLock(environment:lockID:)``
-  ///   when the environment is not locked.
-  func forceUnlock(_ environment: String, lockID: String) throws
-
-  /// The lock of one environment, or nil when it is not locked.
-  func lock(_ environment: String) throws -> LockInfo?
-
-  /// Every held lock, sorted by environment.
-  func locks() throws -> [LockInfo]
-
-  /// Stores one environment's drift report (`status` is in-sync, drifted, pending or error).
-  func saveDriftReport(environment: String, status: String, reportJSON: String) throws
-
-  /// The latest `limit` drift reports of `environment`, newest first.
-  func driftReports(_ environment: String, limit: Int) throws -> [DriftReportRecord]
-
-  /// The newest drift report of `environment`, or nil when none was stored.
-  func latestDriftReport(_ environment: String) throws -> DriftReportRecord?
-}
-
-extension StateStoring {
-  /// Writes a new revision in the current lineage, not bound to a saved plan.
-  ///
-  /// Same as ``record(_:expectedPrior:actor:note:planID:newLineage:)`` with `planID: nil`
-  /// and `newLineage: false`.
-  @discardableResult
-  public func record(
-    _ state: RecordedStateDraft, expectedPrior: PriorState?, actor: StoreActor, note: String
-  ) throws -> RecordedState {
-    try record(state, expectedPrior: expectedPrior, actor: actor, note: note, planID: nil, newLineage: false)
-  }
-}
-
-/// Who acts on the recorded state: stored on revisions (`createdBy`), runs (`holder`) and locks.
+/// Who acts on the recorded state: stored on revisions (`createdBy`), runs (`holder`) and leases.
 public struct StoreActor: Sendable, Hashable {
   /// The login name of the effective user.
   public var user: String
-  /// The host name (`gethostname`), compared by ``LockInfo/isStale``.
+  /// The host name (`gethostname`).
   public var host: String
   public var pid: Int32
   /// The hk command line, e.g. `hk apply prod` (already redacted).
   public var command: String
+  /// The CI run this process belongs to, when known (``LeaseSettings/ciRunURL(_:)``).
+  public var ciRunURL: String?
 
-  public init(user: String, host: String, pid: Int32, command: String) {
+  public init(user: String, host: String, pid: Int32, command: String, ciRunURL: String? = nil) {
     self.user = user
     self.host = host
     self.pid = pid
     self.command = command
+    self.ciRunURL = ciRunURL
   }
 
-  /// This process: the effective user, this host, `getpid()`, and `command`.
+  /// This process: the effective user, this host, `getpid()`, `command` and the CI run URL.
   public static func current(command: String) -> StoreActor {
     StoreActor(
       user: ProcessIdentity.userName(), host: ProcessIdentity.hostName(),
-      pid: ProcessInfo.processInfo.processIdentifier, command: command)
+      pid: ProcessInfo.processInfo.processIdentifier, command: StoreLocation.redactURLs(in: command),
+      ciRunURL: LeaseSettings.ciRunURL(ProcessInfo.processInfo.environment))
   }
 
   /// `user@host`, as stored in ``RevisionSummary/createdBy``.
@@ -180,6 +34,31 @@ public struct StoreActor: Sendable, Hashable {
 
   /// `user@host pid N`, as stored in ``RunSummary/holder``.
   public var holder: String { "\(user)@\(host) pid \(pid)" }
+}
+
+/// The lease's time to live and the CI run that holds it (DESIGN.md §8).
+public enum LeaseSettings {
+  /// The default time to live of a lease, in seconds.
+  public static let defaultTTL: TimeInterval = 120
+
+  /// `HK_LOCK_TTL` seconds (a positive number, at least 0.3), else ``defaultTTL``.
+  public static func ttl(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> TimeInterval {
+    guard let text = environment["HK_LOCK_TTL"], let value = Double(text.trimmingCharacters(in: .whitespaces)),
+      value.isFinite, value >= 0.3
+    else { return defaultTTL }
+    return value
+  }
+
+  /// The CI run URL: `GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`, else `CI_JOB_URL`.
+  public static func ciRunURL(_ environment: [String: String]) -> String? {
+    if let server = environment["GITHUB_SERVER_URL"], let repo = environment["GITHUB_REPOSITORY"],
+      let run = environment["GITHUB_RUN_ID"], !server.isEmpty, !repo.isEmpty, !run.isEmpty
+    {
+      return "\(server)/\(repo)/actions/runs/\(run)"
+    }
+    if let url = environment["CI_JOB_URL"], !url.isEmpty { return url }
+    return nil
+  }
 }
 
 /// What to record for an environment: ``Model/RecordedState`` without serial and lineage,
@@ -435,7 +314,7 @@ public struct JournalEntry: Sendable, Hashable {
   }
 }
 
-/// The lock of one environment and who holds it.
+/// The lease of one environment and who holds it (DESIGN.md §8).
 public struct LockInfo: Sendable, Hashable {
   public var environment: String
   /// A UUID naming this acquisition; `hk lock unlock ENV --force ID` needs it.
@@ -446,9 +325,16 @@ public struct LockInfo: Sendable, Hashable {
   /// The command the holder runs, e.g. `hk apply prod`.
   public var command: String
   public var startedAt: Date
+  /// When the lease lapses unless renewed.
+  public var expiresAt: Date
+  /// The fencing generation: increases with every acquisition of the environment.
+  public var generation: Int64
+  /// The CI run of the holder, when known.
+  public var ciRunURL: String?
 
   public init(
-    environment: String, lockID: String, host: String, pid: Int32, user: String, command: String, startedAt: Date
+    environment: String, lockID: String, host: String, pid: Int32, user: String, command: String, startedAt: Date,
+    expiresAt: Date? = nil, generation: Int64 = 0, ciRunURL: String? = nil
   ) {
     self.environment = environment
     self.lockID = lockID
@@ -457,19 +343,25 @@ public struct LockInfo: Sendable, Hashable {
     self.user = user
     self.command = command
     self.startedAt = startedAt
+    self.expiresAt = expiresAt ?? startedAt.addingTimeInterval(LeaseSettings.defaultTTL)
+    self.generation = generation
+    self.ciRunURL = ciRunURL
   }
 
-  /// Whether the holder is provably gone: it ran on this host and no process has its pid.
-  ///
-  /// A lock taken on another host is never stale from here (hk cannot see its processes).
-  /// Not a permission to take the lock over: only `hk lock unlock --force` breaks it.
+  /// Whether the lease lapsed: the next apply takes it without `--force`.
+  public func isExpired(at now: Date = Date()) -> Bool { expiresAt <= now }
+
+  /// Whether the holder is provably gone (it ran on this host and no process has its pid) or
+  /// its lease lapsed.
   public var isStale: Bool {
-    host == ProcessIdentity.hostName() && !ProcessIdentity.processExists(pid)
+    isExpired() || (host == ProcessIdentity.hostName() && !ProcessIdentity.processExists(pid))
   }
 
   /// `user@host pid N running 'cmd' since T (lock ID …)`.
   public var holderDescription: String {
-    "\(user)@\(host) pid \(pid) running '\(command)' since \(startedAt.formatted(.iso8601)) (lock ID \(lockID))"
+    let ci = ciRunURL.map { ", CI run \($0)" } ?? ""
+    return "\(user)@\(host) pid \(pid) running '\(command)' since \(startedAt.formatted(.iso8601)), lease until "
+      + "\(expiresAt.formatted(.iso8601))\(ci) (lock ID \(lockID))"
   }
 }
 
@@ -490,5 +382,39 @@ public struct DriftReportRecord: Sendable, Hashable {
     self.createdAt = createdAt
     self.status = status
     self.reportJSON = reportJSON
+  }
+}
+
+/// Everything a store holds except its leases: what `hk state migrate` copies.
+public struct StoreDump: Sendable, Hashable {
+  /// Every revision, by environment then serial.
+  public var revisions: [StoredRevision]
+  public var plans: [SavedPlan]
+  /// Every run, by ID.
+  public var runs: [RunSummary]
+  /// Every journal entry, by ID.
+  public var journal: [JournalEntry]
+  /// Every drift report, by ID.
+  public var driftReports: [DriftReportRecord]
+
+  public init(
+    revisions: [StoredRevision], plans: [SavedPlan], runs: [RunSummary], journal: [JournalEntry], driftReports: [DriftReportRecord]
+  ) {
+    self.revisions = revisions
+    self.plans = plans
+    self.runs = runs
+    self.journal = journal
+    self.driftReports = driftReports
+  }
+}
+
+/// One revision with its layers and metadata, as stored.
+public struct StoredRevision: Sendable, Hashable {
+  public var state: RecordedState
+  public var summary: RevisionSummary
+
+  public init(state: RecordedState, summary: RevisionSummary) {
+    self.state = state
+    self.summary = summary
   }
 }

@@ -1,0 +1,334 @@
+import Foundation
+import Model
+import StoreCore
+
+/// Revisions, saved plans, runs, journal and drift reports in PostgreSQL.
+extension PostgresStateStore {
+  static let revisionColumns = """
+    r.environment, r.serial, r.lineage, r.cluster_yaml, r.instance_groups_yaml, r.cloud_updated, r.pending_rolls,
+    r.igw_attached, r.validated, r.kops_version, r.desired_digest, \(epoch("r.created_at")), r.created_by, r.command,
+    r.plan_id, r.note, r.git_commit
+    """
+
+  func revision(_ row: [String?]) throws -> StoredRevision {
+    let env = try text(row, 0, "revision environment")
+    let serial = try int(row, 1, "revision serial")
+    let what = "revision \(serial) of \(env)"
+    let state = RecordedState(
+      environment: env, serial: serial, lineage: try text(row, 2, what), clusterYAML: try text(row, 3, what),
+      instanceGroupsYAML: try decode([String].self, row[4], what: "\(what) instance groups"),
+      cloudUpdated: try text(row, 5, what) == "t", pendingRolls: try decode([String].self, row[6], what: "\(what) rolls"),
+      igwAttached: try text(row, 7, what) == "t", validated: try text(row, 8, what) == "t", kopsVersion: row[9],
+      desiredDigest: row[10], gitCommit: row.count > 16 ? row[16] : nil)
+    let summary = RevisionSummary(
+      environment: env, serial: serial, lineage: state.lineage, createdAt: try time(row, 11, what),
+      createdBy: try text(row, 12, what), command: try text(row, 13, what), note: try text(row, 15, what), planID: row[14],
+      cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
+      kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit)
+    return StoredRevision(state: state, summary: summary)
+  }
+
+  public func recorded(_ environment: String) throws -> RecordedState? {
+    try recorded([environment])[environment]
+  }
+
+  public func recorded(_ environments: [String]) throws -> [String: RecordedState] {
+    if environments.isEmpty { return [:] }
+    // One statement, one round trip, however many environments.
+    let rows = try call { c in
+      try c.exec(
+        "SELECT \(Self.revisionColumns) FROM hk.environment e JOIN hk.revision r "
+          + "ON r.environment = e.name AND r.serial = e.current_serial WHERE e.name = ANY($1::text[])",
+        [Self.textArray(environments)])
+    }
+    var out: [String: RecordedState] = [:]
+    for row in rows {
+      let r = try revision(row).state
+      out[r.environment] = r
+    }
+    return out
+  }
+
+  public func revision(_ environment: String, serial: Int64) throws -> RecordedState? {
+    let rows = try call { c in
+      try c.exec(
+        "SELECT \(Self.revisionColumns) FROM hk.revision r WHERE r.environment = $1 AND r.serial = $2",
+        [environment, String(serial)])
+    }
+    return try rows.first.map { try revision($0).state }
+  }
+
+  public func history(_ environment: String) throws -> [RevisionSummary] {
+    let rows = try call { c in
+      try c.exec(
+        "SELECT \(Self.revisionColumns) FROM hk.revision r WHERE r.environment = $1 ORDER BY r.serial DESC", [environment])
+    }
+    return try rows.map { try revision($0).summary }
+  }
+
+  public func environments() throws -> [EnvironmentSummary] {
+    let rows = try call { c in
+      try c.exec(
+        """
+        SELECT e.name, e.current_serial, e.lineage, \(Self.epoch("r.created_at")), r.created_by,
+          (SELECT result FROM hk.run WHERE run.environment = e.name ORDER BY id DESC LIMIT 1)
+        FROM hk.environment e JOIN hk.revision r ON r.environment = e.name AND r.serial = e.current_serial
+        ORDER BY e.name
+        """)
+    }
+    return try rows.map { row in
+      EnvironmentSummary(
+        name: try text(row, 0, "environment"), serial: try int(row, 1, "serial"), lineage: try text(row, 2, "lineage"),
+        lastAppliedAt: try time(row, 3, "created_at"), lastAppliedBy: try text(row, 4, "created_by"),
+        lastRunResult: row[5].map { RunResult(rawValue: $0) ?? .interrupted })
+    }
+  }
+
+  /// Locks `environment`'s revisions for this transaction and returns its (serial, lineage).
+  private func current(_ c: PGConnection, _ environment: String) throws -> PriorState? {
+    try c.exec("SELECT pg_advisory_xact_lock(hashtext('hk.environment:' || $1))", [environment])
+    guard let row = try c.exec("SELECT current_serial, lineage FROM hk.environment WHERE name = $1", [environment]).first else {
+      return nil
+    }
+    return PriorState(serial: try int(row, 0, "current serial"), lineage: try text(row, 1, "lineage"))
+  }
+
+  @discardableResult
+  public func record(
+    _ state: RecordedStateDraft, expectedPrior: PriorState?, actor: StoreActor, note: String,
+    planID: String?, newLineage: Bool, fence: LockInfo?
+  ) throws -> RecordedState {
+    let igs = try Self.json(state.instanceGroupsYAML)
+    let rolls = try Self.json(state.pendingRolls)
+    return try write { c in
+      try checkFence(c, fence)
+      let actual = try current(c, state.environment)
+      guard actual == expectedPrior else { throw StoreError.conflict(expected: expectedPrior, actual: actual) }
+      let now = Self.time(Date())
+      let serial = (actual?.serial ?? 0) + 1
+      let lineage = (actual != nil && !newLineage) ? actual?.lineage ?? "" : UUID().uuidString.lowercased()
+      try c.exec(
+        """
+        INSERT INTO hk.environment (name, lineage, current_serial, created_at) VALUES ($1, $2, $3, to_timestamp($4))
+        ON CONFLICT (name) DO UPDATE SET lineage = excluded.lineage, current_serial = excluded.current_serial
+        """, [state.environment, lineage, String(serial), now])
+      let rows = try c.exec(
+        """
+        INSERT INTO hk.revision (environment, serial, lineage, cluster_yaml, instance_groups_yaml, cloud_updated,
+          pending_rolls, igw_attached, validated, kops_version, desired_digest, created_at, created_by, command, plan_id, note,
+          git_commit)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12), $13, $14, $15, $16, $17)
+        RETURNING \(Self.revisionColumns.replacingOccurrences(of: "r.", with: ""))
+        """,
+        [
+          state.environment, String(serial), lineage, state.clusterYAML, igs, Self.bool(state.cloudUpdated), rolls,
+          Self.bool(state.igwAttached), Self.bool(state.validated), state.kopsVersion, state.desiredDigest, now,
+          actor.userAtHost, actor.command, planID, note, state.gitCommit,
+        ])
+      guard let row = rows.first else { throw StoreError.databaseFailure(path: displayLocation, message: "no revision written") }
+      return try revision(row).state
+    }
+  }
+
+  @discardableResult
+  public func amend(
+    _ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String, fence: LockInfo?
+  ) throws -> RecordedState {
+    let igs = try Self.json(state.instanceGroupsYAML)
+    let rolls = try Self.json(state.pendingRolls)
+    return try write { c in
+      try checkFence(c, fence)
+      let actual = try current(c, state.environment)
+      guard actual == expected else { throw StoreError.conflict(expected: expected, actual: actual) }
+      let rows = try c.exec(
+        """
+        UPDATE hk.revision SET cluster_yaml = $3, instance_groups_yaml = $4, cloud_updated = $5, pending_rolls = $6,
+          igw_attached = $7, validated = $8, kops_version = $9, desired_digest = $10, created_at = to_timestamp($11),
+          created_by = $12, note = $13, git_commit = $14
+        WHERE environment = $1 AND serial = $2
+        RETURNING \(Self.revisionColumns.replacingOccurrences(of: "r.", with: ""))
+        """,
+        [
+          state.environment, String(expected.serial), state.clusterYAML, igs, Self.bool(state.cloudUpdated), rolls,
+          Self.bool(state.igwAttached), Self.bool(state.validated), state.kopsVersion, state.desiredDigest, Self.time(Date()),
+          actor.userAtHost, note, state.gitCommit,
+        ])
+      guard let row = rows.first else { throw StoreError.conflict(expected: expected, actual: nil) }
+      return try revision(row).state
+    }
+  }
+
+  // MARK: - Saved plans
+
+  public func savePlan(id: String, planJSON: String, bindings: [PlanBinding]) throws {
+    let environments = try Self.json(bindings.map(\.environment))
+    let bindingJSON = try Self.json(bindings)
+    try write { c in
+      let inserted = try c.exec(
+        """
+        INSERT INTO hk.plan (id, created_at, environments_json, plan_json, binding_json)
+        VALUES ($1, to_timestamp($2), $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id
+        """, [id, Self.time(Date()), environments, planJSON, bindingJSON])
+      if inserted.isEmpty { throw StoreError.planExists(id: id) }
+    }
+  }
+
+  static let planColumns = "id, \(epoch("created_at")), environments_json, plan_json, binding_json"
+
+  func plan(_ row: [String?]) throws -> SavedPlan {
+    let id = try text(row, 0, "plan id")
+    return SavedPlan(
+      id: id, createdAt: try time(row, 1, "plan \(id)"),
+      environments: try decode([String].self, row[2], what: "plan \(id) environments"), planJSON: try text(row, 3, "plan \(id)"),
+      bindings: try decode([PlanBinding].self, row[4], what: "plan \(id) bindings"))
+  }
+
+  public func savedPlan(id: String) throws -> SavedPlan? {
+    let rows = try call { c in try c.exec("SELECT \(Self.planColumns) FROM hk.plan WHERE id = $1", [id]) }
+    return try rows.first.map(plan)
+  }
+
+  // MARK: - Runs and journal
+
+  public func beginRun(environment: String, command: String, planID: String?, actor: StoreActor, fence: LockInfo?) throws -> Int64 {
+    try write { c in
+      try checkFence(c, fence)
+      let rows = try c.exec(
+        """
+        INSERT INTO hk.run (environment, command, plan_id, started_at, result, message, holder)
+        VALUES ($1, $2, $3, to_timestamp($4), 'running', '', $5) RETURNING id
+        """, [environment, command, planID, Self.time(Date()), actor.holder])
+      return try int(rows.first ?? [], 0, "run id")
+    }
+  }
+
+  public func journalStepStarted(runID: Int64, stepID: Int, kind: String, argv: [String], fence: LockInfo?) throws -> Int64 {
+    let argvJSON = try Self.json(argv)
+    return try write { c in
+      try checkFence(c, fence)
+      guard try !c.exec("SELECT 1 FROM hk.run WHERE id = $1", [String(runID)]).isEmpty else {
+        throw StoreError.noSuchRun(id: runID)
+      }
+      let rows = try c.exec(
+        """
+        INSERT INTO hk.journal (run_id, step_id, kind, argv_json, started_at, output_tail, status)
+        VALUES ($1, $2, $3, $4, to_timestamp($5), '', 'started') RETURNING id
+        """, [String(runID), String(stepID), kind, argvJSON, Self.time(Date())])
+      return try int(rows.first ?? [], 0, "journal id")
+    }
+  }
+
+  public func journalStepFinished(
+    entryID: Int64, status: JournalStatus, exitCode: Int32?, outputTail: String, duration: Double, fence: LockInfo?
+  ) throws {
+    let tail = Self.tail(outputTail)
+    try write { c in
+      try checkFence(c, fence)
+      let rows = try c.exec(
+        """
+        UPDATE hk.journal SET status = $2, exit_code = $3, output_tail = $4, duration_seconds = $5, finished_at = to_timestamp($6)
+        WHERE id = $1 RETURNING id
+        """,
+        [
+          String(entryID), status.rawValue, exitCode.map { String($0) }, tail, duration.isFinite ? String(duration) : nil,
+          Self.time(Date()),
+        ])
+      if rows.isEmpty { throw StoreError.noSuchJournalEntry(id: entryID) }
+    }
+  }
+
+  public func finishRun(runID: Int64, result: RunResult, message: String, fence: LockInfo?) throws {
+    try write { c in
+      try checkFence(c, fence)
+      let rows = try c.exec(
+        "UPDATE hk.run SET result = $2, message = $3, finished_at = to_timestamp($4) WHERE id = $1 RETURNING id",
+        [String(runID), result.rawValue, Self.clean(message), result == .running ? nil : Self.time(Date())])
+      if rows.isEmpty { throw StoreError.noSuchRun(id: runID) }
+    }
+  }
+
+  static let runColumns = "id, environment, command, plan_id, \(epoch("started_at")), \(epoch("finished_at")), result, message, holder"
+
+  func run(_ row: [String?]) throws -> RunSummary {
+    let id = try int(row, 0, "run id")
+    return RunSummary(
+      id: id, environment: try text(row, 1, "run \(id)"), command: try text(row, 2, "run \(id)"), planID: row[3],
+      startedAt: try time(row, 4, "run \(id)"), finishedAt: Self.date(row[5]),
+      result: RunResult(rawValue: row[6] ?? "") ?? .interrupted, message: row[7] ?? "", holder: row[8] ?? "")
+  }
+
+  public func runs(_ environment: String, limit: Int) throws -> [RunSummary] {
+    let rows = try call { c in
+      try c.exec(
+        "SELECT \(Self.runColumns) FROM hk.run WHERE environment = $1 ORDER BY id DESC LIMIT $2",
+        [environment, String(max(0, limit))])
+    }
+    return try rows.map(run)
+  }
+
+  static let journalColumns = """
+    id, run_id, step_id, kind, argv_json, \(epoch("started_at")), \(epoch("finished_at")), exit_code, output_tail,
+    duration_seconds, status
+    """
+
+  func entry(_ row: [String?]) throws -> JournalEntry {
+    let id = try int(row, 0, "journal id")
+    return JournalEntry(
+      id: id, runID: try int(row, 1, "journal \(id)"), stepID: Int(try int(row, 2, "journal \(id)")), kind: row[3] ?? "",
+      argv: try decode([String].self, row[4], what: "journal entry \(id) argv"), startedAt: try time(row, 5, "journal \(id)"),
+      finishedAt: Self.date(row[6]), exitCode: row[7].flatMap { Int32($0) }, outputTail: row[8] ?? "",
+      durationSeconds: row[9].flatMap { Double($0) }, status: JournalStatus(rawValue: row[10] ?? "") ?? .interrupted)
+  }
+
+  public func journal(runID: Int64) throws -> [JournalEntry] {
+    let rows = try call { c in
+      try c.exec("SELECT \(Self.journalColumns) FROM hk.journal WHERE run_id = $1 ORDER BY id", [String(runID)])
+    }
+    return try rows.map(entry)
+  }
+
+  // MARK: - Drift reports
+
+  public func saveDriftReport(environment: String, status: String, reportJSON: String) throws {
+    try write { c in
+      _ = try c.exec(
+        "INSERT INTO hk.drift_report (environment, created_at, status, report_json) VALUES ($1, to_timestamp($2), $3, $4)",
+        [environment, Self.time(Date()), status, Self.clean(reportJSON)])
+    }
+  }
+
+  static let driftColumns = "id, environment, \(epoch("created_at")), status, report_json"
+
+  func drift(_ row: [String?]) throws -> DriftReportRecord {
+    let id = try int(row, 0, "drift report id")
+    return DriftReportRecord(
+      id: id, environment: try text(row, 1, "drift report \(id)"), createdAt: try time(row, 2, "drift report \(id)"),
+      status: row[3] ?? "", reportJSON: row[4] ?? "")
+  }
+
+  public func driftReports(_ environment: String, limit: Int) throws -> [DriftReportRecord] {
+    let rows = try call { c in
+      try c.exec(
+        "SELECT \(Self.driftColumns) FROM hk.drift_report WHERE environment = $1 ORDER BY id DESC LIMIT $2",
+        [environment, String(max(0, limit))])
+    }
+    return try rows.map(drift)
+  }
+
+  // MARK: - Text
+
+  /// PostgreSQL text cannot hold NUL characters; output may.
+  static func clean(_ text: String) -> String {
+    text.contains("\0") ? text.replacingOccurrences(of: "\0", with: "\u{FFFD}") : text
+  }
+
+  /// The end of `text`, at most 64 KiB of UTF-8, starting at a whole character, NUL-free.
+  static func tail(_ text: String) -> String {
+    let limit = 64 * 1024
+    let cleaned = clean(text)
+    guard cleaned.utf8.count > limit else { return cleaned }
+    var bytes = Array(cleaned.utf8.suffix(limit))
+    while let first = bytes.first, first & 0xC0 == 0x80 { bytes.removeFirst() }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+}
