@@ -13,11 +13,13 @@ import Model
 /// | hybrid VPC | `hybrid-public-api-lb`, `hybrid-public-service`, `hybrid-public-ingress`, `igw-id-missing`, `egress-proxy-missing`, `external-egress-subnet`, `external-egress-kops-version` |
 /// | warnings | `awslogs-iam`, `egress-proxy-excludes`, `iam-container-registry`, `external-dns-watch-ingress`, `shared-network` (across environments) |
 /// | YAML | `yaml11-bool`, `field-type`, `spec-missing` |
+/// | kops schema | `unknown-field`, `field-type` (per release, generated from kops's API types) |
 public enum Validator {
   /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
   public static func validate(_ env: Environment) -> [Diagnostic] {
     var ctx = ValidationContext(env: env)
     TypeRules.check(&ctx)
+    SchemaRules.check(&ctx)
     ClusterRules.check(&ctx)
     InstanceGroupRules.check(&ctx)
     HybridRules.check(&ctx)
