@@ -215,6 +215,8 @@ extension Run {
       if case .success = r { record(note: "step \(step.id): internet gateway detached") { $0.igwAttached = false } }
       return r
     case .kopsUpdate:
+      // kops has the last word: its dry run must not change what the plan does not contain.
+      if let failure = await checkDryRun(step) { return failure }
       let r = await plainStep(step)
       if case .success = r {
         // The cloud changed: it is validated again before the apply is done (layer 4).
@@ -222,6 +224,7 @@ extension Run {
           $0.cloudUpdated = true
           $0.validated = false
         }
+        if !plan.steps.contains(where: { $0.kind == .clusterCreate }) { await askKopsForRolls(after: step) }
       }
       return r
     case .rollingUpdate:
