@@ -90,10 +90,11 @@ extension Run {
     let misses = verdict.subtracting(predicted).sorted()
     for group in misses { journalMiss(group, step: step) }
     if !misses.isEmpty {
+      let them = misses.count == 1 ? "it" : "them"
+      let what = settings.rollingUpdate == .manual ? "\(them) owed (rollingUpdate: manual)" : "rolling \(them) too"
       engine.observer.note(
         environment: name,
-        "prediction miss: kops marks \(misses.joined(separator: ", ")) NeedsUpdate, which the plan did not predict; rolling \(misses.count == 1 ? "it" : "them") too"
-      )
+        "prediction miss: kops marks \(misses.joined(separator: ", ")) NeedsUpdate, which the plan did not predict; \(what)")
     }
     let rolls: [String]
     if settings.rollingUpdate == .manual {
