@@ -137,7 +137,8 @@ public enum RollRules {
       source: "joined to no_proxy from 1.27 (upup/pkg/fi/cloudup/defaults.go assignProxy); otherwise cloud networking",
       decide: { $0.hasProxy && $0.kops.atLeast(1, 27) ? .all : .none }),
     Rule(
-      key: "topology", summary: "every group when dns.type changes to or from None, else nothing",
+      key: "topology",
+      summary: "every group when dns.type changes to or from None, or Public⇄Private with egressProxy on kops ≥ 1.26, else nothing",
       source: "gossip/none DNS changes the nodes' API address (pkg/model/bootstrapscript.go); the rest is cloud networking",
       decide: { ctx in
         let sub = ctx.subPath
@@ -150,7 +151,15 @@ public enum RollRules {
           default: node?.text
           }
         }
-        return (dnsType(ctx.before) == "None") != (dnsType(ctx.after) == "None") ? .all : .none
+        let (before, after) = (dnsType(ctx.before), dnsType(ctx.after))
+        if (before == "None") != (after == "None") { return .all }
+        // From 1.26 kops assigns masterPublicName only for public DNS, and update joins it to
+        // the proxy excludes (upup/pkg/fi/cloudup/defaults.go): a Public⇄Private step changes
+        // every group's no_proxy when kops fills that name.
+        func isPublic(_ t: String?) -> Bool { t == nil || t == "" || t == "Public" }
+        let fillsName = ctx.spec?["masterPublicName"] == nil
+        if isPublic(before) != isPublic(after) && ctx.hasProxy && ctx.kops.atLeast(1, 26) && fillsName { return .all }
+        return .none
       }),
   ]
 

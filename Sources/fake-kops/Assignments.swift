@@ -179,6 +179,23 @@ enum Assignments {
     return list.joined(separator: ",")
   }
 
+  /// The assignments `update` repeats in memory before rendering user data that need no cloud
+  /// call: the default `nonMasqueradeCIDR` and `masterPublicName` (as at create, by release).
+  static func inMemory(_ stored: YAMLNode, name: String, rt: Runtime) -> YAMLNode {
+    var spec = stored
+    func text(_ key: String) -> String { spec[key]?.text ?? "" }
+    if text("nonMasqueradeCIDR").isEmpty {
+      let amazonVPC = spec[path: "networking", "amazonvpc"] != nil && !text("networkCIDR").isEmpty
+      spec.set("nonMasqueradeCIDR", .string(amazonVPC ? text("networkCIDR") : "100.64.0.0/10"))
+    }
+    let dnsType = spec[path: "topology", "dns", "type"]?.text ?? "Public"
+    let publicDNS = dnsType.isEmpty || dnsType == "Public"
+    if (!rt.atLeast(1, 26) || publicDNS) && text("masterPublicName").isEmpty && !name.isEmpty {
+      spec.set("masterPublicName", .string("api." + name))
+    }
+    return spec
+  }
+
   /// The proxy environment kops writes into user data (`pkg/model/bootstrapscript.go`), with the
   /// excludes recomputed as at update; nil without `egressProxy`.
   static func proxyEnvironment(_ spec: YAMLNode, name: String, rt: Runtime) -> String? {

@@ -148,7 +148,7 @@ struct DesiredCloud {
 
   /// What kops renders into one group's launch template, as YAML (hashed for `NeedsUpdate`).
   static func launchTemplateInputs(
-    cluster completed: YAMLNode, name: String, ig: YAMLNode, role: String, rt: Runtime
+    cluster completed: YAMLNode, stored: YAMLNode, name: String, ig: YAMLNode, role: String, rt: Runtime
   ) -> YAMLNode {
     let spec = completed["spec"] ?? .mapping([])
     let controlPlane = role == "Master" || role == "ControlPlane" || role == "APIServer"
@@ -178,7 +178,10 @@ struct DesiredCloud {
       YAMLPair(key: "nodeupConfig", value: .mapping(nodeup)),
       YAMLPair(key: "instanceGroup", value: KopsCodec.canonical(igSpec)),
     ]
-    if let proxy = Assignments.proxyEnvironment(spec, name: name, rt: rt) {
+    // PerformAssignments runs on the stored spec, before the completed-spec defaults are filled
+    // in (upup/pkg/fi/cloudup/populate_cluster_spec.go).
+    let assigned = Assignments.inMemory(stored["spec"] ?? .mapping([]), name: name, rt: rt)
+    if let proxy = Assignments.proxyEnvironment(assigned, name: name, rt: rt) {
       template.append(YAMLPair(key: "proxyEnvironment", value: .string(proxy)))
     }
     for key in ["sshKeyName", "cloudLabels"] {
@@ -219,7 +222,9 @@ struct DesiredCloud {
       let config = YAMLNode.mapping([
         YAMLPair(key: "cluster", value: .string(name)),
         YAMLPair(key: "instanceGroup", value: .string(igName)),
-        YAMLPair(key: "launchTemplate", value: Self.launchTemplateInputs(cluster: completed, name: name, ig: ig, role: role, rt: rt)),
+        YAMLPair(
+          key: "launchTemplate",
+          value: Self.launchTemplateInputs(cluster: completed, stored: cluster, name: name, ig: ig, role: role, rt: rt)),
       ])
       let text = YAMLEmitter.emit(config)
       groups.append(

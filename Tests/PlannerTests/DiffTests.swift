@@ -68,6 +68,8 @@ import Testing
     let priv = YAMLNode.string("Private")
     #expect(scope("topology", ["dns", "type"], before: priv, after: none, cluster: bare, "1.28.4") == .all)
     #expect(scope("topology", ["dns", "type"], before: priv, after: .string("Public"), cluster: bare, "1.28.4") == RollRules.Scope.none)
+    #expect(scope("topology", ["dns", "type"], before: priv, after: .string("Public"), cluster: proxy, "1.28.4") == .all)
+    #expect(scope("topology", ["dns", "type"], before: priv, after: .string("Public"), cluster: proxy, "1.25.4") == RollRules.Scope.none)
     #expect(scope("topology", ["masters"], before: priv, after: .string("public"), cluster: bare, "1.28.4") == RollRules.Scope.none)
     for key in ["rollingUpdate", "maxInstanceLifetime", "mixedInstancesPolicy", "subnets", "capacityRebalance"] {
       #expect(!RollRules.rollsInstanceGroup(specKey: key), "\(key)")
