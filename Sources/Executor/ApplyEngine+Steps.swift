@@ -220,9 +220,14 @@ extension Run {
       let r = await plainStep(step)
       if case .success = r {
         // The cloud changed: it is validated again before the apply is done (layer 4).
-        record(note: "step \(step.id): kops update --yes applied") {
+        let by = kopsVersion?.description ?? settings.kopsVersion.description
+        let upgradeRolls = plan.changes.filter { $0.category == .upgrade }.flatMap(\.rolls)
+        record(note: "step \(step.id): kops update --yes applied (kops \(by))") {
           $0.cloudUpdated = true
           $0.validated = false
+          $0.updatedByKops = by
+          // a kops upgrade's rolls are owed from now on (no object write recorded them)
+          $0.pendingRolls = Array(Set($0.pendingRolls).union(upgradeRolls)).sorted()
         }
         if !plan.steps.contains(where: { $0.kind == .clusterCreate }) { await askKopsForRolls(after: step) }
       }

@@ -100,6 +100,22 @@ public enum PlanBuilder {
       }
     }
 
+    // A kops upgrade: every kops release ships a different nodeup, so the kops that runs
+    // `update --yes` rewrites every launch template (DESIGN.md §5).
+    var upgrades = false
+    if objects.cluster != nil, let last = recorded?.updatedByKops.flatMap({ KopsVersion($0) }), last != settings.kopsVersion {
+      upgrades = true
+      changes.append(
+        Change(
+          category: .upgrade, action: .update, path: "kopsVersion", before: .string(last.description),
+          after: .string(settings.kopsVersion.description), rolls: desiredIGs.compactMap(\.name).sorted()))
+      if !last.sameMinor(settings.kopsVersion) {
+        owed.append(
+          "kops upgrade \(last.majorMinor) → \(settings.kopsVersion.majorMinor): review 'kops upgrade cluster \(settings.cluster) --state \(settings.stateStore)' "
+            + "(hk does not run it) and bring what it changes into git")
+      }
+    }
+
     // MARK: steps
     let k = KopsArgv(kops: kops, cluster: settings.cluster, stateStore: settings.stateStore)
     let a = AWSArgv(aws: aws, region: settings.region, profile: settings.profile)
@@ -139,7 +155,7 @@ public enum PlanBuilder {
     if cloudLags && !wroteObjects {
       owed.append("kops update --yes has not run since recorded serial \(recorded?.serial ?? 0): the cloud lags the state store")
     }
-    let needsUpdate = wroteObjects || cloudLags
+    let needsUpdate = wroteObjects || cloudLags || upgrades
     if needsUpdate {
       if usesTemporaryIGW {
         changes.append(

@@ -84,3 +84,42 @@ import Testing
     #expect(try w.store().recorded("prod")?.pendingRolls == ["nodes-ap-northeast-1a"])
   }
 }
+
+/// A kops upgrade is a planned change (DESIGN.md §5): the version guard compares the whole
+/// version, and a `kopsVersion` edit plans `update --yes` and a roll of every group.
+@Suite struct KopsUpgradeTests {
+  @Test func aPatchUpgradeIsPlannedUpdatedAndRolled() throws {
+    let w = try World()
+    let path = w.dir.path + "/bin/kops-1.28.5"
+    _ = try w.dir.write("bin/kops-1.28.5", "#!/bin/sh\nFAKE_KOPS_VERSION=1.28.5 exec '\(w.kops.binary)' \"$@\"\n")
+    chmod(path, 0o755)
+    #expect(try w.apply(["prod"]).exitCode == 0)
+    #expect(try w.store().recorded("prod")?.updatedByKops == "1.28.4")
+
+    // The guard compares the whole version: kops 1.28.4 is refused for kopsVersion 1.28.5.
+    try w.edit("environments/prod/environment.yaml") { $0.replacingOccurrences(of: "kopsVersion: 1.28.4", with: "kopsVersion: 1.28.5") }
+    let refused = try w.apply(["prod"])
+    #expect(refused.exitCode == 1, "\(refused)")
+    #expect(refused.stdout.contains("kops 1.28.4 does not match the environment's kopsVersion 1.28.5"), "\(refused.stdout)")
+
+    try w.edit("environments/prod/environment.yaml") { $0.replacingOccurrences(of: "bin/kops-1.28.4", with: "bin/kops-1.28.5") }
+    let plan = try w.hk(["plan", "prod", "--format", "json"])
+    let changes = try JSONValue.parse(plan.stdout)["environments"]?.arrayValue?.first?["changes"]?.arrayValue ?? []
+    let upgrade = try #require(changes.first { $0["category"]?.stringValue == "upgrade" }, "\(plan.stdout)")
+    #expect(upgrade["path"]?.stringValue == "kopsVersion")
+    #expect(upgrade["before"]?.stringValue == "1.28.4" && upgrade["after"]?.stringValue == "1.28.5")
+    let all = ["control-plane-ap-northeast-1a", "nodes-ap-northeast-1a", "nodes-ap-northeast-1c"]
+    #expect(upgrade["rolls"]?.arrayValue?.compactMap(\.stringValue) == all)
+
+    let rollsBefore = w.successfulCalls("rolling-update").filter { $0.contains("--yes") }.count
+    let r = try w.apply(["prod"])
+    #expect(r.exitCode == 0, "\(r)")
+    #expect(!r.stdout.contains("prediction miss"), "\(r.stdout)")
+    let rolls = w.successfulCalls("rolling-update").filter { $0.contains("--yes") }.dropFirst(rollsBefore)
+    let igs = rolls.first.flatMap { argv in argv.firstIndex(of: "--instance-group").map { argv[$0 + 1] } }
+    #expect(igs == all.joined(separator: ","))
+    let state = try #require(try w.store().recorded("prod"))
+    #expect(state.updatedByKops == "1.28.5" && state.pendingRolls.isEmpty)
+    #expect(try w.hk(["plan", "prod", "--detailed-exitcode"]).exitCode == 0)
+  }
+}
