@@ -102,3 +102,46 @@ import Testing
     #expect(schema.field("egresProxy", in: "ClusterSpec", release: i) == nil)
   }
 }
+
+/// What kops checks only at update, after the objects are written: errors before anything runs.
+@Suite struct LateRuleTests {
+  static func subnet(_ cidr: String, type: String = "Private", egress: String = "External") -> String {
+    "  subnets:\n  - name: a\n    zone: eu-west-1a\n    cidr: \(cidr)\n    type: \(type)\n    egress: \(egress)\n"
+  }
+
+  @Test func subnetOverlappingKopsDefaultServiceRange() throws {
+    let c = Sample.cluster([
+      "networkCIDR": "  networkCIDR: 100.64.0.0/16\n", "subnets": Self.subnet("👉100.64.0.0/19"),
+    ])
+    let d = expectFinding(try Sample.validate(cluster: c), "subnet-overlaps-services", at: Marked(c).position)
+    #expect(d?.message.contains("overlaps kops's default serviceClusterIPRange 100.64.0.0/13") == true, "\(String(describing: d))")
+    expectNoFinding(try Sample.validate(cluster: c), "subnet-overlaps-pods")
+  }
+
+  @Test func subnetOverlappingAGivenPodCIDR() throws {
+    let c = Sample.cluster([
+      "podCIDR": "  podCIDR: 10.0.0.0/18\n  serviceClusterIPRange: 10.200.0.0/16\n", "subnets": Self.subnet("👉10.0.0.0/19"),
+    ])
+    let d = expectFinding(try Sample.validate(cluster: c), "subnet-overlaps-pods", at: Marked(c).position)
+    #expect(d?.message.contains("overlaps spec.podCIDR 10.0.0.0/18") == true, "\(String(describing: d))")
+  }
+
+  @Test(arguments: ["nat-0abc", "i-0abc", "tgw-0abc"])
+  func natEgressOnAUtilitySubnet(egress: String) throws {
+    let c = Sample.cluster([
+      "subnets": Self.subnet("10.0.0.0/19")
+        + "  - name: u\n    zone: eu-west-1a\n    cidr: 10.0.32.0/22\n    type: Utility\n    egress: 👉\(egress)\n"
+    ])
+    let d = expectFinding(try Sample.validate(cluster: c), "subnet-egress-public", at: Marked(c).position)
+    #expect(d?.message.contains("spec.subnets[name=u].egress \(egress) on a Utility subnet") == true, "\(String(describing: d))")
+    expectNoFinding(
+      try Sample.validate(cluster: Sample.cluster(["subnets": Self.subnet("10.0.0.0/19", egress: egress)])), "subnet-egress-public")
+  }
+
+  @Test func externalDNSProviderWithoutDNS() throws {
+    let c = Sample.cluster([
+      "externalDns": "  externalDns:\n    provider: 👉external-dns\n", "topology": "  topology:\n    dns:\n      type: None\n",
+    ])
+    expectFinding(try Sample.validate(cluster: c), "external-dns-none", at: Marked(c).position)
+  }
+}
