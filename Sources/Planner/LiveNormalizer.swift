@@ -14,12 +14,14 @@ import Model
 /// | Go's `omitempty`: empty strings and lists are not stored | restored in live where recorded |
 /// | legacy `apiVersion: kops/v1alpha2` stored as `kops.k8s.io/v1alpha2` | mapped to what was recorded |
 public enum LiveNormalizer {
-  /// Fields (dotted, `[*]` for any list item) kops fills in when the user left them out.
+  /// Fields kops's `create -f`/`replace -f` fill in when the user left them out. Not here
+  /// (kops-contract §9): `sshAccess` and `kubernetesApiAccess` (only `kops create cluster`'s
+  /// flags default them, so a live value hk did not write came from someone's `kops edit`), and
+  /// the completed-spec values `clusterDNSDomain`, `serviceClusterIPRange`, `podCIDR`,
+  /// `keyStore`, `secretStore` (`cloudup/new_cluster.go`, `populate_cluster_spec.go`: never stored).
   public static let filledByKops: [[String]] = [
     ["spec", "configBase"], ["spec", "nonMasqueradeCIDR"], ["spec", "masterPublicName"], ["spec", "masterInternalName"],
-    ["spec", "iam", "legacy"], ["spec", "networkCIDR"], ["spec", "kubernetesVersion"], ["spec", "clusterDNSDomain"],
-    ["spec", "serviceClusterIPRange"], ["spec", "podCIDR"], ["spec", "keyStore"], ["spec", "secretStore"],
-    ["spec", "configStore"], ["spec", "sshAccess"], ["spec", "kubernetesApiAccess"],
+    ["spec", "iam", "legacy"], ["spec", "networkCIDR"], ["spec", "kubernetesVersion"], ["spec", "configStore"],
   ]
 
   /// Normalises a live Cluster against the recorded one.

@@ -64,6 +64,28 @@ import Testing
     #expect(entry.drift == [Self.item("spec.kubernetesVersion", .string("1.23.17"), .string("1.23.99"), new: true)])
   }
 
+  /// kops never fills in `kubernetesApiAccess` or `sshAccess` on create -f/replace -f (§9): a
+  /// live value hk did not write is drift, and a security finding when it opens 0.0.0.0/0.
+  @Test func apiAccessOpenedOutsideHkIsDriftAndASecurityFinding() throws {
+    let env = try sample("prod")
+    let entry = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) {
+        $0.set(path: ["spec", "kubernetesApiAccess"], .sequence([.string("0.0.0.0/0")]))
+        $0.set(path: ["spec", "podCIDR"], .string("100.96.0.0/11"))
+      }, previous: nil, today: "2026-01-01")
+    #expect(entry.status == .drifted)
+    #expect(entry.drift.map(\.path) == ["spec.kubernetesApiAccess", "spec.podCIDR"])
+    #expect(entry.notes.contains { $0.hasPrefix("security: spec.kubernetesApiAccess opens the Kubernetes API to the whole internet") })
+    // a private range is drift without a finding
+    let narrow = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) { $0.set(path: ["spec", "sshAccess"], .sequence([.string("10.0.0.0/8")])) }, previous: nil,
+      today: "2026-01-01")
+    #expect(narrow.drift.map(\.path) == ["spec.sshAccess"])
+    #expect(!narrow.notes.contains { $0.hasPrefix("security:") })
+  }
+
   @Test func instanceGroupChangedAndDeletedLive() throws {
     let env = try sample("dev")
     var observation = Self.observe(env)
