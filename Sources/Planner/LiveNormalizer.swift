@@ -1,3 +1,4 @@
+import Config
 import Model
 
 /// Undoes what kops adds or rewrites when it stores objects, so that objects read back with
@@ -78,8 +79,60 @@ public enum LiveNormalizer {
     }
     removeDecodedDefaults(&l, recorded: recorded)
     restoreOmittedEmpties(&l, recorded: recorded)
+    restoreOmittedZeroes(&l, recorded: recorded, type: .object("Cluster"))
     mapLegacyAPIVersion(&l, recorded: recorded)
     return l
+  }
+
+  /// Puts back the zero values (`false`, `0`, `""`, `[]`, `{}`) the recorded object holds where
+  /// live has nothing, for the fields kops's v1alpha2 types omit on output at their zero value
+  /// (non-pointer `omitempty`, from ``KopsSchema``; kops-contract §9): written but not read back.
+  /// A pointer field's `false` is kept by kops, so its absence stays a difference.
+  public static func restoreOmittedZeroes(_ live: inout YAMLNode, recorded: YAMLNode, type: KopsSchema.ValueType) {
+    let schema = KopsSchema.shared
+    switch (type, recorded.content, live.content) {
+    case (.object(let name), .mapping(let recordedPairs), .mapping):
+      for p in recordedPairs {
+        guard let field = schema.anyRelease(p.key, in: name) else { continue }
+        if var child = live[p.key] {
+          restoreOmittedZeroes(&child, recorded: p.value, type: field.type)
+          live.set(p.key, child)
+        } else if field.omittedWhenZero && isZero(p.value) {
+          live.set(p.key, p.value)
+        }
+      }
+    case (.list(let item), .sequence(let recordedItems), .sequence(var items)):
+      for i in items.indices {
+        let name = items[i]["name"]?.text
+        let r = name.flatMap { n in recordedItems.first { $0["name"]?.text == n } } ?? (i < recordedItems.count ? recordedItems[i] : nil)
+        if let r { restoreOmittedZeroes(&items[i], recorded: r, type: item) }
+      }
+      live = YAMLNode(.sequence(items), mark: live.mark)
+    case (.map(let value), .mapping(let recordedPairs), .mapping):
+      for p in recordedPairs {
+        if var child = live[p.key] {
+          restoreOmittedZeroes(&child, recorded: p.value, type: value)
+          live.set(p.key, child)
+        }
+      }
+    default:
+      break
+    }
+  }
+
+  static func isZero(_ node: YAMLNode) -> Bool {
+    switch node.content {
+    case .mapping(let pairs): return pairs.isEmpty
+    case .sequence(let items): return items.isEmpty
+    case .scalar(let s):
+      switch s.value {
+      case .bool(let b): return !b
+      case .int(let i): return i == 0
+      case .float(let f): return f == 0
+      case .string(let t): return t.isEmpty
+      case .null: return false
+      }
+    }
   }
 
   /// Leaf values kops's v1alpha2 decoding fills in when a field is missing (kops-contract.md
@@ -153,7 +206,10 @@ public enum LiveNormalizer {
     if let lr, let rr, lr != rr, Set([lr, rr]) == ["Master", "ControlPlane"], let node = recorded?[path: "spec", "role"] {
       l.set(path: ["spec", "role"], node)
     }
-    if let recorded { restoreOmittedEmpties(&l, recorded: recorded) }
+    if let recorded {
+      restoreOmittedEmpties(&l, recorded: recorded)
+      restoreOmittedZeroes(&l, recorded: recorded, type: .object("InstanceGroup"))
+    }
     mapLegacyAPIVersion(&l, recorded: recorded)
     return l
   }

@@ -86,6 +86,27 @@ import Testing
     #expect(!narrow.notes.contains { $0.hasPrefix("security:") })
   }
 
+  /// kops omits non-pointer `omitempty` fields at their zero value on output (§9): written,
+  /// never read back, no drift. A pointer field's `false` is read back, so its absence is drift.
+  @Test func zeroValuesKopsDoesNotReadBackAreNotDrift() throws {
+    var env = try sample("prod")
+    env.cluster.set(path: ["spec", "iam", "allowContainerRegistry"], .bool(false))
+    env.cluster.set(path: ["spec", "cloudLabels"], .mapping([]))
+    env.cluster.set(path: ["spec", "api", "loadBalancer", "useForInternalApi"], .bool(false))
+    let stored = try #require(env.instanceGroups.first)
+    env.instanceGroups[0].set(path: ["spec", "rootVolumeEncryption"], .bool(false))
+    let live = Self.observe(env) {
+      $0.remove(path: ["spec", "iam", "allowContainerRegistry"])
+      $0.remove(path: ["spec", "cloudLabels"])
+      $0.remove(path: ["spec", "api", "loadBalancer", "useForInternalApi"])
+    }
+    var observation = live
+    observation.instanceGroups[0] = Self.igAsStored(stored)  // rootVolumeEncryption (a *bool) gone
+    let entry = DriftEvaluator.evaluate(env, recorded: recorded(env), observation: observation, previous: nil, today: "2026-01-01")
+    let name = InstanceGroupView(stored).name ?? ""
+    #expect(entry.drift.map(\.path) == ["instancegroup[\(name)].spec.rootVolumeEncryption"], "\(entry.drift.map(\.path))")
+  }
+
   @Test func instanceGroupChangedAndDeletedLive() throws {
     let env = try sample("dev")
     var observation = Self.observe(env)

@@ -84,6 +84,8 @@ public struct KopsSchema: Sendable {
   /// One type a field has over a set of releases.
   public struct Variant: Sendable {
     public var type: ValueType
+    /// kops omits the field on output at its zero value (non-pointer `omitempty`).
+    public var omittedWhenZero: Bool
     /// Inclusive ranges of release indices.
     var ranges: [ClosedRange<Int>]
 
@@ -113,13 +115,14 @@ public struct KopsSchema: Sendable {
         fields = [:]
         continue
       }
-      guard parts.count == 3, let type = ValueType(code: parts[1]) else { continue }
+      let omitted = parts.count == 3 && parts[1].first == "~"
+      guard parts.count == 3, let type = ValueType(code: omitted ? parts[1].dropFirst() : parts[1]) else { continue }
       let ranges: [ClosedRange<Int>] = parts[2].split(separator: ",").compactMap { r in
         let ends = r.split(separator: "-")
         guard let lo = ends.first.flatMap({ Int($0) }), let hi = ends.last.flatMap({ Int($0) }), lo <= hi else { return nil }
         return lo...hi
       }
-      fields[String(parts[0]), default: []].append(Variant(type: type, ranges: ranges))
+      fields[String(parts[0]), default: []].append(Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
     }
     if !current.isEmpty { types[current] = fields }
     self.types = types
@@ -138,6 +141,15 @@ public struct KopsSchema: Sendable {
     guard let variants = types[type]?[field] else { return nil }
     for v in variants where v.contains(release) { return v.type }
     return nil
+  }
+
+  /// The newest type of `field` in struct `type` in any release, and whether kops omits it at
+  /// its zero value there; nil when no release has it.
+  public func anyRelease(_ field: String, in type: String) -> (type: ValueType, omittedWhenZero: Bool)? {
+    guard let v = types[type]?[field]?.max(by: { ($0.ranges.last?.upperBound ?? 0) < ($1.ranges.last?.upperBound ?? 0) }) else {
+      return nil
+    }
+    return (v.type, v.omittedWhenZero)
   }
 
   /// Whether the schema knows struct `type` at all.
