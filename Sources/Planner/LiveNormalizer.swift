@@ -95,6 +95,11 @@ public enum LiveNormalizer {
       for p in recordedPairs {
         guard let field = schema.anyRelease(p.key, in: name) else { continue }
         if var child = live[p.key] {
+          if field.type == .quantity, let a = quantity(p.value), let b = quantity(child), a == b {
+            // kops reads quantities back in canonical form (`3.14` → `3140m`, `1024Mi` → `1Gi`)
+            live.set(p.key, p.value)
+            continue
+          }
           restoreOmittedZeroes(&child, recorded: p.value, type: field.type)
           live.set(p.key, child)
         } else if field.omittedWhenZero && isZero(p.value) {
@@ -117,6 +122,28 @@ public enum LiveNormalizer {
       }
     default:
       break
+    }
+  }
+
+  /// A `resource.Quantity` (`3.14`, `3140m`, `1Gi`, `1e3`) as a number, exact to about 15
+  /// digits; nil when not a quantity.
+  static func quantity(_ node: YAMLNode) -> Double? {
+    guard let s = node.scalar else { return nil }
+    switch s.value {
+    case .int(let i): return Double(i)
+    case .float(let f): return f
+    case .string(let text):
+      let suffixes: [(String, Double)] = [
+        ("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("Ti", 1_099_511_627_776), ("Pi", 1_125_899_906_842_624),
+        ("Ei", 1_152_921_504_606_846_976), ("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("k", 1e3), ("M", 1e6), ("G", 1e9),
+        ("T", 1e12), ("P", 1e15), ("E", 1e18),
+      ]
+      for (suffix, factor) in suffixes where text.hasSuffix(suffix) {
+        guard let n = Double(text.dropLast(suffix.count)) else { return nil }
+        return n * factor
+      }
+      return Double(text)
+    default: return nil
     }
   }
 

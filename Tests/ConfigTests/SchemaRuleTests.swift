@@ -90,6 +90,15 @@ import Testing
     #expect(d?.message.contains("quote it: \"1.28\"") == true, "\(String(describing: d))")
   }
 
+  /// A document with thousands of unknown keys costs 50 suggestions and one summary line.
+  @Test func manyUnknownFieldsAreCapped() throws {
+    let keys = (0..<3000).map { "  zz\($0): 1\n" }.joined()
+    let c = Sample.cluster(["zz": keys])
+    let unknown = try Sample.validate(cluster: c).filter { $0.rule == "unknown-field" }
+    #expect(unknown.count == 51)
+    #expect(unknown.last?.message.contains("2950 more fields kops 1.28.4 does not define") == true, "\(String(describing: unknown.last))")
+  }
+
   @Test func schemaReleasesComeFromTags() {
     let schema = KopsSchema.shared
     #expect(schema.releases.first == "1.19.0")

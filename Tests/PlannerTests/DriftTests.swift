@@ -107,6 +107,25 @@ import Testing
     #expect(entry.drift.map(\.path) == ["instancegroup[\(name)].spec.rootVolumeEncryption"], "\(entry.drift.map(\.path))")
   }
 
+  /// kops reads quantities back in canonical form: they compare by value (§9).
+  @Test func quantitiesCompareByValue() throws {
+    var env = try sample("prod")
+    env.cluster.set(path: ["spec", "kubeAPIServer", "auditWebhookBatchThrottleQps"], YAMLNode(.scalar(YAMLScalar("3.14"))))
+    env.cluster.set(path: ["spec", "kubelet", "maxPods"], .int(110))
+    let same = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) {
+        $0.set(path: ["spec", "kubeAPIServer", "auditWebhookBatchThrottleQps"], .string("3140m"))
+      }, previous: nil, today: "2026-01-01")
+    #expect(same.drift.isEmpty, "\(same.drift)")
+    let other = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) {
+        $0.set(path: ["spec", "kubeAPIServer", "auditWebhookBatchThrottleQps"], .string("3"))
+      }, previous: nil, today: "2026-01-01")
+    #expect(other.drift.map(\.path) == ["spec.kubeAPIServer.auditWebhookBatchThrottleQps"])
+  }
+
   @Test func instanceGroupChangedAndDeletedLive() throws {
     let env = try sample("dev")
     var observation = Self.observe(env)

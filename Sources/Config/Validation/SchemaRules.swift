@@ -84,7 +84,18 @@ enum SchemaRules {
       }
     }
 
+    /// Unknown fields past ``reportLimit`` in one document: counted, reported as one line (a
+    /// hostile file with 60 000 keys must not cost 60 000 suggestions).
+    var unreported = 0
+    var firstUnreported: Mark?
+    static let reportLimit = 50
+
     mutating func unknown(_ pair: YAMLPair, in type: String) {
+      if found.count >= Self.reportLimit {
+        unreported += 1
+        if firstUnreported == nil { firstUnreported = pair.keyMark }
+        return
+      }
       var message = "\(path): kops \(version) has no field '\(pair.key)' here (\(type)); kops would drop it silently"
       let elsewhere = schema.otherReleases(of: pair.key, in: type)
       if let hint = schema.suggestion(for: pair.key, in: type, release: release) {
@@ -98,7 +109,18 @@ enum SchemaRules {
       found.append(("unknown-field", message, pair.keyMark))
     }
 
+    mutating func flushUnreported() {
+      guard unreported > 0, let mark = firstUnreported else { return }
+      found.append(
+        (
+          "unknown-field", "\(prefix)\(unreported) more fields kops \(version) does not define, from here on; fix the ones above first",
+          mark
+        ))
+      unreported = 0
+    }
+
     mutating func mismatch(_ node: YAMLNode, _ type: KopsSchema.ValueType) {
+      if found.count >= Self.reportLimit * 2 { return }
       if !reported.isEmpty, reported.contains(node.mark.description) { return }
       var hint = ""
       if let s = node.scalar {
@@ -127,11 +149,13 @@ enum SchemaRules {
       ctx.diagnostics.lazy.filter { $0.rule == "field-type" }.compactMap { d in d.location.map { "\($0.file):\($0.line):\($0.column)" } })
     var walker = Walker(schema: schema, release: release, version: ctx.version, prefix: "", reported: reported)
     walker.walk(ctx.cluster, .object("Cluster"))
+    walker.flushUnreported()
     for ig in ctx.env.instanceGroups {
       var w = Walker(
         schema: schema, release: release, version: ctx.version, prefix: "instancegroup \(InstanceGroupView(ig).name ?? "?"): ",
         reported: reported)
       w.walk(ig, .object("InstanceGroup"))
+      w.flushUnreported()
       walker.found += w.found
     }
     for f in walker.found {
