@@ -365,7 +365,11 @@ extension Run {
     let recorded = try? RecordedObjects.parse(current)
     let text: String
     switch step.kind {
-    case .clusterCreate: text = YAMLEmitter.emit(documents: [env.cluster] + env.instanceGroups)
+    case .clusterCreate:
+      // kops splits a file on "\n---\n" before decoding (util/pkg/text/text.go), so a `|` block
+      // ending a document other than the last would lose its line break: a blank line before
+      // each `---` keeps it (kops-contract §9).
+      text = ([env.cluster] + env.instanceGroups).map { YAMLEmitter.emit($0) }.joined(separator: "\n---\n")
     case .clusterReplace:
       // Keep what kops assigned at create: replacing with the bare manifest would change every node.
       text = YAMLEmitter.emit(KopsAssignments.keep(desired: env.cluster, recorded: recorded?.cluster, live: liveCluster))

@@ -123,3 +123,19 @@ import Testing
     #expect(try w.hk(["plan", "prod", "--detailed-exitcode"]).exitCode == 0)
   }
 }
+
+/// kops splits a manifest file on "\n---\n": the create file keeps a blank line before each
+/// `---`, so a block scalar ending the Cluster document keeps its line break (kops-contract §9).
+@Suite struct BlockScalarTests {
+  @Test func aBlockScalarEndingTheClusterDocumentDriftsCleanAfterCreate() throws {
+    let w = try World()
+    try w.edit("environments/prod/cluster.yaml") { text in
+      guard let r = text.range(of: "\n---\n") else { return text }
+      return text.replacingCharacters(
+        in: r, with: "\n  fileAssets:\n  - name: motd\n    path: /etc/motd\n    content: |\n      hello\n---\n")
+    }
+    #expect(try w.apply(["prod"]).exitCode == 0)
+    let drift = try w.hk(["drift", "prod", "--detailed-exitcode"])
+    #expect(drift.exitCode == 0, "\(drift)")
+  }
+}
