@@ -215,13 +215,21 @@ extension Run {
       if case .success = r { record(note: "step \(step.id): internet gateway detached") { $0.igwAttached = false } }
       return r
     case .kopsUpdate:
+      // kops has the last word: its dry run must not change what the plan does not contain.
+      if let failure = await checkDryRun(step) { return failure }
       let r = await plainStep(step)
       if case .success = r {
         // The cloud changed: it is validated again before the apply is done (layer 4).
-        record(note: "step \(step.id): kops update --yes applied") {
+        let by = kopsVersion?.description ?? settings.kopsVersion.description
+        let upgradeRolls = plan.changes.filter { $0.category == .upgrade }.flatMap(\.rolls)
+        record(note: "step \(step.id): kops update --yes applied (kops \(by))") {
           $0.cloudUpdated = true
           $0.validated = false
+          $0.updatedByKops = by
+          // a kops upgrade's rolls are owed from now on (no object write recorded them)
+          $0.pendingRolls = Array(Set($0.pendingRolls).union(upgradeRolls)).sorted()
         }
+        if !plan.steps.contains(where: { $0.kind == .clusterCreate }) { await askKopsForRolls(after: step) }
       }
       return r
     case .rollingUpdate:
@@ -357,7 +365,11 @@ extension Run {
     let recorded = try? RecordedObjects.parse(current)
     let text: String
     switch step.kind {
-    case .clusterCreate: text = YAMLEmitter.emit(documents: [env.cluster] + env.instanceGroups)
+    case .clusterCreate:
+      // kops splits a file on "\n---\n" before decoding (util/pkg/text/text.go), so a `|` block
+      // ending a document other than the last would lose its line break: a blank line before
+      // each `---` keeps it (kops-contract §9).
+      text = ([env.cluster] + env.instanceGroups).map { YAMLEmitter.emit($0) }.joined(separator: "\n---\n")
     case .clusterReplace:
       // Keep what kops assigned at create: replacing with the bare manifest would change every node.
       text = YAMLEmitter.emit(KopsAssignments.keep(desired: env.cluster, recorded: recorded?.cluster, live: liveCluster))

@@ -23,13 +23,16 @@ public struct ApplyOptions: Sendable {
   public var adopt: Bool
   /// The git commit of the environment's desired files, recorded with each revision written.
   public var gitCommit: String?
+  /// Go on when kops's dry run shows a launch template or IAM change the plan did not predict.
+  public var allowSurprises: Bool
 
   public init(
     allowDrift: Bool = false, stepTimeout: Duration = .seconds(45 * 60), validateTimeout: Duration = .seconds(15 * 60),
     validateInterval: Duration = .seconds(10), kubeconfigAdminTTL: String = "1h", environment: [String: String] = [:],
-    adopt: Bool = false
+    adopt: Bool = false, allowSurprises: Bool = false
   ) {
     self.adopt = adopt
+    self.allowSurprises = allowSurprises
     self.allowDrift = allowDrift
     self.stepTimeout = stepTimeout
     self.validateTimeout = validateTimeout
@@ -146,6 +149,11 @@ struct Run: Sendable {
   /// The live objects the pre-flight read (what kops assigned is sent back on replace).
   var liveCluster: YAMLNode? = nil
   var liveInstanceGroups: [YAMLNode] = []
+  /// The rolls the recorded state owed when the run began (predicted, like the plan's own).
+  var owedAtStart: [String] = []
+  /// Whether the recorded state owed `update --yes` when the run began: the cloud then lags by
+  /// earlier, already reviewed writes too, whose IAM changes this plan does not list.
+  var updateOwedAtStart = false
 
   init(engine: ApplyEngine, env: Environment, plan: EnvironmentPlan, planID: String?) {
     self.engine = engine
@@ -170,6 +178,8 @@ struct Run: Sendable {
   mutating func execute() async -> ApplyOutcome {
     do {
       current = try store.recorded(name)
+      owedAtStart = current?.pendingRolls ?? []
+      updateOwedAtStart = current?.owesUpdate ?? false
     } catch {
       return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
     }
@@ -198,7 +208,11 @@ struct Run: Sendable {
     // Pre-flight: kops version, then the live objects.
     if let refusal = await preflight() { return refusal }
 
-    for step in plan.steps {
+    // By index: kops's verdict after `update --yes` may change or add the rolling-update step.
+    var index = 0
+    while index < plan.steps.count {
+      let step = plan.steps[index]
+      index += 1
       if Task.isCancelled { return await interrupted(at: step) }
       if completed.contains(where: { $0.id == step.id }) { continue }
       // Never start a step that could not be recorded: the lease or the database is gone.

@@ -45,10 +45,10 @@ public struct LiveAccess: Sendable {
 
   /// What to do when this environment's kops is missing or fails to start.
   public var installAdvice: String {
-    "install kops \(settings.kopsVersion.majorMinor) and pass --kops, HK_KOPS or kopsPath in \(env.settingsFile)"
+    "install kops \(settings.kopsVersion) and pass --kops, HK_KOPS or kopsPath in \(env.settingsFile)"
   }
 
-  /// The kops binary's version, refused unless its major.minor equals `kopsVersion`.
+  /// The kops binary's version, refused unless it equals `kopsVersion` (patch included).
   ///
   /// - Parameter versions: when given, one `kops version` per binary for the whole run (many
   ///   environments share a kops binary, and its version does not change while hk runs).
@@ -71,11 +71,13 @@ public struct LiveAccess: Sendable {
     } catch {
       throw LiveAccessError("cannot run '\(kops) version --short': \(error.localizedDescription); " + installAdvice)
     }
-    guard version.sameMinor(settings.kopsVersion) else {
+    // The whole version, patch included: every kops release ships a different nodeup, so a
+    // different binary rewrites every launch template (DESIGN.md §5).
+    guard version == settings.kopsVersion else {
       throw LiveAccessError(
-        "kops \(version) does not match the environment's kopsVersion \(settings.kopsVersion) (major.minor must match: "
-          + "a newer kops upgrades the cluster's addons and blocks downgrades); use a kops \(settings.kopsVersion.majorMinor) "
-          + "binary (kopsPath in \(env.settingsFile), --kops or HK_KOPS), or change kopsVersion on purpose")
+        "kops \(version) does not match the environment's kopsVersion \(settings.kopsVersion) (the whole version must match: "
+          + "every kops release ships a different nodeup and rewrites every launch template); use a kops \(settings.kopsVersion) "
+          + "binary (kopsPath in \(env.settingsFile), --kops or HK_KOPS), or change kopsVersion on purpose (a planned kops upgrade)")
     }
     return version
   }

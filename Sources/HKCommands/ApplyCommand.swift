@@ -27,6 +27,10 @@ extension HK {
     @Flag(help: "Do not ask for confirmation.") public var yes = false
     @Flag(name: .customLong("allow-drift"), help: "Apply even when live objects differ from the recorded state.")
     public var allowDrift = false
+    @Flag(
+      name: .customLong("allow-surprises"),
+      help: "Go on when kops's dry run shows a launch template or IAM change the plan did not predict.")
+    public var allowSurprises = false
     @Option(name: .customLong("step-timeout"), help: "Longest one step may run, in seconds (default 2700).")
     public var stepTimeout: Int = 2700
     @Option(name: .customLong("validate-timeout"), help: "How long to wait for the cluster to validate, in seconds (default 900).")
@@ -96,7 +100,7 @@ extension HK {
       let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       let options = ApplyOptions(
         allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),
-        validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt)
+        validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt, allowSurprises: allowSurprises)
       var failures = 0
       for e in work {
         guard let env = envs.first(where: { $0.name == e.name }) else { continue }

@@ -77,6 +77,11 @@ extension HK {
         s += "# internet gateway attached by hk: \(state.igwAttached ? "yes (detach owed)" : "no")\n"
         if let v = state.kopsVersion { s += "# kops: \(v)\n" }
         if let c = state.gitCommit { s += "# git commit of the desired files: \(c)\n" }
+        // Groups kops marked NeedsUpdate that a plan did not predict (journaled by apply).
+        let misses = try store.runs(environment, limit: 10_000).reduce(0) { n, run in
+          n + (try store.journal(runID: run.id)).filter { $0.kind == "prediction-miss" }.count
+        }
+        s += "# prediction misses (rolls kops decided that a plan did not predict): \(misses)\n"
         // Redacted as trees: a policy's JSON inside a YAML string is redacted key by key.
         let manifests = ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.map { text in
           (try? YAMLParser.parse(text, file: "recorded").first).map { YAMLEmitter.emit(Redaction.redact($0)) }

@@ -76,6 +76,8 @@ public struct EnvironmentPlan: Sendable, Hashable {
 /// What a change is about; decides rendering groups and roll rules.
 public enum ChangeCategory: String, Sendable, Hashable, CaseIterable, Codable {
   case spec, iam, logging, instancegroup, igw
+  /// A kops upgrade: `kopsVersion` differs from the kops that last ran `update --yes`.
+  case upgrade
 }
 
 public enum ChangeAction: String, Sendable, Hashable, Codable {

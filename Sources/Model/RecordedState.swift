@@ -23,6 +23,8 @@ public struct RecordedState: Sendable, Hashable {
   /// What hk believes of the gateway: attached by hk and not yet detached.
   public var igwAttached: Bool
   public var kopsVersion: String?
+  /// The kops version that last ran `update --yes` (nil before any, or in an old revision).
+  public var updatedByKops: String?
   public var desiredDigest: String?
   /// The git commit of the desired files it was applied from (`-dirty` when they differed
   /// from that commit); nil when they were not in a git repository.
@@ -31,9 +33,10 @@ public struct RecordedState: Sendable, Hashable {
   public init(
     environment: String, serial: Int64, lineage: String, clusterYAML: String, instanceGroupsYAML: [String],
     cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil,
-    desiredDigest: String? = nil, gitCommit: String? = nil
+    desiredDigest: String? = nil, gitCommit: String? = nil, updatedByKops: String? = nil
   ) {
     self.gitCommit = gitCommit
+    self.updatedByKops = updatedByKops
     self.environment = environment
     self.serial = serial
     self.lineage = lineage

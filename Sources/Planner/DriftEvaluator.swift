@@ -79,6 +79,7 @@ public enum DriftEvaluator {
     out.drift = filtered.drift
     out.ignored = filtered.ignored
     out.notes += filtered.notes
+    out.notes += securityFindings(out.drift)
 
     if settings.igwStrategy == .temporary, let id = settings.igwID, let attachments = observation.gatewayAttachments {
       let vpc = ClusterView(recordedCluster).networkID ?? env.clusterView.networkID
@@ -97,6 +98,29 @@ public enum DriftEvaluator {
       }
     }
     return markNew(out, previous: previous)
+  }
+
+  /// Access rules changed outside hk that open the cluster to the whole internet.
+  static func securityFindings(_ drift: [DriftItem]) -> [String] {
+    var out: [String] = []
+    for item in drift {
+      let what: String
+      if item.path.hasPrefix("spec.kubernetesApiAccess") {
+        what = "the Kubernetes API"
+      } else if item.path.hasPrefix("spec.sshAccess") {
+        what = "SSH to the nodes"
+      } else {
+        continue
+      }
+      let open = ["0.0.0.0/0", "::/0"].filter { cidr in
+        item.live.map { $0 == .string(cidr) || $0.arrayValue?.contains(.string(cidr)) == true } ?? false
+      }
+      guard let cidr = open.first else { continue }
+      out.append(
+        "security: \(item.path) opens \(what) to the whole internet (\(cidr)), changed outside hk (kops never fills it in); "
+          + "remove it with 'kops edit cluster' or bring the intent into git")
+    }
+    return out
   }
 
   /// An entry for an environment that could not be checked (its files, kops or aws failed).

@@ -1,3 +1,4 @@
+import Config
 import Model
 
 /// Undoes what kops adds or rewrites when it stores objects, so that objects read back with
@@ -14,12 +15,14 @@ import Model
 /// | Go's `omitempty`: empty strings and lists are not stored | restored in live where recorded |
 /// | legacy `apiVersion: kops/v1alpha2` stored as `kops.k8s.io/v1alpha2` | mapped to what was recorded |
 public enum LiveNormalizer {
-  /// Fields (dotted, `[*]` for any list item) kops fills in when the user left them out.
+  /// Fields kops's `create -f`/`replace -f` fill in when the user left them out. Not here
+  /// (kops-contract §9): `sshAccess` and `kubernetesApiAccess` (only `kops create cluster`'s
+  /// flags default them, so a live value hk did not write came from someone's `kops edit`), and
+  /// the completed-spec values `clusterDNSDomain`, `serviceClusterIPRange`, `podCIDR`,
+  /// `keyStore`, `secretStore` (`cloudup/new_cluster.go`, `populate_cluster_spec.go`: never stored).
   public static let filledByKops: [[String]] = [
     ["spec", "configBase"], ["spec", "nonMasqueradeCIDR"], ["spec", "masterPublicName"], ["spec", "masterInternalName"],
-    ["spec", "iam", "legacy"], ["spec", "networkCIDR"], ["spec", "kubernetesVersion"], ["spec", "clusterDNSDomain"],
-    ["spec", "serviceClusterIPRange"], ["spec", "podCIDR"], ["spec", "keyStore"], ["spec", "secretStore"],
-    ["spec", "configStore"], ["spec", "sshAccess"], ["spec", "kubernetesApiAccess"],
+    ["spec", "iam", "legacy"], ["spec", "networkCIDR"], ["spec", "kubernetesVersion"], ["spec", "configStore"],
   ]
 
   /// Normalises a live Cluster against the recorded one.
@@ -76,8 +79,87 @@ public enum LiveNormalizer {
     }
     removeDecodedDefaults(&l, recorded: recorded)
     restoreOmittedEmpties(&l, recorded: recorded)
+    restoreOmittedZeroes(&l, recorded: recorded, type: .object("Cluster"))
     mapLegacyAPIVersion(&l, recorded: recorded)
     return l
+  }
+
+  /// Puts back the zero values (`false`, `0`, `""`, `[]`, `{}`) the recorded object holds where
+  /// live has nothing, for the fields kops's v1alpha2 types omit on output at their zero value
+  /// (non-pointer `omitempty`, from ``KopsSchema``; kops-contract §9): written but not read back.
+  /// A pointer field's `false` is kept by kops, so its absence stays a difference.
+  public static func restoreOmittedZeroes(_ live: inout YAMLNode, recorded: YAMLNode, type: KopsSchema.ValueType) {
+    let schema = KopsSchema.shared
+    switch (type, recorded.content, live.content) {
+    case (.object(let name), .mapping(let recordedPairs), .mapping):
+      for p in recordedPairs {
+        guard let field = schema.anyRelease(p.key, in: name) else { continue }
+        if var child = live[p.key] {
+          if field.type == .quantity, let a = quantity(p.value), let b = quantity(child), a == b {
+            // kops reads quantities back in canonical form (`3.14` → `3140m`, `1024Mi` → `1Gi`)
+            live.set(p.key, p.value)
+            continue
+          }
+          restoreOmittedZeroes(&child, recorded: p.value, type: field.type)
+          live.set(p.key, child)
+        } else if field.omittedWhenZero && isZero(p.value) {
+          live.set(p.key, p.value)
+        }
+      }
+    case (.list(let item), .sequence(let recordedItems), .sequence(var items)):
+      for i in items.indices {
+        let name = items[i]["name"]?.text
+        let r = name.flatMap { n in recordedItems.first { $0["name"]?.text == n } } ?? (i < recordedItems.count ? recordedItems[i] : nil)
+        if let r { restoreOmittedZeroes(&items[i], recorded: r, type: item) }
+      }
+      live = YAMLNode(.sequence(items), mark: live.mark)
+    case (.map(let value), .mapping(let recordedPairs), .mapping):
+      for p in recordedPairs {
+        if var child = live[p.key] {
+          restoreOmittedZeroes(&child, recorded: p.value, type: value)
+          live.set(p.key, child)
+        }
+      }
+    default:
+      break
+    }
+  }
+
+  /// A `resource.Quantity` (`3.14`, `3140m`, `1Gi`, `1e3`) as a number, exact to about 15
+  /// digits; nil when not a quantity.
+  static func quantity(_ node: YAMLNode) -> Double? {
+    guard let s = node.scalar else { return nil }
+    switch s.value {
+    case .int(let i): return Double(i)
+    case .float(let f): return f
+    case .string(let text):
+      let suffixes: [(String, Double)] = [
+        ("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("Ti", 1_099_511_627_776), ("Pi", 1_125_899_906_842_624),
+        ("Ei", 1_152_921_504_606_846_976), ("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("k", 1e3), ("M", 1e6), ("G", 1e9),
+        ("T", 1e12), ("P", 1e15), ("E", 1e18),
+      ]
+      for (suffix, factor) in suffixes where text.hasSuffix(suffix) {
+        guard let n = Double(text.dropLast(suffix.count)) else { return nil }
+        return n * factor
+      }
+      return Double(text)
+    default: return nil
+    }
+  }
+
+  static func isZero(_ node: YAMLNode) -> Bool {
+    switch node.content {
+    case .mapping(let pairs): return pairs.isEmpty
+    case .sequence(let items): return items.isEmpty
+    case .scalar(let s):
+      switch s.value {
+      case .bool(let b): return !b
+      case .int(let i): return i == 0
+      case .float(let f): return f == 0
+      case .string(let t): return t.isEmpty
+      case .null: return false
+      }
+    }
   }
 
   /// Leaf values kops's v1alpha2 decoding fills in when a field is missing (kops-contract.md
@@ -151,7 +233,10 @@ public enum LiveNormalizer {
     if let lr, let rr, lr != rr, Set([lr, rr]) == ["Master", "ControlPlane"], let node = recorded?[path: "spec", "role"] {
       l.set(path: ["spec", "role"], node)
     }
-    if let recorded { restoreOmittedEmpties(&l, recorded: recorded) }
+    if let recorded {
+      restoreOmittedEmpties(&l, recorded: recorded)
+      restoreOmittedZeroes(&l, recorded: recorded, type: .object("InstanceGroup"))
+    }
     mapLegacyAPIVersion(&l, recorded: recorded)
     return l
   }

@@ -67,7 +67,7 @@ public enum PlanBuilder {
     var igUpdates: [String] = []
     var igDeletes: [String] = []
     if let recordedCluster = objects.cluster {
-      let c = clusterChanges(recorded: recordedCluster, desired: env.cluster, desiredIGs: desiredIGs)
+      let c = clusterChanges(recorded: recordedCluster, desired: env.cluster, desiredIGs: desiredIGs, kops: settings.kopsVersion)
       clusterChanged = !c.isEmpty
       changes += c
       let recordedByName = Dictionary(
@@ -97,6 +97,22 @@ public enum PlanBuilder {
         let name = InstanceGroupView(ig).name ?? "?"
         igCreates.append(name)
         changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+      }
+    }
+
+    // A kops upgrade: every kops release ships a different nodeup, so the kops that runs
+    // `update --yes` rewrites every launch template (DESIGN.md §5).
+    var upgrades = false
+    if objects.cluster != nil, let last = recorded?.updatedByKops.flatMap({ KopsVersion($0) }), last != settings.kopsVersion {
+      upgrades = true
+      changes.append(
+        Change(
+          category: .upgrade, action: .update, path: "kopsVersion", before: .string(last.description),
+          after: .string(settings.kopsVersion.description), rolls: desiredIGs.compactMap(\.name).sorted()))
+      if !last.sameMinor(settings.kopsVersion) {
+        owed.append(
+          "kops upgrade \(last.majorMinor) → \(settings.kopsVersion.majorMinor): review 'kops upgrade cluster \(settings.cluster) --state \(settings.stateStore)' "
+            + "(hk does not run it) and bring what it changes into git")
       }
     }
 
@@ -139,7 +155,7 @@ public enum PlanBuilder {
     if cloudLags && !wroteObjects {
       owed.append("kops update --yes has not run since recorded serial \(recorded?.serial ?? 0): the cloud lags the state store")
     }
-    let needsUpdate = wroteObjects || cloudLags
+    let needsUpdate = wroteObjects || cloudLags || upgrades
     if needsUpdate {
       if usesTemporaryIGW {
         changes.append(
@@ -203,7 +219,7 @@ public enum PlanBuilder {
     "spec.docker.logDriver", "spec.kubelet.containerLogMaxSize", "spec.kubelet.containerLogMaxFiles",
   ]
 
-  static func clusterChanges(recorded: YAMLNode, desired: YAMLNode, desiredIGs: [InstanceGroupView]) -> [Change] {
+  static func clusterChanges(recorded: YAMLNode, desired: YAMLNode, desiredIGs: [InstanceGroupView], kops: KopsVersion) -> [Change] {
     var r = recorded
     var d = desired
     var changes: [Change] = []
@@ -218,7 +234,11 @@ public enum PlanBuilder {
     let dOpt = desired[path: "spec", "docker", "logOpt"]
     r.remove(path: ["spec", "docker", "logOpt"])
     d.remove(path: ["spec", "docker", "logOpt"])
-    let allRolls = RollRules.rolls(clusterSpecKey: "docker", instanceGroups: desiredIGs)
+    let version = kops
+    func context(_ sub: [String], _ f: FieldDiff?) -> RollRules.Context {
+      RollRules.Context(subPath: sub, before: f?.before, after: f?.after, cluster: desired, kops: version)
+    }
+    let allRolls = RollRules.rolls(clusterSpecKey: "docker", context: context(["logOpt"], nil), instanceGroups: desiredIGs)
     changes += logOptChanges(recorded: rOpt, desired: dOpt, rolls: allRolls)
 
     for f in TreeDiff.diff(r, d) {
@@ -227,7 +247,9 @@ public enum PlanBuilder {
         continue
       }
       let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
-      let rolls = specKey.map { RollRules.rolls(clusterSpecKey: $0, instanceGroups: desiredIGs) } ?? []
+      let rolls =
+        specKey.map { RollRules.rolls(clusterSpecKey: $0, context: context(Array(f.keys.dropFirst(2)), f), instanceGroups: desiredIGs) }
+        ?? []
       let category: ChangeCategory =
         loggingPaths.contains(f.path) || (f.path == "spec.docker" || f.path == "spec.kubelet") && isLoggingOnly(f) ? .logging : .spec
       changes.append(Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls))

@@ -545,7 +545,8 @@ public final class SQLiteStateStore: StateStoring {
         environment: state.environment, serial: serial, lineage: lineage, clusterYAML: state.clusterYAML,
         instanceGroupsYAML: state.instanceGroupsYAML, cloudUpdated: state.cloudUpdated,
         pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, validated: state.validated,
-        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit, createdAt: now,
+        kopsVersion: state.kopsVersion, updatedByKops: state.updatedByKops, desiredDigest: state.desiredDigest,
+        gitCommit: state.gitCommit, createdAt: now,
         createdBy: actor.userAtHost,
         command: actor.command,
         planID: planID, note: note)
@@ -576,6 +577,7 @@ public final class SQLiteStateStore: StateStoring {
       revision.igwAttached = state.igwAttached
       revision.validated = state.validated
       revision.kopsVersion = state.kopsVersion
+      revision.updatedByKops = state.updatedByKops
       revision.desiredDigest = state.desiredDigest
       revision.gitCommit = state.gitCommit
       revision.createdAt = Date()
@@ -591,7 +593,7 @@ public final class SQLiteStateStore: StateStoring {
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,
       instanceGroupsYAML: row.instanceGroupsYAML, cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls,
       igwAttached: row.igwAttached, validated: row.validated, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest,
-      gitCommit: row.gitCommit)
+      gitCommit: row.gitCommit, updatedByKops: row.updatedByKops)
   }
 
   static func summary(_ row: RevisionRow) -> RevisionSummary {

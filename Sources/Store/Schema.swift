@@ -114,6 +114,16 @@ enum Schema {
           );
           """)
     }
+    // The kops version that last ran `update --yes`: a different kops rewrites every launch
+    // template, so a kopsVersion edit is a planned upgrade (DESIGN.md §5). Revisions written
+    // before it take the version recorded with them where the cloud was updated.
+    migrator.registerMigration("v5: revision.updatedByKops (the kops version that last ran update --yes)") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE "revision" ADD COLUMN "updatedByKops" TEXT;
+          UPDATE "revision" SET "updatedByKops" = "kopsVersion" WHERE "cloudUpdated" = 1;
+          """)
+    }
     return migrator
   }()
 }
@@ -144,6 +154,7 @@ struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
   var igwAttached: Bool
   var validated: Bool
   var kopsVersion: String?
+  var updatedByKops: String?
   var desiredDigest: String?
   var gitCommit: String?
   var createdAt: Date

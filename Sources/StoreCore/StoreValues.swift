@@ -78,6 +78,8 @@ public struct RecordedStateDraft: Sendable, Hashable {
   /// Layer 4: `kops validate cluster` passed since the cloud last changed.
   public var validated: Bool
   public var kopsVersion: String?
+  /// The kops version that last ran `update --yes`.
+  public var updatedByKops: String?
   public var desiredDigest: String?
   /// The git commit of the desired files (`-dirty` when they differed from it); nil outside git.
   public var gitCommit: String?
@@ -85,9 +87,10 @@ public struct RecordedStateDraft: Sendable, Hashable {
   public init(
     environment: String, clusterYAML: String, instanceGroupsYAML: [String], cloudUpdated: Bool,
     pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil, desiredDigest: String? = nil,
-    gitCommit: String? = nil
+    gitCommit: String? = nil, updatedByKops: String? = nil
   ) {
     self.gitCommit = gitCommit
+    self.updatedByKops = updatedByKops
     self.environment = environment
     self.clusterYAML = clusterYAML
     self.instanceGroupsYAML = instanceGroupsYAML
@@ -104,7 +107,8 @@ public struct RecordedStateDraft: Sendable, Hashable {
     self.init(
       environment: state.environment, clusterYAML: state.clusterYAML, instanceGroupsYAML: state.instanceGroupsYAML,
       cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
-      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit)
+      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit,
+      updatedByKops: state.updatedByKops)
   }
 }
 

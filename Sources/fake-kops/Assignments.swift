@@ -131,34 +131,16 @@ enum Assignments {
     try assignSubnetCIDRs(&spec, ec2: ec2)
 
     if var proxy = spec["egressProxy"], proxy.isMapping {
-      let original = proxy["excludes"]?.text ?? ""
-      var list = original.isEmpty ? [] : original.components(separatedBy: ",")
       guard let nonMasq = IPv4CIDR(text("nonMasqueradeCIDR")) else {
         throw KopsError("error populating configuration: unable to parse Non Masquerade CIDR")
       }
-      let first = nonMasq.address &+ 1
-      guard nonMasq.contains(first) else {
+      guard nonMasq.contains(nonMasq.address &+ 1) else {
         throw KopsError("error populating configuration: unable to get first ip address in Non Masquerade CIDR")
       }
-      for exclude in [
-        "127.0.0.1", "localhost", text("clusterDNSDomain"), text("masterPublicName"), name, IPv4CIDR.format(first),
-        text("nonMasqueradeCIDR"),
-      ] where !exclude.isEmpty && !original.contains(exclude) {
-        list.append(exclude)
-      }
-      if !original.contains("169.254.169.254") { list.append("169.254.169.254") }
-      let networkCIDR = text("networkCIDR")
-      if !networkCIDR.isEmpty {
-        if !original.contains(networkCIDR) { list.append(networkCIDR) }
-      } else {
+      if text("networkCIDR").isEmpty {
         Klog.warning("defaults.go:201", "No NetworkCIDR defined (yet), not adding to egressProxy.excludes")
       }
-      if rt.atLeast(1, 27) {
-        for cidr in spec["additionalNetworkCIDRs"]?.items?.compactMap(\.text) ?? [] where !original.contains(cidr) {
-          list.append(cidr)
-        }
-      }
-      proxy.set("excludes", .string(list.joined(separator: ",")))
+      proxy.set("excludes", .string(excludes(spec, name: name, rt: rt)))
       spec.set("egressProxy", proxy)
     }
 
@@ -178,6 +160,49 @@ enum Assignments {
       )
     }
     cluster.set("spec", spec)
+  }
+
+  /// `assignProxy` (`upup/pkg/fi/cloudup/defaults.go`): the user's excludes followed by kops's
+  /// defaults, each only when not a substring of the user's string. kops runs it at create and
+  /// again, in memory, at every `update` before it renders user data.
+  static func excludes(_ spec: YAMLNode, name: String, rt: Runtime) -> String {
+    func text(_ key: String) -> String { spec[key]?.text ?? "" }
+    let original = spec[path: "egressProxy", "excludes"]?.text ?? ""
+    var list = original.isEmpty ? [] : original.components(separatedBy: ",")
+    let first = IPv4CIDR(text("nonMasqueradeCIDR")).map { IPv4CIDR.format($0.address &+ 1) } ?? ""
+    var defaults = [
+      "127.0.0.1", "localhost", text("clusterDNSDomain"), text("masterPublicName"), name, first, text("nonMasqueradeCIDR"),
+      "169.254.169.254", text("networkCIDR"),
+    ]
+    if rt.atLeast(1, 27) { defaults += spec["additionalNetworkCIDRs"]?.items?.compactMap(\.text) ?? [] }
+    for exclude in defaults where !exclude.isEmpty && !original.contains(exclude) { list.append(exclude) }
+    return list.joined(separator: ",")
+  }
+
+  /// The assignments `update` repeats in memory before rendering user data that need no cloud
+  /// call: the default `nonMasqueradeCIDR` and `masterPublicName` (as at create, by release).
+  static func inMemory(_ stored: YAMLNode, name: String, rt: Runtime) -> YAMLNode {
+    var spec = stored
+    func text(_ key: String) -> String { spec[key]?.text ?? "" }
+    if text("nonMasqueradeCIDR").isEmpty {
+      let amazonVPC = spec[path: "networking", "amazonvpc"] != nil && !text("networkCIDR").isEmpty
+      spec.set("nonMasqueradeCIDR", .string(amazonVPC ? text("networkCIDR") : "100.64.0.0/10"))
+    }
+    let dnsType = spec[path: "topology", "dns", "type"]?.text ?? "Public"
+    let publicDNS = dnsType.isEmpty || dnsType == "Public"
+    if (!rt.atLeast(1, 26) || publicDNS) && text("masterPublicName").isEmpty && !name.isEmpty {
+      spec.set("masterPublicName", .string("api." + name))
+    }
+    return spec
+  }
+
+  /// The proxy environment kops writes into user data (`pkg/model/bootstrapscript.go`), with the
+  /// excludes recomputed as at update; nil without `egressProxy`.
+  static func proxyEnvironment(_ spec: YAMLNode, name: String, rt: Runtime) -> String? {
+    guard let proxy = spec["egressProxy"], proxy.isMapping, let host = proxy[path: "httpProxy", "host"]?.text else { return nil }
+    let port = proxy[path: "httpProxy", "port"]?.intValue.map { ":\($0)" } ?? ""
+    let url = "http://\(host)\(port)"
+    return "http_proxy=\(url)\nhttps_proxy=\(url)\nno_proxy=\(excludes(spec, name: name, rt: rt))"
   }
 
   /// `assignCIDRsToSubnets`: shared subnets take their CIDR from EC2, others are carved out of

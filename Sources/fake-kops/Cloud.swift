@@ -121,17 +121,74 @@ struct DesiredCloud {
   var groups: [DesiredGroup]
   var iamPolicies: [String: String]
 
-  /// Cluster spec fields that reach no node: changing them never needs a rolling update.
-  static let clusterOnlyFields: Set<String> = [
-    "additionalPolicies", "externalPolicies", "iam", "externalDns", "externalDNS", "awsLoadBalancerController",
-    "certManager", "metricsServer", "clusterAutoscaler", "nodeTerminationHandler", "snapshotController",
-    "podIdentityWebhook", "configBase",
+  // The launch template inputs, modelled on kops (kops-contract §9): user data holds the nodeup
+  // URL and hash (one per kops release), the proxy environment with the excludes kops recomputes
+  // at update, and the hash of the group's nodeup config; the template itself carries tags, the
+  // key pair, the instance type, image and volumes. A field that reaches none of these never
+  // makes an instance `NeedsUpdate`, whatever a planner predicts.
+
+  /// Cluster fields in every group's nodeup config (`pkg/apis/nodeup/config.go`,
+  /// `pkg/model/components/kubelet.go`).
+  static let nodeupFields = [
+    "docker", "containerd", "kubelet", "kubernetesVersion", "containerRuntime", "kubeProxy", "networking", "nonMasqueradeCIDR",
+    "podCIDR", "serviceClusterIPRange", "fileAssets", "hooks", "assets", "ntp", "sysctlParameters", "updatePolicy", "packages",
+    "cloudProvider", "kubeDNS", "clusterDNSDomain",
   ]
-  /// Cluster spec fields that reach control-plane nodes only.
-  static let controlPlaneOnlyFields: Set<String> = [
-    "masterKubelet", "controlPlaneKubelet", "kubeAPIServer", "kubeControllerManager", "kubeScheduler", "etcdClusters",
-    "cloudControllerManager",
+  /// Cluster fields in the control plane's (and APIServer groups') nodeup config.
+  static let controlPlaneFields = [
+    "api", "masterPublicName", "masterInternalName", "dnsZone", "serviceAccountIssuerDiscovery", "kubeAPIServer",
+    "kubeControllerManager", "kubeScheduler", "masterKubelet", "controlPlaneKubelet", "authentication", "authorization",
+    "encryptionConfig", "configBase",
   ]
+  /// InstanceGroup fields that are autoscaling-group settings, not launch template inputs.
+  static let autoscalingGroupFields: Set<String> = [
+    "minSize", "maxSize", "autoscale", "suspendProcesses", "instanceProtection", "externalLoadBalancers", "warmPool",
+    "rollingUpdate", "maxInstanceLifetime", "capacityRebalance", "subnets", "mixedInstancesPolicy",
+  ]
+
+  /// What kops renders into one group's launch template, as YAML (hashed for `NeedsUpdate`).
+  static func launchTemplateInputs(
+    cluster completed: YAMLNode, stored: YAMLNode, name: String, ig: YAMLNode, role: String, rt: Runtime
+  ) -> YAMLNode {
+    let spec = completed["spec"] ?? .mapping([])
+    let controlPlane = role == "Master" || role == "ControlPlane" || role == "APIServer"
+    var nodeup: [YAMLPair] = []
+    func take(_ key: String) {
+      if let v = spec[key], !v.isNull { nodeup.append(YAMLPair(key: key, value: KopsCodec.canonical(v))) }
+    }
+    for key in nodeupFields { take(key) }
+    if let range = spec[path: "kubeAPIServer", "serviceNodePortRange"] {
+      nodeup.append(YAMLPair(key: "serviceNodePortRange", value: range))
+    }
+    let dnsNone = spec[path: "topology", "dns", "type"]?.text == "None"
+    nodeup.append(YAMLPair(key: "apiAddressFromDNS", value: .bool(!dnsNone)))
+    let v = rt.version
+    if v.atLeast(1, 23) && !v.atLeast(1, 28) { take("cloudConfig") }  // the cluster_spec section of user data
+    if controlPlane {
+      for key in controlPlaneFields { take(key) }
+      if !v.atLeast(1, 28) { take("etcdClusters") }
+      if v.atLeast(1, 28) { take("cloudConfig") }
+      let k8s = KopsVersion(spec["kubernetesVersion"]?.text ?? "") ?? KopsVersion(1, 99)
+      if !k8s.atLeast(1, 24) { take("cloudControllerManager") }
+    }
+    var igSpec = ig["spec"] ?? .mapping([])
+    for p in igSpec.pairs ?? [] where autoscalingGroupFields.contains(p.key) { igSpec.remove(p.key) }
+    var template: [YAMLPair] = [
+      YAMLPair(key: "nodeupURL", value: .string("https://artifacts.k8s.io/binaries/kops/\(rt.versionText)/linux/amd64/nodeup")),
+      YAMLPair(key: "nodeupConfig", value: .mapping(nodeup)),
+      YAMLPair(key: "instanceGroup", value: KopsCodec.canonical(igSpec)),
+    ]
+    // PerformAssignments runs on the stored spec, before the completed-spec defaults are filled
+    // in (upup/pkg/fi/cloudup/populate_cluster_spec.go).
+    let assigned = Assignments.inMemory(stored["spec"] ?? .mapping([]), name: name, rt: rt)
+    if let proxy = Assignments.proxyEnvironment(assigned, name: name, rt: rt) {
+      template.append(YAMLPair(key: "proxyEnvironment", value: .string(proxy)))
+    }
+    for key in ["sshKeyName", "cloudLabels"] {
+      if let v = spec[key], !v.isNull { template.append(YAMLPair(key: key, value: KopsCodec.canonical(v))) }
+    }
+    return .mapping(template)
+  }
 
   init(cluster: YAMLNode, groups igs: [YAMLNode], rt: Runtime) {
     let name = cluster[path: "metadata", "name"]?.text ?? ""
@@ -155,29 +212,19 @@ struct DesiredCloud {
     }
     iamPolicies = policies
 
-    let spec = KopsCodec.canonical(completed["spec"] ?? .mapping([]))
     var groups: [DesiredGroup] = []
     for ig in igs {
       let igName = ig[path: "metadata", "name"]?.text ?? ""
       let role = ig[path: "spec", "role"]?.text ?? "Node"
-      let controlPlane = role == "Master" || role == "ControlPlane" || role == "APIServer"
       let defaultMin = role == "Node" ? 2 : 1
       let minSize = Int(ig[path: "spec", "minSize"]?.intValue ?? Int64(defaultMin))
       let maxSize = Int(ig[path: "spec", "maxSize"]?.intValue ?? Int64(minSize))
-      var nodeSpec = spec
-      for p in spec.pairs ?? []
-      where Self.clusterOnlyFields.contains(p.key) || (!controlPlane && Self.controlPlaneOnlyFields.contains(p.key)) {
-        nodeSpec.remove(p.key)
-      }
-      var igSpec = ig["spec"] ?? .mapping([])
-      igSpec.remove("minSize")
-      igSpec.remove("maxSize")
       let config = YAMLNode.mapping([
         YAMLPair(key: "cluster", value: .string(name)),
-        YAMLPair(key: "clusterSpec", value: nodeSpec),
         YAMLPair(key: "instanceGroup", value: .string(igName)),
-        YAMLPair(key: "instanceGroupSpec", value: KopsCodec.canonical(igSpec)),
-        YAMLPair(key: "kopsVersion", value: .string(rt.versionText)),
+        YAMLPair(
+          key: "launchTemplate",
+          value: Self.launchTemplateInputs(cluster: completed, stored: cluster, name: name, ig: ig, role: role, rt: rt)),
       ])
       let text = YAMLEmitter.emit(config)
       groups.append(

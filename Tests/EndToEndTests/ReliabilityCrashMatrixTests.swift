@@ -111,9 +111,10 @@ struct CrashPoint: Sendable, CustomTestStringConvertible {
     ),
     ("instancegroup-delete", " delete instancegroup ", " delete instancegroup ", "instancegroup-delete"),
     ("igw-attach", " attach-internet-gateway ", " attach-internet-gateway ", "igw-attach"),
-    ("kops-update", " update cluster ", " update cluster ", "kops-update"),
+    // kops-update runs the dry run first, then `--yes`, then asks kops which groups need a roll
+    ("kops-update", " --yes --create-kube-config=false", " update cluster ", "kops-update-dryrun"),
     ("igw-detach", " detach-internet-gateway ", " detach-internet-gateway ", "igw-detach"),
-    ("rolling-update", " rolling-update cluster ", " export kubeconfig ", "export-kubeconfig"),
+    ("rolling-update", " --yes --instance-group ", " export kubeconfig ", "export-kubeconfig"),
     ("validate", " validate cluster ", " validate cluster ", "validate"),
   ]
 

@@ -36,12 +36,15 @@ extension Reliability {
         FaultCase(
           "aws attach-internet-gateway fails", step: "igw-attach", env: ["REL_MODE": "fail", "REL_MATCH": " attach-internet-gateway "],
           journal: "igw-attach"),
-        FaultCase("kops update exit 1", step: "kops-update", env: ["FAKE_KOPS_FAIL": "update:1"], journal: "kops-update"),
-        FaultCase("kops update exit 255", step: "kops-update", env: ["FAKE_KOPS_EXIT255": "update:1"], journal: "kops-update"),
+        // the kops-update step runs the dry run (call 1), then update --yes (call 2)
+        FaultCase(
+          "kops update (dry run) exit 1", step: "kops-update", env: ["FAKE_KOPS_FAIL": "update:1"], journal: "kops-update-dryrun"),
+        FaultCase("kops update --yes exit 1", step: "kops-update", env: ["FAKE_KOPS_FAIL": "update:2"], journal: "kops-update"),
+        FaultCase("kops update --yes exit 255", step: "kops-update", env: ["FAKE_KOPS_EXIT255": "update:2"], journal: "kops-update"),
         FaultCase(
           "kops update hangs beyond --step-timeout", step: "kops-update", env: ["FAKE_KOPS_HANG": "update"],
           flags: ["--step-timeout", "3"],
-          journal: "kops-update"),
+          journal: "kops-update-dryrun"),
         FaultCase(
           "aws detach-internet-gateway fails once", step: "igw-detach",
           env: ["REL_MODE": "fail", "REL_MATCH": " detach-internet-gateway ", "REL_NTH": "1"], journal: "igw-detach"),

@@ -35,9 +35,55 @@ import Testing
 
   @Test(arguments: [
     ("spec.egressProxy", RollRules.Scope.all), ("spec.additionalPolicies", .none), ("spec.externalDns", .none),
-    ("spec.kubeAPIServer", .controlPlane), ("spec.someFutureField", .all),
+    ("spec.kubeAPIServer", .controlPlane), ("spec.someFutureField", .all), ("spec.api", .controlPlane),
+    ("spec.masterPublicName", .controlPlane), ("spec.dnsZone", .controlPlane), ("spec.serviceAccountIssuerDiscovery", .controlPlane),
+    ("spec.kubeDNS", .all), ("spec.clusterDNSDomain", .all), ("spec.configBase", .controlPlane),
   ])
   func rollTable(path: String, scope: RollRules.Scope) {
     #expect(RollRules.scope(clusterSpecKey: String(path.split(separator: ".")[1])) == scope)
+  }
+
+  /// Rules that depend on the kops release, the rest of the spec or the changed sub-path (§9).
+  @Test func versionAndContextAwareRules() throws {
+    let proxy = try yaml("spec:\n  egressProxy:\n    httpProxy: {host: p, port: 3128}\n  kubernetesVersion: 1.28.9\n")
+    let bare = try yaml("spec:\n  kubernetesVersion: 1.23.9\n")
+    func scope(_ key: String, _ sub: [String] = [], before: YAMLNode? = nil, after: YAMLNode? = nil, cluster: YAMLNode, _ v: String)
+      -> RollRules.Scope
+    {
+      RollRules.scope(
+        clusterSpecKey: key,
+        context: .init(subPath: sub, before: before, after: after, cluster: cluster, kops: KopsVersion(v) ?? KopsVersion(0, 0)))
+    }
+    #expect(scope("etcdClusters", cluster: bare, "1.27.3") == .controlPlane)
+    #expect(scope("etcdClusters", cluster: bare, "1.28.0") == RollRules.Scope.none)
+    #expect(scope("cloudConfig", cluster: bare, "1.23.4") == .all)
+    #expect(scope("cloudConfig", cluster: bare, "1.28.4") == .controlPlane)
+    #expect(scope("additionalNetworkCIDRs", cluster: proxy, "1.27.0") == .all)
+    #expect(scope("additionalNetworkCIDRs", cluster: proxy, "1.26.6") == RollRules.Scope.none)
+    #expect(scope("additionalNetworkCIDRs", cluster: bare, "1.28.4") == RollRules.Scope.none)
+    #expect(scope("kubeAPIServer", ["serviceNodePortRange"], cluster: bare, "1.28.4") == .all)
+    #expect(scope("cloudControllerManager", cluster: proxy, "1.28.4") == RollRules.Scope.none)
+    #expect(scope("cloudControllerManager", cluster: try yaml("spec:\n  kubernetesVersion: 1.23.9\n"), "1.23.4") == .controlPlane)
+    let none = YAMLNode.string("None")
+    let priv = YAMLNode.string("Private")
+    #expect(scope("topology", ["dns", "type"], before: priv, after: none, cluster: bare, "1.28.4") == .all)
+    #expect(scope("topology", ["dns", "type"], before: priv, after: .string("Public"), cluster: bare, "1.28.4") == RollRules.Scope.none)
+    #expect(scope("topology", ["dns", "type"], before: priv, after: .string("Public"), cluster: proxy, "1.28.4") == .all)
+    #expect(scope("topology", ["dns", "type"], before: priv, after: .string("Public"), cluster: proxy, "1.25.4") == RollRules.Scope.none)
+    #expect(scope("topology", ["masters"], before: priv, after: .string("public"), cluster: bare, "1.28.4") == RollRules.Scope.none)
+    for key in ["rollingUpdate", "maxInstanceLifetime", "mixedInstancesPolicy", "subnets", "capacityRebalance"] {
+      #expect(!RollRules.rollsInstanceGroup(specKey: key), "\(key)")
+    }
+    #expect(RollRules.rollsInstanceGroup(specKey: "machineType"))
+    // every rule cites its kops source
+    #expect(RollRules.table.allSatisfy { !$0.source.isEmpty })
+  }
+
+  /// APIServer-role groups roll with the control plane.
+  @Test func apiServerGroupsRollWithTheControlPlane() throws {
+    let igs = try ["Master", "APIServer", "Node"].map { role in
+      InstanceGroupView(try yaml("metadata:\n  name: \(role.lowercased())\nspec:\n  role: \(role)\n"))
+    }
+    #expect(RollRules.groups(.controlPlane, instanceGroups: igs) == ["apiserver", "master"])
   }
 }

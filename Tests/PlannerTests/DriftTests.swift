@@ -64,6 +64,68 @@ import Testing
     #expect(entry.drift == [Self.item("spec.kubernetesVersion", .string("1.23.17"), .string("1.23.99"), new: true)])
   }
 
+  /// kops never fills in `kubernetesApiAccess` or `sshAccess` on create -f/replace -f (§9): a
+  /// live value hk did not write is drift, and a security finding when it opens 0.0.0.0/0.
+  @Test func apiAccessOpenedOutsideHkIsDriftAndASecurityFinding() throws {
+    let env = try sample("prod")
+    let entry = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) {
+        $0.set(path: ["spec", "kubernetesApiAccess"], .sequence([.string("0.0.0.0/0")]))
+        $0.set(path: ["spec", "podCIDR"], .string("100.96.0.0/11"))
+      }, previous: nil, today: "2026-01-01")
+    #expect(entry.status == .drifted)
+    #expect(entry.drift.map(\.path) == ["spec.kubernetesApiAccess", "spec.podCIDR"])
+    #expect(entry.notes.contains { $0.hasPrefix("security: spec.kubernetesApiAccess opens the Kubernetes API to the whole internet") })
+    // a private range is drift without a finding
+    let narrow = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) { $0.set(path: ["spec", "sshAccess"], .sequence([.string("10.0.0.0/8")])) }, previous: nil,
+      today: "2026-01-01")
+    #expect(narrow.drift.map(\.path) == ["spec.sshAccess"])
+    #expect(!narrow.notes.contains { $0.hasPrefix("security:") })
+  }
+
+  /// kops omits non-pointer `omitempty` fields at their zero value on output (§9): written,
+  /// never read back, no drift. A pointer field's `false` is read back, so its absence is drift.
+  @Test func zeroValuesKopsDoesNotReadBackAreNotDrift() throws {
+    var env = try sample("prod")
+    env.cluster.set(path: ["spec", "iam", "allowContainerRegistry"], .bool(false))
+    env.cluster.set(path: ["spec", "cloudLabels"], .mapping([]))
+    env.cluster.set(path: ["spec", "api", "loadBalancer", "useForInternalApi"], .bool(false))
+    let stored = try #require(env.instanceGroups.first)
+    env.instanceGroups[0].set(path: ["spec", "rootVolumeEncryption"], .bool(false))
+    let live = Self.observe(env) {
+      $0.remove(path: ["spec", "iam", "allowContainerRegistry"])
+      $0.remove(path: ["spec", "cloudLabels"])
+      $0.remove(path: ["spec", "api", "loadBalancer", "useForInternalApi"])
+    }
+    var observation = live
+    observation.instanceGroups[0] = Self.igAsStored(stored)  // rootVolumeEncryption (a *bool) gone
+    let entry = DriftEvaluator.evaluate(env, recorded: recorded(env), observation: observation, previous: nil, today: "2026-01-01")
+    let name = InstanceGroupView(stored).name ?? ""
+    #expect(entry.drift.map(\.path) == ["instancegroup[\(name)].spec.rootVolumeEncryption"], "\(entry.drift.map(\.path))")
+  }
+
+  /// kops reads quantities back in canonical form: they compare by value (§9).
+  @Test func quantitiesCompareByValue() throws {
+    var env = try sample("prod")
+    env.cluster.set(path: ["spec", "kubeAPIServer", "auditWebhookBatchThrottleQps"], YAMLNode(.scalar(YAMLScalar("3.14"))))
+    env.cluster.set(path: ["spec", "kubelet", "maxPods"], .int(110))
+    let same = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) {
+        $0.set(path: ["spec", "kubeAPIServer", "auditWebhookBatchThrottleQps"], .string("3140m"))
+      }, previous: nil, today: "2026-01-01")
+    #expect(same.drift.isEmpty, "\(same.drift)")
+    let other = DriftEvaluator.evaluate(
+      env, recorded: recorded(env),
+      observation: Self.observe(env) {
+        $0.set(path: ["spec", "kubeAPIServer", "auditWebhookBatchThrottleQps"], .string("3"))
+      }, previous: nil, today: "2026-01-01")
+    #expect(other.drift.map(\.path) == ["spec.kubeAPIServer.auditWebhookBatchThrottleQps"])
+  }
+
   @Test func instanceGroupChangedAndDeletedLive() throws {
     let env = try sample("dev")
     var observation = Self.observe(env)

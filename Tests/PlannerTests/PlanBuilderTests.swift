@@ -198,6 +198,25 @@ import Testing
     #expect(p.rolls.isEmpty)
   }
 
+  /// A kopsVersion different from the kops that last ran `update --yes` is a kops upgrade:
+  /// `update --yes` and a roll of every group; a major.minor step reminds of `kops upgrade cluster`.
+  @Test(arguments: [("1.28.3", false), ("1.27.3", true)])
+  func aKopsVersionChangeIsAPlannedUpgrade(last: String, reminds: Bool) throws {
+    let env = try sample("prod")
+    var state = recorded(env)
+    state.updatedByKops = last
+    let p = try PlanBuilder.plan(env, recorded: state)
+    let upgrade = try #require(p.changes.first { $0.category == .upgrade })
+    #expect(upgrade.before == .string(last) && upgrade.after == .string("1.28.4"))
+    #expect(upgrade.rolls == env.instanceGroupViews.compactMap(\.name).sorted())
+    #expect(p.steps.map(\.kind) == [.kopsUpdate, .rollingUpdate, .validate])
+    #expect(p.steps[1].instanceGroups == upgrade.rolls)
+    #expect(p.owed.contains { $0.contains("kops upgrade cluster prod.k8s.corp.local") } == reminds, "\(p.owed)")
+    // the same version plans nothing
+    state.updatedByKops = "1.28.4"
+    #expect(try PlanBuilder.plan(env, recorded: state).changes.isEmpty)
+  }
+
   @Test func lowerLayersOweWorkEvenWithoutASpecDiff() throws {
     let env = try sample("dev")
     // update never ran

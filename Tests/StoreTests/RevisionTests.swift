@@ -96,6 +96,39 @@ import Testing
     #expect(try store.integrityCheck() == "ok")
   }
 
+  /// A database written before v3 gains `updatedByKops`: a revision whose cloud was updated
+  /// takes the kops version recorded with it, one that owed the update keeps none.
+  @Test func aVersion2DatabaseGainsTheKopsVersionThatLastUpdated() throws {
+    let scratch = try ScratchDirectory()
+    defer { scratch.remove() }
+    let path = scratch.file("hk.sqlite")
+    let v2 = try #require(SQLiteStateStore.schemaMigrations.dropFirst().first)
+    do {
+      let queue = try DatabaseQueue(path: path)
+      try Schema.migrator.migrate(queue, upTo: v2)
+      try queue.write { db in
+        try db.execute(
+          sql: """
+            INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
+            INSERT INTO "environment" VALUES ('dev', 'M', 1, '2026-01-01 00:00:00.000');
+            INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
+              "cloudUpdated", "pendingRolls", "igwAttached", "kopsVersion", "createdAt", "createdBy", "command", "note")
+            VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '1.28.4', '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old'),
+              ('dev', 1, 'M', 'kind: Cluster', '[]', 0, '[]', 0, '1.23.4', '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
+            """)
+      }
+    }
+    let store = try SQLiteStateStore(path: path)
+    #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
+    #expect(try store.recorded("prod")?.updatedByKops == "1.28.4")
+    #expect(try store.recorded("dev")?.updatedByKops == nil)
+    var layers = RecordedStateDraft(try #require(try store.recorded("dev")))
+    layers.updatedByKops = "1.23.5"
+    let next = try store.record(layers, expectedPrior: PriorState(serial: 1, lineage: "M"), actor: tester, note: "updated")
+    #expect(next.updatedByKops == "1.23.5")
+    #expect(try store.recorded("dev")?.updatedByKops == "1.23.5")
+  }
+
   /// The batch read returns each environment's current revision (the newest serial), leaves out
   /// names with nothing recorded, and agrees with the one-by-one read on both of its paths (a
   /// few names looked up, many names filtered from one scan).

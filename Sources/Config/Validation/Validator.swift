@@ -9,19 +9,23 @@ import Model
 /// | group | rules |
 /// | --- | --- |
 /// | kops rejects | `cluster-name-dns`, `networking-multiple`, `cidr-invalid`, `subnet-cidr-outside`, `subnets-mixed-id`, `iam-policy-json`, `iam-policy-role`, `iam-policy-effect`, `iam-legacy`, `docker-removed`, `docker-runtime`, `api-lb-internal-no-private`, `cloud-not-aws`, `ig-size-range` |
+/// | kops checks too late (at update) | `subnet-overlaps-pods`, `subnet-overlaps-services`, `subnet-egress-public`, `external-dns-none` |
 /// | kops misses | `kubenet-private`, `cluster-name-mismatch`, `config-base-mismatch`, `dns-zone-mismatch`, `ig-subnet-unknown`, `ig-cluster-label` |
 /// | hybrid VPC | `hybrid-public-api-lb`, `hybrid-public-service`, `hybrid-public-ingress`, `igw-id-missing`, `egress-proxy-missing`, `external-egress-subnet`, `external-egress-kops-version` |
 /// | warnings | `awslogs-iam`, `egress-proxy-excludes`, `iam-container-registry`, `external-dns-watch-ingress`, `shared-network` (across environments) |
 /// | YAML | `yaml11-bool`, `field-type`, `spec-missing` |
+/// | kops schema | `unknown-field`, `field-type` (per release, generated from kops's API types) |
 public enum Validator {
   /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
   public static func validate(_ env: Environment) -> [Diagnostic] {
     var ctx = ValidationContext(env: env)
     TypeRules.check(&ctx)
+    SchemaRules.check(&ctx)
     ClusterRules.check(&ctx)
     InstanceGroupRules.check(&ctx)
     HybridRules.check(&ctx)
     IdentityRules.check(&ctx)
+    LateRules.check(&ctx)
     WarningRules.check(&ctx)
     return ctx.sorted()
   }

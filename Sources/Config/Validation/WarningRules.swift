@@ -43,16 +43,16 @@ enum WarningRules {
     FieldPath.glob(pattern.lowercased(), action.lowercased())
   }
 
-  /// `egress-proxy-excludes`: traffic to the VPC, the metadata service and S3 must bypass the proxy.
+  /// `egress-proxy-excludes`: traffic to S3 must bypass the proxy (kops adds the VPC and metadata service itself).
   static func egressProxyExcludes(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
     guard let proxyPair = spec.pair("egressProxy"), proxyPair.value.isMapping else { return }
     let proxy = proxyPair.value
     let excludesNode = proxy["excludes"]
     if let excludesNode, !excludesNode.isNull, excludesNode.scalar == nil { return }  // field-type reports it
     let entries = EgressProxyView(proxy).excludes.map { $0.lowercased() }
+    // kops appends networkCIDR, 169.254.169.254 and its other defaults at create and again, in
+    // memory, at every update (assignProxy, upup/pkg/fi/cloudup/defaults.go): only S3 is left.
     var missing: [String] = []
-    if let cidr = spec["networkCIDR"]?.text, !entries.contains(cidr.lowercased()) { missing.append(cidr) }
-    if !entries.contains("169.254.169.254") { missing.append("169.254.169.254") }
     let region = ctx.env.settings.region.lowercased()
     let s3 = "s3.\(region).amazonaws.com"
     let coversS3 = entries.contains { e in
@@ -63,8 +63,9 @@ enum WarningRules {
     guard !missing.isEmpty else { return }
     ctx.warning(
       "egress-proxy-excludes",
-      "spec.egressProxy.excludes lacks \(missing.joined(separator: ", ")); add them: kops appends some defaults only at create, "
-        + "and a later replace without them sends that traffic through the proxy",
+      "spec.egressProxy.excludes lacks \(missing.joined(separator: ", ")); add it: kops appends its defaults (the VPC's "
+        + "networkCIDR, 169.254.169.254, the cluster's names) at create and again at every update, but never the S3 "
+        + "endpoint, so the nodes' state-store and image traffic goes through the proxy",
       at: excludesNode.map(\.mark) ?? proxyPair.keyMark)
   }
 
