@@ -81,7 +81,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "Model", "Config", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops",
+        "Model", "Config", "Planner", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
   ],

@@ -253,8 +253,18 @@ extension Run {
     }
   }
 
+  /// The argv to run for a plan's command: `kops` and `aws` (as plans name them) resolved to
+  /// this machine's executables, `<scratch>/…` to the run's scratch directory.
   func substituted(_ argv: [String]) -> [String] {
-    argv.map { $0.hasPrefix(Step.scratchPlaceholder + "/") ? scratch + $0.dropFirst(Step.scratchPlaceholder.count) : $0 }
+    var out = argv.map { $0.hasPrefix(Step.scratchPlaceholder + "/") ? scratch + $0.dropFirst(Step.scratchPlaceholder.count) : $0 }
+    if let exe = out.first {
+      if exe == "kops" {
+        out[0] = engine.kops
+      } else if exe == "aws" {
+        out[0] = engine.aws
+      }
+    }
+    return out
   }
 
   func plainStep(_ step: Step, environment: [String: String] = [:]) async -> StepResult {
@@ -340,7 +350,7 @@ extension Run {
     while true {
       attempt += 1
       let (r, err) = await runJournaled(
-        step.command, step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300), streamTo: nil)
+        substituted(step.command), step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300), streamTo: nil)
       guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
       if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
       if let report = KopsOutput.parseValidate(r.stdout) {

@@ -14,16 +14,23 @@ extension HK {
       abstract: "Apply the plan through kops (and aws for the internet gateway), step by step.",
       discussion: """
         Without --yes the plan is shown and confirmed on a terminal; with no terminal apply refuses. \
-        --plan FILE applies exactly a plan saved by 'hk plan --out FILE' and refuses it when the \
-        recorded state or the desired files changed since. Exits 1 when a step fails, with what was \
+        --plan FILE and --expect-digest SHA apply only what was reviewed: hk re-plans from the \
+        current files and recorded state, refuses (saying what differs) unless the re-plan's \
+        plan_digest equals the reviewed one, and then runs the re-planned steps (never a command \
+        read from a file). Exits 1 when a step fails, with what was \
         applied, what failed and what to run next; the next 'hk apply' does exactly what is left.
         """)
 
     @OptionGroup public var global: GlobalOptions
     @Argument(help: "Environments to apply (default: all; with --plan: those in the plan).") public var environments: [String] = []
-    @Option(name: .customLong("plan"), help: "A plan saved with 'hk plan --out FILE'.") public var planFile: String?
+    @Option(name: .customLong("plan"), help: "A plan saved with 'hk plan --out FILE': runs only if re-planning gives it again.")
+    public var planFile: String?
     @Option(name: .customLong("changed-since"), help: "Only environments whose files (or base) differ from this git ref.")
     public var changedSince: String?
+    @Option(
+      name: .customLong("expect-digest"),
+      help: "Run only if the plan of these environments has this plan_digest (the one a reviewer saw).")
+    public var expectDigest: String?
     @Flag(help: "Do not ask for confirmation.") public var yes = false
     @Flag(name: .customLong("allow-drift"), help: "Apply even when live objects differ from the recorded state.")
     public var allowDrift = false
@@ -46,6 +53,9 @@ extension HK {
       if planFile != nil && changedSince != nil {
         throw ValidationError("--changed-since cannot be combined with --plan (a saved plan names its environments)")
       }
+      if let expectDigest, !PlanDigest.isWellFormed(expectDigest) {
+        throw ValidationError("--expect-digest takes a plan_digest as hk prints it: 'sha256:' and 64 hex digits")
+      }
     }
 
     public func run() async throws {
@@ -59,15 +69,26 @@ extension HK {
         do { text = try String(contentsOfFile: planFile, encoding: .utf8) } catch {
           throw CommandError.message("cannot read the plan file \(planFile): \(error.localizedDescription)")
         }
-        do { plan = try PlanJSON.decode(text) } catch { throw CommandError.message("\(planFile): \(error.description)") }
-        if !environments.isEmpty {
-          plan.environments = plan.environments.filter { environments.contains($0.name) }
+        let saved: PlanJSON.Saved
+        do { saved = try PlanJSON.decodeSaved(text) } catch { throw CommandError.message("\(planFile): \(error.description)") }
+        let names = saved.plan.environments.map(\.name)
+        if Set(names).count != names.count { throw CommandError.message("\(planFile): an environment appears twice; nothing was run") }
+        if let missing = environments.first(where: { !names.contains($0) }) {
+          throw CommandError.message("\(planFile): the plan has no environment \(missing) (it has: \(names.joined(separator: ", ")))")
         }
-        let current = try service.plan(plan.environments.map(\.name), term: term)
+        if names.isEmpty {
+          term.out("The plan \(planFile) names no environment: nothing to apply.\n")
+          return
+        }
+        // The file's own digest covers all its environments; the check runs on them all, then
+        // only the named ones run.
+        let current = try service.plan(names, term: term)
         if !current.failed.isEmpty { throw CommandError.invalidEnvironments(current.failed) }
-        try Staleness.check(saved: plan, current: current.plan)
+        try Staleness.check(saved: saved, file: planFile, current: current.plan)
+        if let expectDigest { try Staleness.check(expected: expectDigest, current: current.plan) }
+        plan = current.plan
+        if !environments.isEmpty { plan.environments = plan.environments.filter { environments.contains($0.name) } }
         envs = current.environments
-        planID = SHA256.digest(text)
       } else {
         var names = environments
         if let ref = changedSince {
@@ -79,10 +100,12 @@ extension HK {
         }
         let result = try service.plan(names, term: term)
         if !result.failed.isEmpty { throw CommandError.invalidEnvironments(result.failed) }
+        if let expectDigest { try Staleness.check(expected: expectDigest, current: result.plan) }
         plan = result.plan
         envs = result.environments
       }
       try KopsPresence.check(plan, envs: envs, kops: global.kopsExecutable)
+      if planFile != nil || expectDigest != nil { planID = PlanDigest.digest(plan) }
       term.out(PlanRenderer(color: term.color).text(plan))
       let work = plan.environments.filter(\.hasChanges)
       if work.isEmpty { return }
@@ -135,27 +158,6 @@ enum KopsPresence {
         throw CommandError.message("\(e.name): \(missing.localizedDescription)")
       }
     }
-  }
-}
-
-/// Refuses a saved plan whose recorded state or desired files moved.
-enum Staleness {
-  static func check(saved: Plan, current: Plan) throws {
-    var problems: [String] = []
-    for s in saved.environments {
-      guard let c = current.environments.first(where: { $0.name == s.name }) else {
-        problems.append("\(s.name): no longer an environment")
-        continue
-      }
-      if s.prior != c.prior {
-        func d(_ p: PriorState?) -> String { p.map { "serial \($0.serial) (lineage \($0.lineage.prefix(8)))" } ?? "empty state" }
-        problems.append("\(s.name): recorded state moved from \(d(s.prior)) to \(d(c.prior))")
-      }
-      if s.desiredDigest != c.desiredDigest {
-        problems.append("\(s.name): the desired files changed (digest \(s.desiredDigest.prefix(19))… → \(c.desiredDigest.prefix(19))…)")
-      }
-    }
-    if !problems.isEmpty { throw CommandError.planStale(problems.joined(separator: "; ")) }
   }
 }
 

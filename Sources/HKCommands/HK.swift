@@ -17,7 +17,7 @@ public struct HK: AsyncParsableCommand {
         --aws PATH          the aws executable (HK_AWS; default: aws on PATH)
         --no-color          never colour output (NO_COLOR)
       """,
-    version: "0.1.0",
+    version: BuildInfo.versionLine,
     subcommands: [
       Validate.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, ImportCommand.self, StateCommand.self,
       LockCommand.self,

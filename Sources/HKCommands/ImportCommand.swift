@@ -67,8 +67,7 @@ extension HK {
         + ".\n"
       let plan: EnvironmentPlan
       do {
-        plan = try PlanBuilder.plan(
-          env, recorded: imported.state, kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable)
+        plan = try PlanBuilder.plan(env, recorded: imported.state)
       } catch {
         throw CommandError.message(error.description)
       }

@@ -60,9 +60,13 @@ extension HK {
     func emit(_ plan: Plan, term: Terminal) throws {
       switch format {
       case .text:
-        // Sections render in parallel (a thousand environments make megabytes of text).
+        // Sections and their digests are made in parallel (a thousand environments make
+        // megabytes of text).
         let renderer = PlanRenderer(color: term.color)
-        term.out(Parallel.map(plan.environments) { renderer.text($0) }.joined() + renderer.failures(plan) + renderer.summary(plan) + "\n")
+        let sections = Parallel.map(plan.environments) { (renderer.text($0), PlanDigest.environmentDigest($0)) }
+        let digest = PlanDigest.combine(sections.map(\.1))
+        term.out(
+          sections.map(\.0).joined() + renderer.failures(plan) + renderer.summary(plan) + "\n" + renderer.digestLine(digest: digest) + "\n")
       case .json: term.out(PlanJSON.render(plan))
       case .markdown: term.out(PlanRenderer().markdown(plan).joined(separator: "\n<!-- hk:part -->\n"))
       }
@@ -107,12 +111,11 @@ struct PlanService {
     }
     let recorded = try reading.value()
     defer { KeepUntilExit.keep(recorded) }
-    let aws = global.awsExecutable
-    // An environment's kopsPath wins over --kops / HK_KOPS / kops (the process environment is read once).
-    let kops = global.kopsExecutable
+    // Plans name the executables `kops` and `aws` (never this machine's paths): apply resolves
+    // them (kopsPath, --kops, --aws), so a plan's digest is the same on every machine.
     let planned = Parallel.map(loaded.environments) { env in
       Swift.Result { () throws(PlanningError) in
-        try PlanBuilder.plan(env, recorded: recorded[env.name], kops: env.settings.kopsPath ?? kops, aws: aws)
+        try PlanBuilder.plan(env, recorded: recorded[env.name])
       }
     }
     var plans: [EnvironmentPlan] = []

@@ -57,7 +57,8 @@ public enum CommandError: Error, LocalizedError, Sendable {
   case gitFailed(String)
   case noTerminal
   case declined
-  case planStale(String)
+  /// A reviewed plan that may not run: (what was reviewed, what differs, what to do next).
+  case planRefused(String, String, next: String)
   case message(String)
 
   public var errorDescription: String? {
@@ -68,7 +69,8 @@ public enum CommandError: Error, LocalizedError, Sendable {
     case .noTerminal:
       "apply needs confirmation but there is no terminal; review the plan and run 'hk apply --yes' (or apply a saved plan with --plan FILE --yes)"
     case .declined: "apply cancelled; nothing was changed"
-    case .planStale(let m): "the saved plan is stale: \(m); run 'hk plan --out FILE' again"
+    case .planRefused(let what, let problems, let next):
+      "refusing \(what): the reviewed plan is not what would run now (stale or edited): \(problems); nothing was run; \(next)"
     case .message(let m): m
     }
   }

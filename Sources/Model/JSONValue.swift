@@ -114,6 +114,13 @@ extension JSONValue {
     _ s: String, into out: inout String, alsoEscaping extra: (Unicode.Scalar) -> Bool = { _ in false }
   ) {
     out += "\""
+    // Most strings are printable ASCII without quotes or backslashes: appended whole. (Every
+    // character `alsoEscaping` may pick is outside printable ASCII but DEL, which is escaped anyway.)
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+      out += s
+      out += "\""
+      return
+    }
     for u in s.unicodeScalars {
       switch u {
       case "\"": out += "\\\""

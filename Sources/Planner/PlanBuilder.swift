@@ -48,13 +48,11 @@ public enum PlanBuilder {
   /// - Parameters:
   ///   - env: the desired configuration (base merged).
   ///   - recorded: the latest recorded revision, or nil for an empty state.
-  ///   - kops: the kops executable named in step commands.
-  ///   - aws: the aws executable named in step commands.
-  /// - Returns: The changes, the ordered steps and what the recorded layers still owe.
+  /// - Returns: The changes, the ordered steps and what the recorded layers still owe. Steps name
+  ///   the executables `kops` and `aws`, never a path: the applying machine resolves them, and
+  ///   the plan (and its digest) is the same on every machine.
   /// - Throws: ``PlanningError`` when the recorded YAML cannot be read back.
-  public static func plan(
-    _ env: Environment, recorded: RecordedState?, kops: String = "kops", aws: String = "aws"
-  ) throws(PlanningError) -> EnvironmentPlan {
+  public static func plan(_ env: Environment, recorded: RecordedState?) throws(PlanningError) -> EnvironmentPlan {
     let objects = try RecordedObjects.parse(recorded)
     let settings = env.settings
     let desiredIGs = env.instanceGroupViews
@@ -117,8 +115,8 @@ public enum PlanBuilder {
     }
 
     // MARK: steps
-    let k = KopsArgv(kops: kops, cluster: settings.cluster, stateStore: settings.stateStore)
-    let a = AWSArgv(aws: aws, region: settings.region, profile: settings.profile)
+    let k = KopsArgv(kops: "kops", cluster: settings.cluster, stateStore: settings.stateStore)
+    let a = AWSArgv(aws: "aws", region: settings.region, profile: settings.profile)
     let vpc = env.clusterView.networkID ?? ""
     let scratch = Step.scratchPlaceholder
     var steps: [Step] = []

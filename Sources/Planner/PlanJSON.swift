@@ -4,9 +4,10 @@ import Model
 /// its decoding for `hk apply --plan FILE`.
 public enum PlanJSON {
   public static func encode(_ plan: Plan) -> JSONValue {
-    .obj([
+    let digests = plan.environments.map(PlanDigest.environmentDigest)
+    return .obj([
       ("format_version", .string(Plan.formatVersion)),
-      ("environments", .array(plan.environments.map(encode))),
+      ("environments", .array(zip(plan.environments, digests).map { entry($0, digest: $1) })),
       ("errors", .array(plan.failed.map(encode))),
       (
         "summary",
@@ -16,6 +17,7 @@ public enum PlanJSON {
           ("environments_with_errors", .int(Int64(plan.failed.count))),
         ])
       ),
+      ("plan_digest", .string(PlanDigest.combine(digests))),
     ])
   }
 
@@ -59,6 +61,14 @@ public enum PlanJSON {
     ])
   }
 
+  /// One environment's entry with its own `plan_digest` (that of a plan of it alone).
+  static func entry(_ e: EnvironmentPlan, digest: String) -> JSONValue {
+    let json = encode(e)
+    guard case .object(var members) = json else { return json }
+    members.append(.init("plan_digest", .string(PlanDigest.combine([digest]))))
+    return .object(members)
+  }
+
   static func encode(_ c: Change) -> JSONValue {
     .obj([
       ("category", .string(c.category.rawValue)), ("action", .string(c.action.rawValue)), ("path", .string(c.path)),
@@ -83,8 +93,21 @@ public enum PlanJSON {
     public var description: String { message }
   }
 
+  /// A plan file as read back: the plan, each environment's entry as written (what its digest
+  /// is computed over) and the `plan_digest` the file states.
+  public struct Saved: Sendable {
+    public var plan: Plan
+    public var entries: [JSONValue]
+    public var statedDigest: String?
+    /// The digest of the file's content (equal to ``statedDigest`` unless the file was edited).
+    public var contentDigest: String { PlanDigest.digest(environmentEntries: entries) }
+  }
+
   /// Reads a plan written by `hk plan --out` (or `--format json`).
-  public static func decode(_ text: String) throws(DecodeError) -> Plan {
+  public static func decode(_ text: String) throws(DecodeError) -> Plan { try decodeSaved(text).plan }
+
+  /// Reads a plan file with what its digest is computed over.
+  public static func decodeSaved(_ text: String) throws(DecodeError) -> Saved {
     let json: JSONValue
     do { json = try JSONValue.parse(text) } catch {
       throw DecodeError(message: "not a plan file (invalid JSON: \(error)); write one with 'hk plan --out FILE'")
@@ -95,7 +118,9 @@ public enum PlanJSON {
           "plan format_version \(json["format_version"].map { $0.serialized() } ?? "missing") is not \"1\"; re-create it with this hk's 'hk plan --out FILE'"
       )
     }
-    guard let envs = json["environments"]?.arrayValue else { throw DecodeError(message: "plan has no 'environments' list") }
+    guard let envs = json["environments"]?.arrayValue else {
+      throw DecodeError(message: "not a plan file (no 'environments' list); write one with 'hk plan --out FILE'")
+    }
     var out: [EnvironmentPlan] = []
     for e in envs {
       guard let name = e["name"]?.stringValue, let cluster = e["cluster"]?.stringValue,
@@ -150,6 +175,8 @@ public enum PlanJSON {
       }
       failed.append(FailedEnvironment(name: name, diagnostics: diagnostics))
     }
-    return Plan(environments: out, failed: failed)
+    let stated = json["plan_digest"]?.stringValue
+    if json["plan_digest"] != nil, stated == nil { throw DecodeError(message: "plan_digest is not a string") }
+    return Saved(plan: Plan(environments: out, failed: failed), entries: envs, statedDigest: stated)
   }
 }

@@ -12,7 +12,7 @@ public struct PlanRenderer: Sendable {
     var out = ""
     for e in plan.environments { out += text(e) }
     out += failures(plan)
-    out += summary(plan) + "\n"
+    out += summary(plan) + "\n" + digestLine(plan) + "\n"
     return out
   }
 
@@ -32,6 +32,12 @@ public struct PlanRenderer: Sendable {
   /// `1 change`, `2 changes`.
   static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
+  /// The line under a plan that names its ``PlanDigest`` (what `apply --expect-digest` takes).
+  public func digestLine(_ plan: Plan) -> String { digestLine(digest: PlanDigest.digest(plan)) }
+
+  /// The line for a digest already computed (``PlanDigest/combine(_:)``).
+  public func digestLine(digest: String) -> String { "plan_digest: " + digest }
+
   /// One environment's section of ``text(_:)`` (sections are independent, so a caller with many
   /// environments may render them in parallel and join them before the summary).
   public func text(_ e: EnvironmentPlan) -> String {
@@ -45,7 +51,13 @@ public struct PlanRenderer: Sendable {
       let cs = e.changes.filter { $0.category == category }
       if cs.isEmpty { continue }
       out += "  " + bold(category.rawValue) + "\n"
-      for c in cs { out += "    " + changeLine(c) + "\n" }
+      for c in cs {
+        for line in changeLines(c) {
+          out += "    "
+          out += line
+          out += "\n"
+        }
+      }
     }
     if !e.steps.isEmpty {
       out += "  " + bold("steps") + "\n"
@@ -214,7 +226,9 @@ public struct PlanRenderer: Sendable {
       if !e.changes.isEmpty {
         s += "```diff\n"
         for category in ChangeCategory.allCases {
-          for c in e.changes where c.category == category { s += fence(PlanRenderer(color: false).changeLine(c)) + "\n" }
+          for c in e.changes where c.category == category {
+            for line in PlanRenderer(color: false).changeLines(c) { s += fence(line) + "\n" }
+          }
         }
         s += "```\n\n"
       }
@@ -229,7 +243,11 @@ public struct PlanRenderer: Sendable {
       s += "</details>\n\n"
       sections.append(s)
     }
-    return MarkdownParts.pack(head: head, sections: sections, partLimit: partLimit, fullOutput: "`hk plan --format json` for the full plan")
+    var parts = MarkdownParts.pack(
+      head: head, sections: sections, partLimit: partLimit, fullOutput: "`hk plan --format json` for the full plan")
+    // Under the plan (the parts keep 200 characters of room for it).
+    if let last = parts.indices.last { parts[last] += "`" + digestLine(plan) + "`\n" }
+    return parts
   }
 
   func escape(_ s: String) -> String { s.replacingAll("<", "&lt;").replacingAll(">", "&gt;") }

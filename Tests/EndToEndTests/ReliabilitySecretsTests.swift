@@ -32,8 +32,10 @@ extension Reliability {
         "apply --plan (output)",
         try w.hk(["apply", "--plan", planFile, "--yes", "--validate-interval", "0.2", "--validate-timeout", "20"], env: common), s)
       let store = try w.store()
-      leak.scan("saved plan in the database", try store.savedPlan(id: SHA256.digest(saved))?.planJSON ?? "", s)
-      #expect(try store.savedPlan(id: SHA256.digest(saved)) != nil, "the applied plan was not saved in the database")
+      // Saved under its plan_digest (the re-plan that ran equals the file).
+      let planID = (try? JSONValue.parse(saved))?["plan_digest"]?.stringValue ?? ""
+      leak.scan("saved plan in the database", try store.savedPlan(id: planID)?.planJSON ?? "", s)
+      #expect(try store.savedPlan(id: planID) != nil, "the applied plan was not saved in the database")
 
       // Phase 2: new secret values: an update (before and after both hold secrets).
       let old = s

@@ -3,8 +3,9 @@ import Model
 import Planner
 import Testing
 
-/// The one-line values of the text plan: the renderer serializes only the start of a large
-/// value, and must show exactly what cutting the whole serialization at 160 characters shows.
+/// The one-line values of the text plan (updates; creates and deletes show YAML): the renderer
+/// serializes only the start of a large value, and must show exactly what cutting the whole
+/// serialization at 160 characters shows.
 @Suite struct ShortValueTests {
   /// What `short` showed before it stopped early: the whole compact JSON, cut.
   static func cutWhole(_ v: JSONValue) -> String {
@@ -12,8 +13,8 @@ import Testing
     return s.count > 160 ? String(s.prefix(157)) + "…" : s
   }
 
-  static func renderedCreate(_ v: JSONValue) -> String {
-    let change = Change(category: .spec, action: .create, path: "x", before: nil, after: v)
+  static func renderedUpdate(_ v: JSONValue) -> String {
+    let change = Change(category: .spec, action: .update, path: "x", before: .int(0), after: v)
     let env = EnvironmentPlan(name: "e", cluster: "e.k8s.local", prior: nil, desiredDigest: "sha256:0", changes: [change], steps: [])
     return PlanRenderer().text(Plan(environments: [env]))
   }
@@ -42,17 +43,17 @@ import Testing
 
   @Test func largeAndOddValuesShowTheSameAsCuttingTheWholeSerialization() throws {
     for v in try Self.values {
-      let line = "    + x = " + Self.cutWhole(v) + "\n"
-      let text = Self.renderedCreate(v)
+      let line = "    ~ x: 0 → " + Self.cutWhole(v) + "\n"
+      let text = Self.renderedUpdate(v)
       #expect(text.contains(line), "for \(Self.cutWhole(v).prefix(60))")
     }
   }
 
-  @Test func aCreatedClusterIsCutAt157CharactersWithAnEllipsis() throws {
+  @Test func aClusterValueIsCutAt157CharactersWithAnEllipsis() throws {
     let cluster = try sample("dev").cluster.json
-    let text = Self.renderedCreate(cluster)
-    let line = try #require(text.split(separator: "\n").first { $0.contains("+ x = ") })
-    let shown = line.split(separator: "=", maxSplits: 1)[1].dropFirst()
+    let text = Self.renderedUpdate(cluster)
+    let line = try #require(text.split(separator: "\n").first { $0.contains("~ x: 0 → ") })
+    let shown = line.split(separator: "→", maxSplits: 1)[1].dropFirst()
     #expect(shown.count == 158)
     #expect(shown.hasSuffix("…"))
     #expect(cluster.serialized().hasPrefix(String(shown.dropLast())))

@@ -123,16 +123,24 @@ public enum YAMLEmitter {
       }
       if prev == ":" && u == " " { return false }
       if prev == " " && u == "#" { return false }
-      if !("0123456789abcdefABCDEFxXoObB._:+-".unicodeScalars.contains(u)) { numberLike = false }
+      if numberLike && !Self.numberLike(u) { numberLike = false }
       prev = u
     }
     if numberLike && ("0123456789+-.".unicodeScalars.contains(first)) { return false }
-    switch s.lowercased() {
+    switch s.utf8.count > 6 ? "" : s.lowercased() {
     case "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan":
       return false
     default: break
     }
     return YAMLScalar.resolvePlain(s) == .string(s)
+  }
+
+  /// The characters of a number's spelling (`0x1F`, `+1.5e3`, `0o17`, `1_000`, `12:30`).
+  static func numberLike(_ u: Unicode.Scalar) -> Bool {
+    switch u {
+    case "0"..."9", "a"..."f", "A"..."F", "x", "X", "o", "O", ".", "_", ":", "+", "-": true
+    default: false
+    }
   }
 
   /// Characters a YAML reader refuses raw (DEL, C1 controls, BOM) or reads as line breaks

@@ -1,0 +1,147 @@
+import Model
+
+/// How a change's values read in a plan: created and deleted objects as the YAML the user
+/// wrote, indented under their `+`/`-`; updated multi-line text (user data, policies) as a line
+/// diff; everything else on the change's own line. Values reach here redacted (PlanBuilder).
+extension PlanRenderer {
+  /// The lines of one change: the first is ``changeLine(_:)``'s, the others carry the value.
+  /// Every line starts with the change's symbol, so a markdown `diff` block colours them all.
+  func changeLines(_ c: Change) -> [String] {
+    let (sym, col): (String, Paint) =
+      switch c.action {
+      case .create: ("+", .green)
+      case .delete: ("-", .red)
+      case .update: ("~", .yellow)
+      }
+    switch c.action {
+    case .create, .delete:
+      guard let v = c.action == .create ? c.after : c.before, let block = Self.yamlBlock(v) else { return [changeLine(c)] }
+      let prefix = paint(sym, col) + "   "
+      return [header(c, sym: sym, col: col, text: c.action == .create ? " =" : " (was:)")] + block.map { prefix + Self.visible($0) }
+    case .update:
+      guard case .string(let old)? = c.before, case .string(let new)? = c.after,
+        old.unicodeScalars.contains("\n") || new.unicodeScalars.contains("\n")
+      else {
+        return [changeLine(c)]
+      }
+      let diff = LineDiff.lines(old: old, new: new)
+      let changed = diff.filter { $0.0 == "-" || $0.0 == "+" }.count
+      return [header(c, sym: sym, col: col, text: ": text, \(changed) line\(changed == 1 ? "" : "s") changed")]
+        + diff.map { kind, line in
+          switch kind {
+          case "-": paint("-", .red) + "   " + Self.visible(line)
+          case "+": paint("+", .green) + "   " + Self.visible(line)
+          case "…": "    …"
+          default: "    " + Self.visible(line)
+          }
+        }
+    }
+  }
+
+  private func header(_ c: Change, sym: String, col: Paint, text: String) -> String {
+    var line = paint(sym, col) + " " + c.path + text
+    if c.widening { line += "  " + paint("[widens IAM]", .red) }
+    if !c.rolls.isEmpty { line += "  [rolls \(c.rolls.joined(separator: ", "))]" }
+    return line
+  }
+
+  /// A line of user text made safe for a terminal or a comment: control characters (but tab)
+  /// and bidirectional overrides are shown as `\u{…}` escapes, never sent raw.
+  static func visible(_ line: String) -> String {
+    // Printable ASCII and tabs (nearly every line) need no look at their scalars.
+    if line.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }) { return line }
+    guard line.unicodeScalars.contains(where: isHidden) else { return line }
+    var out = ""
+    for u in line.unicodeScalars {
+      if isHidden(u) { out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}" } else { out.unicodeScalars.append(u) }
+    }
+    return out
+  }
+
+  static func isHidden(_ u: Unicode.Scalar) -> Bool {
+    (u.value < 0x20 && u != "\t") || (0x7F...0x9F).contains(u.value) || (0x202A...0x202E).contains(u.value)
+      || (0x2066...0x2069).contains(u.value)
+  }
+
+  /// A collection or multi-line string as YAML lines (the emitter kops's files are written
+  /// with); nil for a value that fits on the change's line.
+  static func yamlBlock(_ v: JSONValue) -> [String]? {
+    switch v {
+    case .object(let m) where !m.isEmpty: break
+    case .array(let a) where !a.isEmpty: break
+    case .string(let s) where s.unicodeScalars.contains("\n"): break
+    default: return nil
+    }
+    let text: String
+    if case .string(let s) = v { text = s } else { text = YAMLEmitter.emit(YAMLNode(json: v)) }
+    var lines = LineDiff.split(text)
+    while lines.last?.isEmpty == true { lines.removeLast() }
+    return lines
+  }
+}
+
+/// A line diff of two texts (longest common subsequence), with two lines of context around
+/// each change and `…` for the unchanged lines between.
+public enum LineDiff {
+  /// Longer texts are shown as all old lines removed and all new lines added.
+  static let maxCells = 4_000_000
+  static let context = 2
+
+  /// The lines of a text, split at every line feed (a `\r` before one stays on its line: a
+  /// `String` would keep `\r\n` as one character and not split there).
+  static func split(_ text: String) -> [String] {
+    // A line feed is one UTF-8 byte that is never part of another character.
+    text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// `(kind, line)` with kind `-`, `+`, ` ` (context) or `…` (skipped lines).
+  public static func lines(old: String, new: String) -> [(Character, String)] {
+    let a = split(old)
+    let b = split(new)
+    var ops: [(Character, String)] = []
+    if a.count * b.count > maxCells {
+      ops = a.map { ("-", $0) } + b.map { ("+", $0) }
+    } else {
+      // lcs[i][j]: common lines of a[i...] and b[j...]
+      var lcs = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+      for i in stride(from: a.count - 1, through: 0, by: -1) {
+        for j in stride(from: b.count - 1, through: 0, by: -1) {
+          lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+        }
+      }
+      var i = 0
+      var j = 0
+      while i < a.count || j < b.count {
+        if i < a.count && j < b.count && a[i] == b[j] {
+          ops.append((" ", a[i]))
+          i += 1
+          j += 1
+        } else if i < a.count && (j == b.count || lcs[i + 1][j] >= lcs[i][j + 1]) {
+          ops.append(("-", a[i]))
+          i += 1
+        } else {
+          ops.append(("+", b[j]))
+          j += 1
+        }
+      }
+    }
+    // Keep context lines near a change only.
+    let changedAt = ops.indices.filter { ops[$0].0 != " " }
+    var keep = [Bool](repeating: false, count: ops.count)
+    for k in changedAt {
+      for n in max(0, k - context)...min(ops.count - 1, k + context) { keep[n] = true }
+    }
+    var out: [(Character, String)] = []
+    var skipped = false
+    for (k, op) in ops.enumerated() {
+      if keep[k] {
+        out.append(op)
+        skipped = false
+      } else if !skipped {
+        out.append(("…", ""))
+        skipped = true
+      }
+    }
+    return out
+  }
+}
