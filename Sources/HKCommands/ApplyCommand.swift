@@ -103,7 +103,8 @@ extension HK {
         var options = options
         options.gitCommit = await GitCommit.of(env, root: global.root)
         let engine = ApplyEngine(
-          store: store, runner: SubprocessRunner(), kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable,
+          store: store, runner: SubprocessRunner(), kops: try global.kopsSelection().executable(for: env.settings),
+          aws: global.awsExecutable,
           actor: .current(command: commandLine), options: options, observer: observer)
         term.out("\nApplying \(e.name) (\(e.steps.count) steps)\n")
         let id = planID
@@ -166,7 +167,10 @@ enum Account {
       var s = "\n\(o.environment): apply \(o.status == .refused ? "refused" : o.status == .interrupted ? "interrupted" : "failed").\n"
       if !o.completed.isEmpty { s += "  Applied: " + o.completed.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
       if let f = o.failedStep, f.id > 0 { s += "  Failed:  \(f.id) \(f.kind.rawValue)\n" }
-      s += "  Why:     " + o.reason.replacingOccurrences(of: "\n", with: "\n           ") + "\n"
+      s +=
+        "  Why:     "
+        + o.reason.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
+        .joined(separator: "\n           ") + "\n"
       if !o.notRun.isEmpty { s += "  Not run: " + o.notRun.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
       if !o.next.isEmpty { s += "  Next:    " + o.next + "\n" }
       return s
@@ -184,7 +188,7 @@ final class TerminalObserver: ApplyObserver, @unchecked Sendable {
     lock.withLock { terminal.out("[\(step.id)/\(total)] \(shell(step.command))\n") }
   }
   func output(environment: String, step: Step, line: OutputLine) {
-    lock.withLock { terminal.out("      " + Redaction.redact(text: line.text) + "\n") }
+    lock.withLock { terminal.out("      " + OutputEscaping.text(Redaction.redact(text: line.text)) + "\n") }
   }
   func stepFinished(environment: String, step: Step, total: Int, status: String, duration: Double, succeeded: Bool) {
     let t = String(format: "%.1fs", duration)

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Model
 
 /// The `hk` command: GitOps for kops clusters in AWS hybrid VPCs.
 public struct HK: AsyncParsableCommand {
@@ -24,4 +26,28 @@ public struct HK: AsyncParsableCommand {
     ])
 
   public init() {}
+
+  /// Runs hk; an error's message passes the output boundary (``Redaction``, one line per line
+  /// with control characters escaped) before it is printed: kops's and aws's messages end up
+  /// in errors.
+  public static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if code == .success {
+        if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
+      } else if !message.isEmpty {
+        let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
+        FileHandle.standardError.write(Data((Redaction.redact(text: safe.joined(separator: "\n")) + "\n").utf8))
+      }
+      Foundation.exit(code.rawValue)
+    }
+  }
 }

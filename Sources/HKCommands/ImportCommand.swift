@@ -50,12 +50,17 @@ extension HK {
       let problems = Validator.validate(env).filter { $0.severity == .error }
       if !problems.isEmpty {
         term.print(problems)
+        // Names and identifiers that reach kops's and aws's argv are never let through.
+        if problems.contains(where: { Validator.argvRules.contains($0.rule ?? "") }) {
+          throw CommandError.invalidEnvironments([environment])
+        }
         term.err("note: \(environment) has validation errors (above); importing anyway, fix them before 'hk apply'.\n")
       }
+      let kops = try global.kopsSelection().executable(for: env.settings)
       let store = try StoreAccess.open(global.stateDBPath)
       let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       let importer = Importer(
-        store: store, runner: SubprocessRunner(), kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable,
+        store: store, runner: SubprocessRunner(), kops: kops, aws: global.awsExecutable,
         actor: .current(command: Redaction.redact(text: commandLine)), force: force)
       let imported = try await importer.run(env)
 
@@ -68,7 +73,7 @@ extension HK {
       let plan: EnvironmentPlan
       do {
         plan = try PlanBuilder.plan(
-          env, recorded: imported.state, kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable)
+          env, recorded: imported.state, kops: kops, aws: global.awsExecutable)
       } catch {
         throw CommandError.message(error.description)
       }

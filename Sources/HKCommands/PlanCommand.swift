@@ -107,11 +107,11 @@ struct PlanService {
     let recorded = try reading.value()
     defer { KeepUntilExit.keep(recorded) }
     let aws = global.awsExecutable
-    // An environment's kopsPath wins over --kops / HK_KOPS / kops (the process environment is read once).
-    let kops = global.kopsExecutable
+    // The operator's --kops-map / --kops / HK_KOPS_MAP / HK_KOPS beat a kopsPath in the repository.
+    let kops = try global.kopsSelection()
     let planned = Parallel.map(loaded.environments) { env in
       Swift.Result { () throws(PlanningError) in
-        try PlanBuilder.plan(env, recorded: recorded[env.name], kops: env.settings.kopsPath ?? kops, aws: aws)
+        try PlanBuilder.plan(env, recorded: recorded[env.name], kops: kops.executable(for: env.settings), aws: aws)
       }
     }
     var plans: [EnvironmentPlan] = []

@@ -40,7 +40,7 @@ public struct PlanRenderer: Sendable {
       out += "  No changes.\n\n"
       return out
     }
-    for line in e.owed { out += "  ! " + line + "\n" }
+    for line in e.owed { out += "  ! " + OutputEscaping.text(line) + "\n" }
     for category in ChangeCategory.allCases {
       let cs = e.changes.filter { $0.category == category }
       if cs.isEmpty { continue }
@@ -67,7 +67,7 @@ public struct PlanRenderer: Sendable {
 
   func header(_ e: EnvironmentPlan) -> String {
     let prior = e.prior.map { "recorded serial \($0.serial), lineage \($0.lineage.prefix(8))" } ?? "nothing recorded yet"
-    return bold("Environment \(e.name)") + " (\(e.cluster); \(prior))\n"
+    return bold("Environment \(OutputEscaping.text(e.name))") + " (\(OutputEscaping.text(e.cluster)); \(prior))\n"
   }
 
   func changeLine(_ c: Change) -> String {
@@ -77,14 +77,14 @@ public struct PlanRenderer: Sendable {
       case .delete: ("-", .red)
       case .update: ("~", .yellow)
       }
-    var line = paint(sym, col) + " " + c.path
+    var line = paint(sym, col) + " " + OutputEscaping.text(c.path)
     switch c.action {
     case .create: line += " = " + short(c.after)
     case .delete: line += " (was " + short(c.before) + ")"
     case .update: line += ": " + short(c.before) + " → " + short(c.after)
     }
     if c.widening { line += "  " + paint("[widens IAM]", .red) }
-    if !c.rolls.isEmpty { line += "  [rolls \(c.rolls.joined(separator: ", "))]" }
+    if !c.rolls.isEmpty { line += "  [rolls \(OutputEscaping.text(c.rolls.joined(separator: ", ")))]" }
     return line
   }
 
@@ -106,7 +106,7 @@ public struct PlanRenderer: Sendable {
       complete = Self.appendCompact(v, to: &s, byteLimit: Self.shortByteLimitWide)
       if !complete && s.count <= 160 { s = v.serialized() }
     }
-    return s.count > 160 ? String(s.prefix(157)) + "…" : s
+    return OutputEscaping.text(s.count > 160 ? String(s.prefix(157)) + "…" : s)
   }
 
   /// UTF-8 bytes of compact JSON ``short(_:)`` writes before it stops: over 160 characters
@@ -195,13 +195,15 @@ public struct PlanRenderer: Sendable {
     let widening = plan.environments.flatMap { e in e.changes.filter(\.widening).map { (e.name, $0) } }
     if !widening.isEmpty {
       head += "**IAM widening** (review before merging):\n"
-      for (env, c) in widening { head += "- `\(env)`: `\(c.path)`\n" }
+      for (env, c) in widening { head += "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`\n" }
       head += "\n"
     }
     let rolling = plan.environments.filter { !$0.rolls.isEmpty }
     if !rolling.isEmpty {
       head += "**Node rolls**:\n"
-      for e in rolling { head += "- `\(e.name)`: " + e.rolls.map { "`\($0)`" }.joined(separator: ", ") + "\n" }
+      for e in rolling {
+        head += "- `\(e.name)`: " + e.rolls.map { "`\(OutputEscaping.codeSpan($0))`" }.joined(separator: ", ") + "\n"
+      }
       head += "\n"
     }
     var sections: [String] = []
@@ -209,19 +211,19 @@ public struct PlanRenderer: Sendable {
       var s = "<details><summary><b>\(escape(e.name))</b> (\(escape(e.cluster))): "
       s += e.hasChanges ? "\(Self.count(e.changes.count, "change")), \(Self.count(e.steps.count, "step"))" : "no changes"
       s += "</summary>\n\n"
-      for line in e.owed { s += "> " + escape(line) + "\n" }
+      for line in e.owed { s += "> " + OutputEscaping.markdown(line) + "\n" }
       if !e.owed.isEmpty { s += "\n" }
       if !e.changes.isEmpty {
         s += "```diff\n"
         for category in ChangeCategory.allCases {
-          for c in e.changes where c.category == category { s += fence(PlanRenderer(color: false).changeLine(c)) + "\n" }
+          for c in e.changes where c.category == category { s += OutputEscaping.fenced(PlanRenderer(color: false).changeLine(c)) + "\n" }
         }
         s += "```\n\n"
       }
       if !e.steps.isEmpty {
         s += "Steps:\n\n"
         for st in e.steps {
-          s += "\(st.id). `" + shell(st.command).replacingAll("`", "'") + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
+          s += "\(st.id). `" + OutputEscaping.codeSpan(shell(st.command)) + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
         }
         if let line = kopsEnvironmentLine(e) { s += "\n" + escape(line) + "\n" }
         s += "\n"
@@ -232,8 +234,7 @@ public struct PlanRenderer: Sendable {
     return MarkdownParts.pack(head: head, sections: sections, partLimit: partLimit, fullOutput: "`hk plan --format json` for the full plan")
   }
 
-  func escape(_ s: String) -> String { s.replacingAll("<", "&lt;").replacingAll(">", "&gt;") }
-  func fence(_ s: String) -> String { s.replacingAll("```", "'''") }
+  func escape(_ s: String) -> String { OutputEscaping.markdown(s) }
 
   // MARK: Helpers
 
@@ -289,20 +290,5 @@ public func shell(_ argv: [String]) -> String {
       (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,@%+<>".unicodeScalars.contains(c)
     }
     return safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
-  }.joined(separator: " ")
-}
-
-extension String {
-  /// Replaces every occurrence of `target` (no Foundation needed).
-  public func replacingAll(_ target: String, _ replacement: String) -> String {
-    guard !target.isEmpty, contains(target) else { return self }
-    var out = ""
-    var rest = Substring(self)
-    while let r = rest.firstRange(of: target) {
-      out += rest[..<r.lowerBound]
-      out += replacement
-      rest = rest[r.upperBound...]
-    }
-    return out + rest
-  }
+  }.map(OutputEscaping.text).joined(separator: " ")
 }

@@ -42,11 +42,10 @@ import Testing
     let r = Redaction.redact(root)
     #expect(r[path: "spec", "egressProxy", "httpProxy", "host"]?.stringValue == "http://(redacted)@proxy")
     #expect(r[path: "spec", "egressProxy", "httpProxy", "port"]?.intValue == 3128)
-    #expect(r[path: "spec", "secrets", "password"]?.stringValue == Redaction.mask)
-    #expect(r[path: "spec", "secrets", "token"]?.stringValue == Redaction.mask)
-    #expect(r[path: "spec", "secrets", "list"]?.items?.first?.stringValue == "a")
+    // A subtree under a secret-named key is hidden whole (issue 17 item 5), keeping its position.
+    #expect(r[path: "spec", "secrets"]?.stringValue == Redaction.mask)
     #expect(r[path: "spec", "name"]?.stringValue == "ok")
-    #expect(r[path: "spec", "secrets", "password"]?.mark == root[path: "spec", "secrets", "password"]?.mark)
+    #expect(r[path: "spec", "secrets"]?.mark == root[path: "spec", "secrets"]?.mark)
   }
 
   @Test func jsonValuesAndEmbeddedJSON() {
@@ -60,6 +59,6 @@ import Testing
     #expect(r["nested"]?["apiKey"] == .string(Redaction.mask))
     #expect(r["policy"] == .string(#"{"password":"(redacted)","url":"http://(redacted)@h"}"#))
     #expect(r["plain"] == .string("fine"))
-    #expect(r["tokens"] == .array([.string("t")]))
+    #expect(r["tokens"] == .string(Redaction.mask))
   }
 }

@@ -14,10 +14,18 @@ import Model
 /// | warnings | `awslogs-iam`, `egress-proxy-excludes`, `iam-container-registry`, `external-dns-watch-ingress`, `shared-network` (across environments) |
 /// | YAML | `yaml11-bool`, `field-type`, `spec-missing` |
 public enum Validator {
+  /// Rules about names and identifiers that reach kops's or aws's argv (``NameRules`` and
+  /// `cluster-name-dns`): no command runs anything for an environment that breaks one.
+  public static let argvRules: Set<String> = [
+    "cluster-name-dns", "ig-name-dns", "settings-state-store", "settings-region", "settings-profile", "settings-igw-id", "vpc-id",
+    "subnet-id", "settings-kops-path",
+  ]
+
   /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
   public static func validate(_ env: Environment) -> [Diagnostic] {
     var ctx = ValidationContext(env: env)
     TypeRules.check(&ctx)
+    NameRules.check(&ctx)
     ClusterRules.check(&ctx)
     InstanceGroupRules.check(&ctx)
     HybridRules.check(&ctx)
