@@ -145,7 +145,10 @@ public struct PlanRenderer: Sendable {
     return true
   }
 
-  public func summary(_ plan: Plan) -> String {
+  public func summary(_ plan: Plan) -> String { summary(plan, name: OutputEscaping.text) }
+
+  /// The summary line with instance group names written by `name` (escaped for the output).
+  func summary(_ plan: Plan, name: (String) -> String) -> String {
     let envs = plan.environments.count
     let changed = plan.environments.filter { $0.hasChanges }
     var failed = ""
@@ -168,7 +171,7 @@ public struct PlanRenderer: Sendable {
     let rolls = Array(Set(changed.flatMap(\.rolls))).sorted()
     let widening = changed.reduce(0) { $0 + $1.wideningCount }
     var details = ["\(plan.totalSteps) step\(plan.totalSteps == 1 ? "" : "s")"]
-    if !rolls.isEmpty { details.append("rolls " + rolls.joined(separator: ", ")) }
+    if !rolls.isEmpty { details.append("rolls " + rolls.map(name).joined(separator: ", ")) }
     if widening > 0 { details.append("\(widening) IAM widening") }
     let n = plan.totalChanges
     return
@@ -183,12 +186,12 @@ public struct PlanRenderer: Sendable {
 
   /// The plan as one or more PR comments, each under ``markdownPartLimit`` characters.
   public func markdown(_ plan: Plan, partLimit: Int = PlanRenderer.markdownPartLimit) -> [String] {
-    var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) + "\n\n"
+    var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) { "`" + OutputEscaping.codeSpan($0) + "`" } + "\n\n"
     if !plan.failed.isEmpty {
       head += "**Errors** (not planned; fix before merging):\n\n"
       for f in plan.failed {
         head += "- `\(f.name)` (\(Self.count(f.diagnostics.count, "error"))):\n\n```\n"
-        for d in f.diagnostics { head += fence(Redaction.redact(text: d.description)) + "\n" }
+        for d in f.diagnostics { head += OutputEscaping.fenced(Redaction.redact(text: d.description)) + "\n" }
         head += "```\n\n"
       }
     }
