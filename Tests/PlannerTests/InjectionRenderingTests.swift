@@ -79,7 +79,9 @@ import Testing
     return try JSONDecoder().decode(Structure.self, from: data)
   }
 
-  static let allowedTags: Set<String> = ["p", "details", "summary", "b", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "h2"]
+  static let allowedTags: Set<String> = [
+    "p", "details", "summary", "b", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "h2",
+  ]
 
   func expectSafe(_ markdown: String, heading: String) throws {
     let s = try Self.structure(markdown)
@@ -137,7 +139,8 @@ import Testing
   }
 
   @Test func markdownEscaping() {
-    #expect(OutputEscaping.markdown("<!-- @me ![x](y) `c` *b*") == "&#60;&#33;-- @\u{2060}me &#33;&#91;x&#93;&#40;y&#41; &#96;c&#96; &#42;b&#42;")
+    #expect(
+      OutputEscaping.markdown("<!-- @me ![x](y) `c` *b*") == "&#60;&#33;-- @\u{2060}me &#33;&#91;x&#93;&#40;y&#41; &#96;c&#96; &#42;b&#42;")
     #expect(OutputEscaping.codeSpan("a`b\nc") == "a'b\\nc")
     #expect(OutputEscaping.fenced("```x~~~") == "'''x---")
   }
