@@ -39,6 +39,7 @@ public struct HK: AsyncParsableCommand {
         try command.run()
       }
     } catch {
+      let error = printable(error)
       let code = exitCode(for: error)
       let message = fullMessage(for: error)
       if code == .success {
@@ -49,5 +50,15 @@ public struct HK: AsyncParsableCommand {
       }
       Foundation.exit(code.rawValue)
     }
+  }
+
+  /// `error`, or for an error of the database library (whose description quotes the whole row,
+  /// recorded YAML included) a message that names only its type: hk never prints a row.
+  static func printable(_ error: any Error) -> any Error {
+    let type = String(reflecting: Swift.type(of: error))
+    guard type.hasPrefix("GRDB.") else { return error }
+    return CommandError.message(
+      "the state database holds a value hk cannot read (\(type)): it was damaged or written by another tool; "
+        + "check it with sqlite3 (PRAGMA integrity_check), or restore it from a backup")
   }
 }

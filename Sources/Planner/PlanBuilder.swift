@@ -50,10 +50,11 @@ public enum PlanBuilder {
   ///   - recorded: the latest recorded revision, or nil for an empty state.
   ///   - kops: the kops executable named in step commands.
   ///   - aws: the aws executable named in step commands.
+  ///   - showContent: Show file and user-data contents (redacted) instead of a digest and a length.
   /// - Returns: The changes, the ordered steps and what the recorded layers still owe.
   /// - Throws: ``PlanningError`` when the recorded YAML cannot be read back.
   public static func plan(
-    _ env: Environment, recorded: RecordedState?, kops: String = "kops", aws: String = "aws"
+    _ env: Environment, recorded: RecordedState?, kops: String = "kops", aws: String = "aws", showContent: Bool = false
   ) throws(PlanningError) -> EnvironmentPlan {
     let objects = try RecordedObjects.parse(recorded)
     let settings = env.settings
@@ -186,12 +187,16 @@ public enum PlanBuilder {
     return EnvironmentPlan(
       name: env.name, cluster: settings.cluster,
       prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
-      desiredDigest: env.desiredDigest, changes: changes.map(redacted), steps: steps, owed: owed,
+      desiredDigest: env.desiredDigest, changes: changes.map { redacted($0, showContent: showContent) }, steps: steps, owed: owed,
       kopsEnvironment: settings.kopsVariables)
   }
 
-  static func redacted(_ c: Change) -> Change {
+  static func redacted(_ c: Change, showContent: Bool = false) -> Change {
     var c = c
+    if !showContent {
+      c.before = c.before.map { Redaction.concealContent($0, path: c.path) }
+      c.after = c.after.map { Redaction.concealContent($0, path: c.path) }
+    }
     c.before = c.before.map(Redaction.redact)
     c.after = c.after.map(Redaction.redact)
     return c
