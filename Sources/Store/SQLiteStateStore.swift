@@ -494,7 +494,8 @@ public final class SQLiteStateStore: StateStoring {
         environment: state.environment, serial: serial, lineage: lineage, clusterYAML: state.clusterYAML,
         instanceGroupsYAML: state.instanceGroupsYAML, cloudUpdated: state.cloudUpdated,
         pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, validated: state.validated,
-        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit, createdAt: now,
+        kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit, settings: state.settings,
+        createdAt: now,
         createdBy: actor.userAtHost,
         command: actor.command,
         planID: planID, note: note)
@@ -526,6 +527,7 @@ public final class SQLiteStateStore: StateStoring {
       revision.kopsVersion = state.kopsVersion
       revision.desiredDigest = state.desiredDigest
       revision.gitCommit = state.gitCommit
+      revision.settings = state.settings
       revision.createdAt = Date()
       revision.createdBy = actor.userAtHost
       revision.note = note
@@ -539,7 +541,7 @@ public final class SQLiteStateStore: StateStoring {
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,
       instanceGroupsYAML: row.instanceGroupsYAML, cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls,
       igwAttached: row.igwAttached, validated: row.validated, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest,
-      gitCommit: row.gitCommit)
+      gitCommit: row.gitCommit, settings: row.settings)
   }
 
   private static func summary(_ row: RevisionRow) -> RevisionSummary {

@@ -100,6 +100,11 @@ enum Schema {
     migrator.registerMigration("v3: revision.gitCommit (the git commit of the desired files)") { db in
       try db.execute(sql: #"ALTER TABLE "revision" ADD COLUMN "gitCommit" TEXT;"#)
     }
+    // The environment's settings with each revision (issue 17): a plan shows their changes.
+    // Revisions written before it have none (NULL), and plan nothing for settings.
+    migrator.registerMigration("v4: revision.settings (stateStore, aws, kopsPath, gateway as applied; JSON)") { db in
+      try db.execute(sql: #"ALTER TABLE "revision" ADD COLUMN "settings" TEXT"#)
+    }
     return migrator
   }()
 }
@@ -132,6 +137,8 @@ struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
   var kopsVersion: String?
   var desiredDigest: String?
   var gitCommit: String?
+  /// Stored as a JSON object of strings; NULL before migration v4.
+  var settings: [String: String]?
   var createdAt: Date
   /// `user@host`.
   var createdBy: String
