@@ -436,6 +436,8 @@ extension Run {
     }
     change(&draft)
     draft.kopsVersion = kopsVersion?.description ?? draft.kopsVersion
+    // Every write records the settings it was made with (the plan's `settings` category).
+    draft.settings = settings.recorded
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     do {
       if let prior, wroteRevision {

@@ -182,6 +182,12 @@ struct Run: Sendable {
     }
     defer { try? FileManager.default.removeItem(atPath: scratch) }
 
+    // A plan of settings changes only runs nothing: the new settings are recorded.
+    if plan.steps.isEmpty {
+      if !plan.settingsChanges.isEmpty { record(note: "settings changed (\(settingsNote))") { _ in } }
+      return finish(.succeeded, failed: nil, reason: "", next: "")
+    }
+
     // Pre-flight: kops version, then the live objects.
     if let refusal = await preflight() { return refusal }
 
@@ -201,7 +207,15 @@ struct Run: Sendable {
           next: "fix the cause and run 'hk apply \(name)': the next plan contains exactly what is left")
       }
     }
+    if !plan.settingsChanges.isEmpty && !wroteRevision {
+      record(note: "settings changed (\(settingsNote))") { _ in }
+    }
     return finish(.succeeded, failed: nil, reason: "", next: "")
+  }
+
+  /// The changed settings' names, for a revision's note.
+  var settingsNote: String {
+    plan.settingsChanges.map { String($0.path.dropFirst("settings.".count)) }.joined(separator: ", ")
   }
 
   func describe(_ p: PriorState?) -> String {

@@ -25,6 +25,10 @@ extension HK {
     @Option(name: .customLong("changed-since"), help: "Only environments whose files (or base) differ from this git ref.")
     public var changedSince: String?
     @Flag(help: "Do not ask for confirmation.") public var yes = false
+    @Flag(
+      name: .customLong("allow-state-store-change"),
+      help: "Apply even when an environment's stateStore changed (kops then works on another state store).")
+    public var allowStateStoreChange = false
     @Flag(name: .customLong("allow-drift"), help: "Apply even when live objects differ from the recorded state.")
     public var allowDrift = false
     @Option(name: .customLong("step-timeout"), help: "Longest one step may run, in seconds (default 2700).")
@@ -82,6 +86,12 @@ extension HK {
       term.out(PlanRenderer(color: term.color).text(plan))
       let work = plan.environments.filter(\.hasChanges)
       if work.isEmpty { return }
+      let moved = work.filter { e in e.settingsChanges.contains { $0.path == "settings.stateStore" } }.map(\.name)
+      if !moved.isEmpty && !allowStateStoreChange {
+        throw CommandError.message(
+          "stateStore changed for \(moved.joined(separator: ", ")): kops would work on another state store (the cluster's "
+            + "objects are not there); if that is intended, run 'hk apply' again with --allow-state-store-change")
+      }
       if !yes {
         guard term.isInteractive else { throw CommandError.noTerminal }
         term.out("\nApply these steps? Only 'yes' is accepted: ")

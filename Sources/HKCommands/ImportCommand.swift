@@ -166,7 +166,7 @@ struct Importer {
     let draft = RecordedStateDraft(
       environment: name, clusterYAML: YAMLEmitter.emit(imported.cluster),
       instanceGroupsYAML: imported.instanceGroups.map { YAMLEmitter.emit($0) }, cloudUpdated: true, pendingRolls: [],
-      igwAttached: igwAttached, kopsVersion: version.description, desiredDigest: nil)
+      igwAttached: igwAttached, kopsVersion: version.description, desiredDigest: nil, settings: env.settings.recorded)
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     let state = try store.record(
       draft, expectedPrior: prior, actor: actor, note: "imported from the live cluster (kops \(version))", planID: nil,

@@ -101,6 +101,11 @@ public enum PlanBuilder {
       }
     }
 
+    // Settings recorded with the last revision vs the files (none before hk recorded them).
+    if let recorded, !recorded.isEmpty, let was = recorded.settings {
+      changes += settingsChanges(recorded: was, desired: settings.recorded)
+    }
+
     // MARK: steps
     let k = KopsArgv(kops: kops, cluster: settings.cluster, stateStore: settings.stateStore)
     let a = AWSArgv(aws: aws, region: settings.region, profile: settings.profile)
@@ -189,6 +194,19 @@ public enum PlanBuilder {
       prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
       desiredDigest: env.desiredDigest, changes: changes.map { redacted($0, showContent: showContent) }, steps: steps, owed: owed,
       kopsEnvironment: settings.kopsVariables)
+  }
+
+  /// `settings.KEY` changes between two ``Model/EnvironmentSettings/recorded`` maps.
+  static func settingsChanges(recorded: [String: String], desired: [String: String]) -> [Change] {
+    Set(recorded.keys).union(desired.keys).sorted().compactMap { key in
+      let before = recorded[key]
+      let after = desired[key]
+      guard before != after else { return nil }
+      let action: ChangeAction = before == nil ? .create : after == nil ? .delete : .update
+      return Change(
+        category: .settings, action: action, path: "settings.\(key)", before: before.map(JSONValue.string),
+        after: after.map(JSONValue.string))
+    }
   }
 
   static func redacted(_ c: Change, showContent: Bool = false) -> Change {

@@ -41,6 +41,7 @@ public struct PlanRenderer: Sendable {
       return out
     }
     for line in e.owed { out += "  ! " + OutputEscaping.text(line) + "\n" }
+    if !e.settingsChanges.isEmpty { out += "  " + paint("! " + Self.settingsBanner, .red) + "\n" }
     for category in ChangeCategory.allCases {
       let cs = e.changes.filter { $0.category == category }
       if cs.isEmpty { continue }
@@ -201,6 +202,16 @@ public struct PlanRenderer: Sendable {
       for (env, c) in widening { head += "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`\n" }
       head += "\n"
     }
+    let settings = plan.environments.flatMap { e in e.settingsChanges.map { (e.name, $0) } }
+    if !settings.isEmpty {
+      head += "**Settings changes** (\(Self.settingsBanner)):\n"
+      for (env, c) in settings {
+        head +=
+          "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`: `\(OutputEscaping.codeSpan(short(c.before)))` → "
+          + "`\(OutputEscaping.codeSpan(short(c.after)))`\n"
+      }
+      head += "\n"
+    }
     let rolling = plan.environments.filter { !$0.rolls.isEmpty }
     if !rolling.isEmpty {
       head += "**Node rolls**:\n"
@@ -238,6 +249,11 @@ public struct PlanRenderer: Sendable {
   }
 
   func escape(_ s: String) -> String { OutputEscaping.markdown(s) }
+
+  /// What a reviewer is told when `environment.yaml` settings change.
+  static let settingsBanner =
+    "settings in environment.yaml changed: review before merging (where kops keeps the cluster, which AWS account and region, "
+    + "which kops binary, the gateway); apply refuses a stateStore move without --allow-state-store-change"
 
   // MARK: Helpers
 
