@@ -64,6 +64,7 @@ public struct Repository: Sendable {
           at: nil as Diagnostic.Location?, rule: "env-name"))
     }
     let dirRel = "environments/\(name)"
+    let containment = try PathContainment(root: root)
     var files: [SourceFile] = []
     // Whether a file read may hold a `$patch` key (most hold none: no tree is then rebuilt).
     var mayHavePatchMarkers = false
@@ -74,9 +75,10 @@ public struct Repository: Sendable {
         mayHavePatchMarkers = mayHavePatchMarkers || hit.patchMarkers
         return hit.docs
       }
+      let resolved = try containment.resolve(rel)
       let bytes: [UInt8]
       do {
-        bytes = try FileReader.read(root + "/" + rel, limit: limits.maxBytes)
+        bytes = try FileReader.read(containment.root + "/" + resolved, limit: limits.maxBytes)
       } catch {
         // name the file relative to the repository root, as every other diagnostic does
         throw DiagnosticError(
@@ -86,7 +88,7 @@ public struct Repository: Sendable {
             return d
           })
       }
-      let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes))
+      let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes), resolvedPath: resolved == rel ? nil : resolved)
       files.append(file)
       // empty documents (a lone `---`) are not objects
       let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter {

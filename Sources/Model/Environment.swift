@@ -122,9 +122,13 @@ extension EnvironmentSettings {
 public struct SourceFile: Sendable, Hashable {
   public var path: String
   public var digest: String
-  public init(path: String, digest: String) {
+  /// The path after symlinks (relative to the repository root), when it differs from `path`:
+  /// `--changed-since` matches both. Not part of ``Environment/desiredDigest``.
+  public var resolvedPath: String?
+  public init(path: String, digest: String, resolvedPath: String? = nil) {
     self.path = path
     self.digest = digest
+    self.resolvedPath = resolvedPath
   }
 }
 
