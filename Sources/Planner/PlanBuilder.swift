@@ -84,6 +84,13 @@ public enum PlanBuilder {
         } else {
           igCreates.append(name)
           changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+          // A new group with its own instance profile: the profile is an IAM grant to review.
+          if let profile = ig[path: "spec", "iam", "profile"], !profile.isNull {
+            changes.append(
+              Change(
+                category: .iam, action: .create, path: "instancegroup[\(name)].spec.iam.profile", before: nil, after: profile.json,
+                widening: true))
+          }
         }
       }
       let desiredNames = Set(desiredIGs.compactMap(\.name))
@@ -253,7 +260,8 @@ public enum PlanBuilder {
       let rolls = specKey.map { RollRules.rolls(clusterSpecKey: $0, instanceGroups: desiredIGs) } ?? []
       let category: ChangeCategory =
         loggingPaths.contains(f.path) || (f.path == "spec.docker" || f.path == "spec.kubelet") && isLoggingOnly(f) ? .logging : .spec
-      changes.append(Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls))
+      let change = Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls)
+      changes.append(IAMFields.classify(change, keys: f.keys, instanceGroup: false))
     }
     return changes
   }
@@ -299,8 +307,9 @@ public enum PlanBuilder {
     TreeDiff.diff(recorded, desired, path: "instancegroup[\(name)]").map { f in
       let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
       let rolls = specKey.map { RollRules.rollsInstanceGroup(specKey: $0) } ?? false
-      return Change(
+      let change = Change(
         category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [])
+      return IAMFields.classify(change, keys: f.keys, instanceGroup: true)
     }
   }
 }
