@@ -173,12 +173,13 @@ struct Run: Sendable {
     } catch {
       return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
     }
-    let fm = FileManager.default
-    scratch = fm.temporaryDirectory.appendingPathComponent("hk-\(name)-\(UUID().uuidString.prefix(8))").path
+    // A new 0700 directory (mkdtemp), after sweeping those a killed hk left behind.
+    let parent = FileManager.default.temporaryDirectory.path
+    for stale in Scratch.sweep(in: parent) { engine.observer.note(environment: name, "removed a stale scratch directory \(stale)") }
     do {
-      try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      scratch = try Scratch.create(environment: name, in: parent)
     } catch {
-      return finish(.failed, failed: nil, reason: "cannot create a scratch directory: \(error.localizedDescription)", next: "check TMPDIR")
+      return finish(.failed, failed: nil, reason: error.localizedDescription, next: "check TMPDIR")
     }
     defer { try? FileManager.default.removeItem(atPath: scratch) }
 
@@ -198,6 +199,7 @@ struct Run: Sendable {
       switch result {
       case .success:
         completed.append(step)
+        dropKubeconfigIfDone(after: step)
       case .failure(let reason, let cancelled):
         if cancelled { return await interrupted(at: step) }
         let closed = await closeGatewayBracket()
