@@ -165,6 +165,11 @@ extension Redaction {
       }
       j += 1
       while j < b.count && (b[j] == 0x20 || b[j] == 0x22 || b[j] == 0x27) { j += 1 }
+      // A structure (kops's `authorization: {rbac: {}}`, in JSON or YAML) is no credential.
+      if j < b.count && (b[j] == 0x7B || b[j] == 0x5B) {
+        i = j
+        continue
+      }
       var word = j
       while word < b.count && b[word] > 0x20 && b[word] != 0x22 && b[word] != 0x27 { word += 1 }
       let scheme = String(decoding: b[j..<word], as: UTF8.self).lowercased()

@@ -79,6 +79,8 @@ import Testing
     ("mail me@example.com", "mail me@example.com"), ("git@github.com:org/repo", "git@github.com:org/repo"),
     ("image@sha256:0123", "image@sha256:0123"), ("http://host/path?u=a@b", "http://host/path?u=a@b"),
     ("--create-kube-config=false", "--create-kube-config=false"), ("fd00::/8 10.0.0.0/8", "fd00::/8 10.0.0.0/8"),
+    ("\"authorization\": {\"rbac\": {}}", "\"authorization\": {\"rbac\": {}}"),
+    ("authorization:\n  rbac: {}", "authorization:\n  rbac: {}"),
   ])
   func freeText(input: String, expected: String) {
     #expect(Redaction.redact(text: input) == expected)

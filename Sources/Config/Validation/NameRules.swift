@@ -10,7 +10,7 @@ import Model
 /// | `settings-state-store` | `stateStore` is `s3://`, `gs://`, `azureblob://`, `do://`, `swift://`, `scw://`, `memfs://` or `file://` and a path of URL-safe characters |
 /// | `settings-region` | `aws.region` looks like `ap-northeast-1` |
 /// | `settings-profile` | `aws.profile` is letters, digits and `._+=,@-`, not starting with `-` |
-/// | `settings-igw-id` | `internetGateway.id` is `igw-` and 8 or 17 hex digits |
+/// | `settings-igw-id` | `internetGateway.id` is `igw-` and letters or digits (EC2: 8 or 17 hex digits) |
 /// | `vpc-id` / `subnet-id` | `spec.networkID` is `vpc-…`, a subnet's `id` is `subnet-…` |
 /// | `settings-kops-path` | `kopsPath` is an absolute path outside the repository |
 enum NameRules {
@@ -47,16 +47,18 @@ enum NameRules {
     }
     if let id = settings.igwID, !isAWSID(id, prefix: "igw-") {
       ctx.error(
-        "settings-igw-id", "internetGateway.id '\(id)' is not an internet gateway id (igw- and 8 or 17 hex digits)",
+        "settings-igw-id",
+        "internetGateway.id '\(id)' is not an internet gateway id (igw- and letters or digits, e.g. igw-0a1b2c3d4e5f60718)",
         at: marks["internetGateway"])
     }
     if let node = ValidationContext.present(ctx.spec, "networkID"), let id = node.text, !isAWSID(id, prefix: "vpc-") {
-      ctx.error("vpc-id", "spec.networkID '\(id)' is not a VPC id (vpc- and 8 or 17 hex digits)", at: node.mark)
+      ctx.error("vpc-id", "spec.networkID '\(id)' is not a VPC id (vpc- and letters or digits, e.g. vpc-0a11d2e3f4a5b6c7d)", at: node.mark)
     }
     for subnet in ctx.spec?["subnets"]?.items ?? [] {
       guard let node = ValidationContext.present(subnet, "id"), let id = node.text else { continue }
       if !isAWSID(id, prefix: "subnet-") {
-        ctx.error("subnet-id", "subnet id '\(id)' is not a subnet id (subnet- and 8 or 17 hex digits)", at: node.mark)
+        ctx.error(
+          "subnet-id", "subnet id '\(id)' is not a subnet id (subnet- and letters or digits, e.g. subnet-010a1111111111111)", at: node.mark)
       }
     }
     if let path = settings.kopsPath, let problem = kopsPathProblem(path, directory: ctx.env.directory) {
@@ -107,12 +109,14 @@ enum NameRules {
     }
   }
 
-  /// `prefix` and 8 or 17 lower-case hex digits (EC2's two id lengths).
+  /// `prefix` and 1 to 32 ASCII letters or digits. EC2 writes 8 or 17 hex digits; kops's own
+  /// fixtures use shorter ids (`vpc-123456`, `subnet-1`), which kops accepts. What matters here:
+  /// no `-`, `=`, space or control character can follow the prefix.
   static func isAWSID(_ s: String, prefix: String) -> Bool {
     guard s.hasPrefix(prefix) else { return false }
-    let hex = s.utf8.dropFirst(prefix.utf8.count)
-    guard hex.count == 8 || hex.count == 17 else { return false }
-    return hex.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    let body = s.utf8.dropFirst(prefix.utf8.count)
+    guard (1...32).contains(body.count) else { return false }
+    return body.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) }
   }
 
   /// Why a repository's `kopsPath` cannot name the binary, or nil: it must be absolute and,

@@ -8,6 +8,7 @@ import Model
 ///
 /// | group | rules |
 /// | --- | --- |
+/// | names and ids (docs/SECURITY.md) | `ig-name-dns`, `settings-state-store`, `settings-region`, `settings-profile`, `settings-igw-id`, `vpc-id`, `subnet-id`, `settings-kops-path` |
 /// | kops rejects | `cluster-name-dns`, `networking-multiple`, `cidr-invalid`, `subnet-cidr-outside`, `subnets-mixed-id`, `iam-policy-json`, `iam-policy-role`, `iam-policy-effect`, `iam-legacy`, `docker-removed`, `docker-runtime`, `api-lb-internal-no-private`, `cloud-not-aws`, `ig-size-range` |
 /// | kops misses | `kubenet-private`, `cluster-name-mismatch`, `config-base-mismatch`, `dns-zone-mismatch`, `ig-subnet-unknown`, `ig-cluster-label` |
 /// | hybrid VPC | `hybrid-public-api-lb`, `hybrid-public-service`, `hybrid-public-ingress`, `igw-id-missing`, `egress-proxy-missing`, `external-egress-subnet`, `external-egress-kops-version` |
