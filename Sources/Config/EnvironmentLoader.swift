@@ -7,12 +7,17 @@ import Model
 public struct Repository: Sendable {
   public var root: String
   public var limits: YAMLLimits
+  /// What one environment and the whole run (this repository value's loads) may read.
+  public var budget: InputBudget
   /// Base files shared by many environments are read, digested and parsed once per repository.
   let baseCache = BaseCache()
+  /// Bytes read by every load of this repository value (the run's budget).
+  let spending = RunSpending()
 
-  public init(root: String, limits: YAMLLimits = .default) {
+  public init(root: String, limits: YAMLLimits = .default, budget: InputBudget = .default) {
     self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
     self.limits = limits
+    self.budget = budget
   }
 
   public var environmentsDirectory: String { root + "/environments" }
@@ -64,7 +69,9 @@ public struct Repository: Sendable {
           at: nil as Diagnostic.Location?, rule: "env-name"))
     }
     let dirRel = "environments/\(name)"
+    let containment = try PathContainment(root: root)
     var files: [SourceFile] = []
+    var spent = EnvironmentSpending()
     // Whether a file read may hold a `$patch` key (most hold none: no tree is then rebuilt).
     var mayHavePatchMarkers = false
 
@@ -74,9 +81,10 @@ public struct Repository: Sendable {
         mayHavePatchMarkers = mayHavePatchMarkers || hit.patchMarkers
         return hit.docs
       }
+      let resolved = try containment.resolve(rel)
       let bytes: [UInt8]
       do {
-        bytes = try FileReader.read(root + "/" + rel, limit: limits.maxBytes)
+        bytes = try FileReader.read(containment.root + "/" + resolved, limit: limits.maxBytes)
       } catch {
         // name the file relative to the repository root, as every other diagnostic does
         throw DiagnosticError(
@@ -86,7 +94,8 @@ public struct Repository: Sendable {
             return d
           })
       }
-      let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes))
+      try spent.spend(bytes.count, file: rel, environment: name, budget: budget, run: spending)
+      let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes), resolvedPath: resolved == rel ? nil : resolved)
       files.append(file)
       // empty documents (a lone `---`) are not objects
       let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter {
@@ -119,20 +128,27 @@ public struct Repository: Sendable {
       case (let b?, nil): cluster = b
       default: break
       }
-      var merged = baseIGs
+      // Indexed by name (thousands of groups: no quadratic search); removals leave a hole.
+      var merged: [YAMLNode?] = baseIGs
+      var index: [String: Int] = [:]
+      for (i, ig) in baseIGs.enumerated() {
+        if let n = InstanceGroupView(ig).name, index[n] == nil { index[n] = i }
+      }
       for ig in igs {
         let n = InstanceGroupView(ig).name
-        if let i = merged.firstIndex(where: { InstanceGroupView($0).name == n }) {
+        if let n, let i = index[n], let existing = merged[i] {
           if ig["spec"]?.isNull == true && ig.pair("spec") != nil {
-            merged.remove(at: i)
+            merged[i] = nil
+            index[n] = nil
           } else {
-            merged[i] = Overlay.merge(base: merged[i], overlay: ig)
+            merged[i] = Overlay.merge(base: existing, overlay: ig)
           }
         } else if !(ig["spec"]?.isNull == true) {
+          if let n { index[n] = merged.count }
           merged.append(ig)
         }
       }
-      igs = merged
+      igs = merged.compactMap { $0 }
     }
     guard let clusterNode = cluster else {
       throw DiagnosticError(
@@ -189,6 +205,7 @@ public struct Repository: Sendable {
   static func split(_ docs: [YAMLNode], file: String, requireCluster: Bool) throws(DiagnosticError) -> (YAMLNode?, [YAMLNode]) {
     var cluster: YAMLNode? = nil
     var igs: [YAMLNode] = []
+    var names = Set<String>()
     var problems: [Diagnostic] = []
     for d in docs {
       guard d.isMapping else {
@@ -209,7 +226,7 @@ public struct Repository: Sendable {
           problems.append(Diagnostic(.error, "InstanceGroup without metadata.name; name it", at: d.mark, rule: "manifest-shape"))
           continue
         }
-        if let n = InstanceGroupView(d).name, igs.contains(where: { InstanceGroupView($0).name == n }) {
+        if let n = InstanceGroupView(d).name, !names.insert(n).inserted {
           problems.append(
             Diagnostic(
               .error, "duplicate InstanceGroup '\(n)'; instance group names are unique per cluster", at: d.mark, rule: "manifest-shape"))

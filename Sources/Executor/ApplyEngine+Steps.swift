@@ -340,6 +340,15 @@ extension Run {
     return nil
   }
 
+  /// Deletes the admin kubeconfig as soon as no later step of the plan needs it.
+  mutating func dropKubeconfigIfDone(after step: Step) {
+    guard let file = kubeconfig else { return }
+    let later = plan.steps.drop { $0.id != step.id }.dropFirst()
+    if later.contains(where: { $0.kind == .rollingUpdate || $0.kind == .validate }) { return }
+    try? FileManager.default.removeItem(atPath: file)
+    kubeconfig = nil
+  }
+
   // MARK: validate
 
   mutating func validate(_ step: Step) async -> StepResult {
@@ -458,6 +467,8 @@ extension Run {
     }
     change(&draft)
     draft.kopsVersion = kopsVersion?.description ?? draft.kopsVersion
+    // Every write records the settings it was made with (the plan's `settings` category).
+    draft.settings = settings.recorded
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     do {
       if let prior, wroteRevision {

@@ -196,14 +196,21 @@ struct Run: Sendable {
     } catch {
       return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
     }
-    let fm = FileManager.default
-    scratch = fm.temporaryDirectory.appendingPathComponent("hk-\(name)-\(UUID().uuidString.prefix(8))").path
+    // A new 0700 directory (mkdtemp), after sweeping those a killed hk left behind.
+    let parent = FileManager.default.temporaryDirectory.path
+    for stale in Scratch.sweep(in: parent) { engine.observer.note(environment: name, "removed a stale scratch directory \(stale)") }
     do {
-      try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      scratch = try Scratch.create(environment: name, in: parent)
     } catch {
-      return finish(.failed, failed: nil, reason: "cannot create a scratch directory: \(error.localizedDescription)", next: "check TMPDIR")
+      return finish(.failed, failed: nil, reason: error.localizedDescription, next: "check TMPDIR")
     }
     defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+    // A plan of settings changes only runs nothing: the new settings are recorded.
+    if plan.steps.isEmpty {
+      if !plan.settingsChanges.isEmpty { record(note: "settings changed (\(settingsNote))") { _ in } }
+      return finish(.succeeded, failed: nil, reason: "", next: "")
+    }
 
     // Pre-flight: kops version, then the live objects.
     if let refusal = await preflight() { return refusal }
@@ -225,6 +232,7 @@ struct Run: Sendable {
       switch result {
       case .success:
         completed.append(step)
+        dropKubeconfigIfDone(after: step)
       case .failure(let reason, let cancelled):
         if cancelled { return await interrupted(at: step) }
         let closed = await closeGatewayBracket()
@@ -234,7 +242,15 @@ struct Run: Sendable {
           next: "fix the cause and run 'hk apply \(name)': the next plan contains exactly what is left")
       }
     }
+    if !plan.settingsChanges.isEmpty && !wroteRevision {
+      record(note: "settings changed (\(settingsNote))") { _ in }
+    }
     return finish(.succeeded, failed: nil, reason: "", next: "")
+  }
+
+  /// The changed settings' names, for a revision's note.
+  var settingsNote: String {
+    plan.settingsChanges.map { String($0.path.dropFirst("settings.".count)) }.joined(separator: ", ")
   }
 
   func describe(_ p: PriorState?) -> String {

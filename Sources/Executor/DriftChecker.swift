@@ -45,7 +45,7 @@ public struct LiveAccess: Sendable {
 
   /// What to do when this environment's kops is missing or fails to start.
   public var installAdvice: String {
-    "install kops \(settings.kopsVersion) and pass --kops, HK_KOPS or kopsPath in \(env.settingsFile)"
+    "install kops \(settings.kopsVersion) and pass --kops-map \(settings.kopsVersion)=PATH, --kops or HK_KOPS"
   }
 
   /// The kops binary's version, refused unless it equals `kopsVersion` (patch included).
@@ -77,7 +77,7 @@ public struct LiveAccess: Sendable {
       throw LiveAccessError(
         "kops \(version) does not match the environment's kopsVersion \(settings.kopsVersion) (the whole version must match: "
           + "every kops release ships a different nodeup and rewrites every launch template); use a kops \(settings.kopsVersion) "
-          + "binary (kopsPath in \(env.settingsFile), --kops or HK_KOPS), or change kopsVersion on purpose (a planned kops upgrade)")
+          + "binary (--kops-map, --kops, HK_KOPS_MAP or HK_KOPS), or change kopsVersion on purpose (a planned kops upgrade)")
     }
     return version
   }
@@ -163,8 +163,8 @@ public struct DriftChecker: Sendable {
   }
 
   public var runner: any CommandRunner
-  /// The default kops binary (`--kops`/`HK_KOPS`/`kops`); an environment's `kopsPath` wins.
-  public var kops: String
+  /// Who picks each environment's kops (``KopsSelection``: the operator before `kopsPath`).
+  public var kops: KopsSelection
   /// The aws binary.
   public var aws: String
   /// Recorded state and report history; nil when no state database exists (every environment
@@ -180,7 +180,7 @@ public struct DriftChecker: Sendable {
   let versions = KopsVersions()
 
   public init(
-    runner: any CommandRunner, kops: String, aws: String, store: (any StateStoring)?, parallelism: Int = 4,
+    runner: any CommandRunner, kops: KopsSelection, aws: String, store: (any StateStoring)?, parallelism: Int = 4,
     today: String = DriftChecker.today(), environment: [String: String] = [:]
   ) {
     self.runner = runner
@@ -281,7 +281,7 @@ public struct DriftChecker: Sendable {
       return DriftEvaluator.evaluate(env, recorded: recorded, observation: nil, previous: previous, today: today)
     }
     let access = LiveAccess(
-      runner: runner, kops: env.settings.kopsPath ?? kops, aws: aws, env: env, environment: environment)
+      runner: runner, kops: kops.executable(for: env.settings), aws: aws, env: env, environment: environment)
     do {
       let version = try await access.checkedVersion(sharing: versions)
       let objects = try await access.readObjects(version: version)

@@ -104,7 +104,7 @@ public struct KopsCLI: Sendable {
     do {
       return try await runner.run(invocation, onLine: onLine)
     } catch var error as ExecutableNotFoundError {
-      error.hint = "install kops or pass --kops PATH (or HK_KOPS, or kopsPath in environment.yaml)"
+      error.hint = "install kops or pass --kops PATH or --kops-map VERSION=PATH (or HK_KOPS, HK_KOPS_MAP)"
       throw error
     }
   }

@@ -32,6 +32,10 @@ extension HK {
       help: "Run only if the plan of these environments has this plan_digest (the one a reviewer saw).")
     public var expectDigest: String?
     @Flag(help: "Do not ask for confirmation.") public var yes = false
+    @Flag(
+      name: .customLong("allow-state-store-change"),
+      help: "Apply even when an environment's stateStore changed (kops then works on another state store).")
+    public var allowStateStoreChange = false
     @Flag(name: .customLong("allow-drift"), help: "Apply even when live objects differ from the recorded state.")
     public var allowDrift = false
     @Flag(
@@ -109,6 +113,12 @@ extension HK {
       term.out(PlanRenderer(color: term.color).text(plan))
       let work = plan.environments.filter(\.hasChanges)
       if work.isEmpty { return }
+      let moved = work.filter { e in e.settingsChanges.contains { $0.path == "settings.stateStore" } }.map(\.name)
+      if !moved.isEmpty && !allowStateStoreChange {
+        throw CommandError.message(
+          "stateStore changed for \(moved.joined(separator: ", ")): kops would work on another state store (the cluster's "
+            + "objects are not there); if that is intended, run 'hk apply' again with --allow-state-store-change")
+      }
       if !yes {
         guard term.isInteractive else { throw CommandError.noTerminal }
         term.out("\nApply these steps? Only 'yes' is accepted: ")
@@ -130,7 +140,8 @@ extension HK {
         var options = options
         options.gitCommit = await GitCommit.of(env, root: global.root)
         let engine = ApplyEngine(
-          store: store, runner: SubprocessRunner(), kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable,
+          store: store, runner: SubprocessRunner(), kops: try global.kopsSelection().executable(for: env.settings),
+          aws: global.awsExecutable,
           actor: .current(command: commandLine), options: options, observer: observer)
         term.out("\nApplying \(e.name) (\(e.steps.count) steps)\n")
         let id = planID
@@ -172,7 +183,10 @@ enum Account {
       var s = "\n\(o.environment): apply \(o.status == .refused ? "refused" : o.status == .interrupted ? "interrupted" : "failed").\n"
       if !o.completed.isEmpty { s += "  Applied: " + o.completed.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
       if let f = o.failedStep, f.id > 0 { s += "  Failed:  \(f.id) \(f.kind.rawValue)\n" }
-      s += "  Why:     " + o.reason.replacingOccurrences(of: "\n", with: "\n           ") + "\n"
+      s +=
+        "  Why:     "
+        + o.reason.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
+        .joined(separator: "\n           ") + "\n"
       if !o.notRun.isEmpty { s += "  Not run: " + o.notRun.map { "\($0.id) \($0.kind.rawValue)" }.joined(separator: ", ") + "\n" }
       if !o.next.isEmpty { s += "  Next:    " + o.next + "\n" }
       return s
@@ -190,7 +204,7 @@ final class TerminalObserver: ApplyObserver, @unchecked Sendable {
     lock.withLock { terminal.out("[\(step.id)/\(total)] \(shell(step.command))\n") }
   }
   func output(environment: String, step: Step, line: OutputLine) {
-    lock.withLock { terminal.out("      " + Redaction.redact(text: line.text) + "\n") }
+    lock.withLock { terminal.out("      " + OutputEscaping.text(Redaction.redact(text: line.text)) + "\n") }
   }
   func stepFinished(environment: String, step: Step, total: Int, status: String, duration: Double, succeeded: Bool) {
     let t = String(format: "%.1fs", duration)

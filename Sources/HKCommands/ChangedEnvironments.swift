@@ -17,7 +17,8 @@ enum ChangedEnvironments {
       if changed.contains(where: { $0.hasPrefix(dir) }) { return true }
       // the base this environment uses (read from its environment.yaml)
       if let env = try? repo.load(name) {
-        return env.sourceFiles.contains { changed.contains($0.path) }
+        // Symlinked files count where they lead (a shared manifest edited elsewhere under environments/).
+        return env.sourceFiles.contains { changed.contains($0.path) || $0.resolvedPath.map(changed.contains) == true }
       }
       return true  // cannot tell: plan it (its load errors will show)
     }

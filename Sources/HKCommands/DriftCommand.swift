@@ -72,7 +72,7 @@ extension HK {
       }
       let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false)
       let checker = DriftChecker(
-        runner: SubprocessRunner(), kops: global.kopsExecutable, aws: global.awsExecutable, store: store,
+        runner: SubprocessRunner(), kops: try global.kopsSelection(), aws: global.awsExecutable, store: store,
         parallelism: parallel)
       let outcome = await checker.check(targets)
       for w in outcome.warnings { term.err("warning: " + w + "\n") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Executor
 import Foundation
 
 /// Options every hk command takes (DESIGN.md §3).
@@ -11,8 +12,13 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     help: "The state location: PATH, sqlite:PATH or postgres://… (default: HK_STATE_DB or ROOT/state/hk.sqlite).")
   public var stateDB: String?
 
-  @Option(name: .long, help: "The kops executable (default: HK_KOPS or kops on PATH); environment.yaml kopsPath wins.")
+  @Option(name: .long, help: "The kops executable; beats HK_KOPS_MAP, HK_KOPS and environment.yaml kopsPath.")
   public var kops: String?
+
+  @Option(
+    name: .customLong("kops-map"),
+    help: "VERSION=PATH: the kops for environments whose kopsVersion is VERSION (1.28.4 or 1.28); repeatable; beats --kops.")
+  public var kopsMap: [String] = []
 
   @Option(name: .long, help: "The aws executable (default: HK_AWS or aws on PATH).")
   public var aws: String?
@@ -32,6 +38,20 @@ public struct GlobalOptions: ParsableArguments, Sendable {
   }
 
   public var kopsExecutable: String { kops ?? env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 } ?? "kops" }
+
+  /// Who picks each environment's kops: command line, then environment variables, then the
+  /// repository's `kopsPath` (``KopsSelection``).
+  public func kopsSelection() throws -> KopsSelection {
+    let env = self.env
+    do {
+      return KopsSelection(
+        commandLine: kops, commandLineMap: try KopsSelection.parseMap(kopsMap, source: "--kops-map"),
+        environmentVariable: env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 },
+        environmentMap: try KopsSelection.parseMap(env["HK_KOPS_MAP"].map { [$0] } ?? [], source: "HK_KOPS_MAP"))
+    } catch {
+      throw CommandError.message(error.description)
+    }
+  }
   public var awsExecutable: String { aws ?? env["HK_AWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "aws" }
   public var terminal: Terminal { Terminal(noColor: noColor) }
 }

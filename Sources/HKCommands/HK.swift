@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Model
 
 /// The `hk` command: GitOps for kops clusters in AWS hybrid VPCs.
 public struct HK: AsyncParsableCommand {
@@ -24,4 +26,39 @@ public struct HK: AsyncParsableCommand {
     ])
 
   public init() {}
+
+  /// Runs hk; an error's message passes the output boundary (``Redaction``, one line per line
+  /// with control characters escaped) before it is printed: kops's and aws's messages end up
+  /// in errors.
+  public static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      let error = printable(error)
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if code == .success {
+        if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
+      } else if !message.isEmpty {
+        let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
+        FileHandle.standardError.write(Data((Redaction.redact(text: safe.joined(separator: "\n")) + "\n").utf8))
+      }
+      Foundation.exit(code.rawValue)
+    }
+  }
+
+  /// `error`, or for an error of the database library (whose description quotes the whole row,
+  /// recorded YAML included) a message that names only its type: hk never prints a row.
+  static func printable(_ error: any Error) -> any Error {
+    let type = String(reflecting: Swift.type(of: error))
+    guard type.hasPrefix("GRDB.") else { return error }
+    return CommandError.message(
+      "the state database holds a value hk cannot read (\(type)): it was damaged or written by another tool; "
+        + "check it with sqlite3 (PRAGMA integrity_check), or restore it from a backup")
+  }
 }

@@ -50,12 +50,17 @@ extension HK {
       let problems = Validator.validate(env).filter { $0.severity == .error }
       if !problems.isEmpty {
         term.print(problems)
+        // Names and identifiers that reach kops's and aws's argv are never let through.
+        if problems.contains(where: { Validator.argvRules.contains($0.rule ?? "") }) {
+          throw CommandError.invalidEnvironments([environment])
+        }
         term.err("note: \(environment) has validation errors (above); importing anyway, fix them before 'hk apply'.\n")
       }
+      let kops = try global.kopsSelection().executable(for: env.settings)
       let store = try StoreAccess.open(global.stateDBPath)
       let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       let importer = Importer(
-        store: store, runner: SubprocessRunner(), kops: env.settings.kopsPath ?? global.kopsExecutable, aws: global.awsExecutable,
+        store: store, runner: SubprocessRunner(), kops: kops, aws: global.awsExecutable,
         actor: .current(command: Redaction.redact(text: commandLine)), force: force)
       let imported = try await importer.run(env)
 
@@ -163,7 +168,7 @@ struct Importer {
     let draft = RecordedStateDraft(
       environment: name, clusterYAML: YAMLEmitter.emit(imported.cluster),
       instanceGroupsYAML: imported.instanceGroups.map { YAMLEmitter.emit($0) }, cloudUpdated: true, pendingRolls: [],
-      igwAttached: igwAttached, kopsVersion: version.description, desiredDigest: nil)
+      igwAttached: igwAttached, kopsVersion: version.description, desiredDigest: nil, settings: env.settings.recorded)
     let prior = current.map { PriorState(serial: $0.serial, lineage: $0.lineage) }
     let state = try store.record(
       draft, expectedPrior: prior, actor: actor, note: "imported from the live cluster (kops \(version))", planID: nil,

@@ -24,6 +24,10 @@ extension HK {
     @Option(help: "text, markdown or json.") public var format: OutputFormat = .text
     @Option(name: .customLong("out"), help: "Also save the plan to this file for 'hk apply --plan FILE'.")
     public var out: String?
+    @Flag(
+      name: .customLong("show-content"),
+      help: "Show file-asset and user-data contents (redacted) instead of their digest and length.")
+    public var showContent: Bool = false
     @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when there are changes.")
     public var detailedExitCode = false
 
@@ -42,7 +46,7 @@ extension HK {
       }
       // Text output lists the broken environments with their errors itself; json and markdown
       // list them too, and their errors also go to stderr for whoever reads the log.
-      let result = try PlanService(global: global).plan(names, term: term, errorsToStderr: format != .text)
+      let result = try PlanService(global: global, showContent: showContent).plan(names, term: term, errorsToStderr: format != .text)
       defer { KeepUntilExit.keep(result) }
       try emit(result.plan, term: term)
       if let out {
@@ -77,6 +81,8 @@ extension HK {
 /// Loads environments and recorded state and builds the plan; shared by plan and apply.
 struct PlanService {
   var global: GlobalOptions
+  /// Show file and user-data contents (``PlanBuilder/plan(_:recorded:kops:aws:showContent:)``).
+  var showContent = false
 
   struct Result {
     var plan: Plan
@@ -112,10 +118,12 @@ struct PlanService {
     let recorded = try reading.value()
     defer { KeepUntilExit.keep(recorded) }
     // Plans name the executables `kops` and `aws` (never this machine's paths): apply resolves
-    // them (kopsPath, --kops, --aws), so a plan's digest is the same on every machine.
+    // them (--kops-map, --kops, HK_KOPS_MAP, HK_KOPS, then kopsPath; --aws), so a plan's digest
+    // is the same on every machine.
+    let showContent = self.showContent
     let planned = Parallel.map(loaded.environments) { env in
       Swift.Result { () throws(PlanningError) in
-        try PlanBuilder.plan(env, recorded: recorded[env.name])
+        try PlanBuilder.plan(env, recorded: recorded[env.name], showContent: showContent)
       }
     }
     var plans: [EnvironmentPlan] = []

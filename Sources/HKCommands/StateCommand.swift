@@ -51,6 +51,10 @@ extension HK {
         name: .customLong("run"),
         help: "An apply run (see 'hk state history ENV'): each command's argv, exit status, duration, output tail.")
       public var runID: Int64?
+      @Flag(
+        name: .customLong("show-content"),
+        help: "Show file-asset and user-data contents (redacted) instead of their digest and length.")
+      public var showContent: Bool = false
       public init() {}
       public func run() async throws {
         let term = global.terminal
@@ -84,7 +88,9 @@ extension HK {
         s += "# prediction misses (rolls kops decided that a plan did not predict): \(misses)\n"
         // Redacted as trees: a policy's JSON inside a YAML string is redacted key by key.
         let manifests = ([state.clusterYAML] + state.instanceGroupsYAML).filter { !$0.isEmpty }.map { text in
-          (try? YAMLParser.parse(text, file: "recorded").first).map { YAMLEmitter.emit(Redaction.redact($0)) }
+          (try? YAMLParser.parse(text, file: "recorded").first).map {
+            YAMLEmitter.emit(Redaction.redact(showContent ? $0 : Redaction.concealContent($0)))
+          }
             ?? Redaction.redact(text: text)
         }
         s += manifests.joined(separator: "---\n")

@@ -14,19 +14,24 @@ public struct Terminal: Sendable {
     isInteractive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
   }
 
+  /// Writes to stdout. Every line hk prints passes ``Redaction`` here, the output boundary
+  /// (docs/SECURITY.md), whatever produced it.
   public func out(_ s: String) {
-    FileHandle.standardOutput.write(Data(s.utf8))
+    FileHandle.standardOutput.write(Data(Redaction.redact(text: s).utf8))
   }
 
+  /// Writes to stderr, redacted like ``out(_:)``.
   public func err(_ s: String) {
-    FileHandle.standardError.write(Data(s.utf8))
+    FileHandle.standardError.write(Data(Redaction.redact(text: s).utf8))
   }
 
   /// Prints diagnostics as `file:line:col: severity: message`.
   public func print(_ diagnostics: [Diagnostic], toStdout: Bool = false) {
     var s = ""
     for d in diagnostics {
-      var line = d.description
+      // The message may quote the repository's text: one line, control characters escaped.
+      var line = d.location.map { "\(OutputEscaping.text($0.file)):\($0.line):\($0.column): " } ?? ""
+      line += "\(d.severity.rawValue): " + OutputEscaping.text(d.message)
       if color {
         let code = d.severity == .error ? "31" : d.severity == .warning ? "33" : "36"
         line = line.replacingOccurrences(of: "\(d.severity.rawValue):", with: "\u{1B}[\(code)m\(d.severity.rawValue):\u{1B}[0m")

@@ -105,13 +105,30 @@ public struct EnvironmentSettings: Sendable, Hashable {
   }
 }
 
+extension EnvironmentSettings {
+  /// The settings a revision records and a plan compares (the `settings` change category,
+  /// docs/SECURITY.md): where kops keeps the cluster, which AWS account and region, which kops
+  /// binary the repository names, and the gateway. Unset ones are left out.
+  public var recorded: [String: String] {
+    var out = ["stateStore": stateStore, "aws.region": region, "internetGateway.strategy": igwStrategy.rawValue]
+    if let profile { out["aws.profile"] = profile }
+    if let kopsPath { out["kopsPath"] = kopsPath }
+    if let igwID { out["internetGateway.id"] = igwID }
+    return out
+  }
+}
+
 /// One file that makes up an environment's desired configuration, with its content digest.
 public struct SourceFile: Sendable, Hashable {
   public var path: String
   public var digest: String
-  public init(path: String, digest: String) {
+  /// The path after symlinks (relative to the repository root), when it differs from `path`:
+  /// `--changed-since` matches both. Not part of ``Environment/desiredDigest``.
+  public var resolvedPath: String?
+  public init(path: String, digest: String, resolvedPath: String? = nil) {
     self.path = path
     self.digest = digest
+    self.resolvedPath = resolvedPath
   }
 }
 

@@ -71,13 +71,21 @@ public struct EnvironmentPlan: Sendable, Hashable {
   /// The instance groups this plan rolls, sorted.
   public var rolls: [String] { Array(Set(changes.flatMap(\.rolls))).sorted() }
   public var wideningCount: Int { changes.filter(\.widening).count }
+  /// Changes of the `settings` category (each gets a review banner).
+  public var settingsChanges: [Change] { changes.filter { $0.category == .settings } }
 }
 
 /// What a change is about; decides rendering groups and roll rules.
+///
+/// `settings`: an `environment.yaml` setting hk records with each revision changed
+/// (`settings.stateStore`, `settings.aws.profile`, …): nothing rolls, but a reviewer must see it
+/// (docs/SECURITY.md).
 public enum ChangeCategory: String, Sendable, Hashable, CaseIterable, Codable {
   case spec, iam, logging, instancegroup, igw
   /// A kops upgrade: `kopsVersion` differs from the kops that last ran `update --yes`.
   case upgrade
+  /// A change of what environment.yaml tells hk (stateStore, AWS profile/region, gateway, kopsPath).
+  case settings
 }
 
 public enum ChangeAction: String, Sendable, Hashable, Codable {

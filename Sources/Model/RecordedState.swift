@@ -29,11 +29,15 @@ public struct RecordedState: Sendable, Hashable {
   /// The git commit of the desired files it was applied from (`-dirty` when they differed
   /// from that commit); nil when they were not in a git repository.
   public var gitCommit: String?
+  /// The environment's settings when the revision was written (``EnvironmentSettings/recorded``);
+  /// nil for revisions written before hk recorded them.
+  public var settings: [String: String]?
 
   public init(
     environment: String, serial: Int64, lineage: String, clusterYAML: String, instanceGroupsYAML: [String],
     cloudUpdated: Bool, pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil,
-    desiredDigest: String? = nil, gitCommit: String? = nil, updatedByKops: String? = nil
+    desiredDigest: String? = nil, gitCommit: String? = nil, updatedByKops: String? = nil,
+    settings: [String: String]? = nil
   ) {
     self.gitCommit = gitCommit
     self.updatedByKops = updatedByKops
@@ -48,6 +52,7 @@ public struct RecordedState: Sendable, Hashable {
     self.validated = validated
     self.kopsVersion = kopsVersion
     self.desiredDigest = desiredDigest
+    self.settings = settings
   }
 
   /// Whether nothing exists yet (serial 0 with no cluster): a plan creates the cluster.

@@ -65,6 +65,7 @@ public enum Redaction {
     if url && text.utf8.contains(0x40) { s = redactURLCredentials(s) }
     if pem { s = redactPEM(s) }
     if let r = redactTokens(s) { s = r }
+    if let r = redactFreeText(s) { s = r }
     return s
   }
 
@@ -210,7 +211,8 @@ public enum Redaction {
       return YAMLNode(
         .mapping(
           pairs.map { p in
-            if isSecretKey(p.key), p.value.scalar != nil, !p.value.isNull {
+            // A secret-named key hides its whole value, a subtree included.
+            if isSecretKey(p.key), !p.value.isNull {
               return YAMLPair(key: p.key, keyMark: p.keyMark, value: .string(mask, mark: p.value.mark))
             }
             return YAMLPair(key: p.key, keyMark: p.keyMark, value: redact(p.value))
@@ -233,10 +235,8 @@ public enum Redaction {
       return .object(
         m.map { mem in
           if isSecretKey(mem.key) {
-            switch mem.value {
-            case .object, .array, .null: return JSONValue.Member(mem.key, redact(mem.value))
-            default: return JSONValue.Member(mem.key, .string(mask))
-            }
+            // A secret-named key hides its whole value, a subtree included.
+            return mem.value == .null ? mem : JSONValue.Member(mem.key, .string(mask))
           }
           return JSONValue.Member(mem.key, redact(mem.value))
         })

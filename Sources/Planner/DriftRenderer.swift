@@ -22,7 +22,11 @@ public struct DriftRenderer: Sendable {
   /// One environment's block.
   public func text(_ e: EnvironmentDrift) -> String {
     var out = header(e) + "\n"
-    if let error = e.error { out += "  " + paint("error:", .red) + " " + indentLines(error, by: "    ") + "\n" }
+    if let error = e.error {
+      out +=
+        "  " + paint("error:", .red) + " "
+        + error.split(separator: "\n", omittingEmptySubsequences: false).map { t(String($0)) }.joined(separator: "\n    ") + "\n"
+    }
     if let g = e.gateway, let finding = g.finding {
       out += "  " + paint("! " + finding, .red) + ": " + gatewayDescription(g) + (g.isNew ? "  " + paint("[new]", .red) : "") + "\n"
     }
@@ -38,7 +42,7 @@ public struct DriftRenderer: Sendable {
       out += "  " + bold("pending") + " (desired or owed, not applied yet: see 'hk plan \(e.name)')\n"
       for p in e.pending { out += "    " + pendingLine(p) + "\n" }
     }
-    for n in e.notes { out += "  note: " + n + "\n" }
+    for n in e.notes { out += "  note: " + t(n) + "\n" }
     if e.status == .inSync && e.notes.isEmpty {
       out += "  No drift, nothing pending.\n"
     }
@@ -47,9 +51,9 @@ public struct DriftRenderer: Sendable {
 
   func header(_ e: EnvironmentDrift) -> String {
     var context: [String] = []
-    if let c = e.cluster { context.append(c) }
+    if let c = e.cluster { context.append(t(c)) }
     context.append(e.recorded.map { "recorded serial \($0.serial)" } ?? "nothing recorded")
-    return bold("Environment \(e.name)") + " (\(context.joined(separator: "; "))): " + statusWord(e.status)
+    return bold("Environment \(t(e.name))") + " (\(context.joined(separator: "; "))): " + statusWord(e.status)
   }
 
   func statusWord(_ s: DriftStatus) -> String {
@@ -66,41 +70,41 @@ public struct DriftRenderer: Sendable {
     var line: String
     switch (d.recorded, d.live) {
     case (nil, let live):
-      line = paint("+", .green) + " " + d.path + " = " + plan.short(live) + " (live only)"
+      line = paint("+", .green) + " " + t(d.path) + " = " + plan.short(live) + " (live only)"
     case (let recorded, nil):
-      line = paint("-", .red) + " " + d.path + " (recorded " + plan.short(recorded) + ", gone live)"
+      line = paint("-", .red) + " " + t(d.path) + " (recorded " + plan.short(recorded) + ", gone live)"
     case (let recorded, let live):
-      line = paint("~", .yellow) + " " + d.path + ": recorded " + plan.short(recorded) + " → live " + plan.short(live)
+      line = paint("~", .yellow) + " " + t(d.path) + ": recorded " + plan.short(recorded) + " → live " + plan.short(live)
     }
     if d.isNew { line += "  " + paint("[new]", .yellow) }
     return line
   }
 
   func ignoredLine(_ i: IgnoredField) -> String {
-    (i.expired ? paint("!", .yellow) : "=") + " " + i.path + ": " + ignoredDetail(i)
+    (i.expired ? paint("!", .yellow) : "=") + " " + t(i.path) + ": " + ignoredDetail(i)
   }
 
   /// `reason (until D)`, or for an expired rule `rule 'P' expired after D: reported as drift (reason)`.
   func ignoredDetail(_ i: IgnoredField) -> String {
     if i.expired {
-      return "rule '\(i.rule)' expired after \(i.until ?? "?"): reported as drift (\(i.reason))"
+      return t("rule '\(i.rule)' expired after \(i.until ?? "?"): reported as drift (\(i.reason))")
     }
-    return i.reason + " (" + (i.until.map { "until \($0)" } ?? "no end date") + ")"
+    return t(i.reason + " (" + (i.until.map { "until \($0)" } ?? "no end date") + ")")
   }
 
   func pendingLine(_ p: PendingItem) -> String {
-    if p.category == "layer" { return "! " + p.path + (p.note.map { ": " + $0 } ?? "") }
+    if p.category == "layer" { return "! " + t(p.path) + (p.note.map { ": " + t($0) } ?? "") }
     let symbol: String =
       switch p.action {
       case "create": paint("+", .green)
       case "delete": paint("-", .red)
       default: paint("~", .yellow)
       }
-    return symbol + " " + p.path + " (" + p.category + ")" + (p.note.map { ": " + $0 } ?? "")
+    return symbol + " " + t(p.path) + " (" + t(p.category) + ")" + (p.note.map { ": " + t($0) } ?? "")
   }
 
   func gatewayDescription(_ g: GatewayCheck) -> String {
-    "internet gateway \(g.id) is attached to \(g.vpc ?? "the VPC") (expected \(g.expected.rawValue))"
+    t("internet gateway \(g.id) is attached to \(g.vpc ?? "the VPC") (expected \(g.expected.rawValue))")
   }
 
   /// `Drift: 1 drifted, 1 pending, 1 in sync, 0 errors (3 environments).`
@@ -114,7 +118,7 @@ public struct DriftRenderer: Sendable {
   func findingsLine(_ report: DriftReport) -> String? {
     let names = report.environments.filter { $0.gateway?.finding != nil }.map(\.name)
     if names.isEmpty { return nil }
-    return paint("Security:", .red) + " internet gateway attached outside an apply in " + names.joined(separator: ", ")
+    return paint("Security:", .red) + " internet gateway attached outside an apply in " + t(names.joined(separator: ", "))
       + "; detach it, or find out who attached it."
   }
 
@@ -130,7 +134,7 @@ public struct DriftRenderer: Sendable {
       out += "**Security findings**:\n"
       for (name, g) in findings {
         out +=
-          "- `\(escape(name))`: internet gateway `\(g.id)` attached to `\(g.vpc ?? "the VPC")` outside an apply"
+          "- `\(code(name))`: internet gateway `\(code(g.id))` attached to `\(code(g.vpc ?? "the VPC"))` outside an apply"
           + (g.isNew ? " (new)" : "") + "\n"
       }
       out += "\n"
@@ -154,23 +158,23 @@ public struct DriftRenderer: Sendable {
       s += "</summary>\n\n"
       if let error = e.error { s += "**Error**: " + escape(error) + "\n\n" }
       if let g = e.gateway, let finding = g.finding {
-        s += "**\(finding)**: " + escape(gatewayDescription(g)) + (g.isNew ? " (new)" : "") + "\n\n"
+        s += "**\(escape(finding))**: " + escape(gatewayDescription(g)) + (g.isNew ? " (new)" : "") + "\n\n"
       }
       if !e.drift.isEmpty {
         s += "Drift (live vs recorded serial \(e.recorded.map { String($0.serial) } ?? "?")):\n\n```diff\n"
-        for d in e.drift { s += fence(plain.driftLine(d)) + "\n" }
+        for d in e.drift { s += OutputEscaping.fenced(plain.driftLine(d)) + "\n" }
         s += "```\n\n"
       }
       if !e.ignored.isEmpty {
         s += "Ignored:\n\n"
-        for i in e.ignored { s += "- `" + i.path + "`: " + escape(plain.ignoredDetail(i)) + "\n" }
+        for i in e.ignored { s += "- `" + code(i.path) + "`: " + escape(plain.ignoredDetail(i)) + "\n" }
         s += "\n"
       }
       if !e.pending.isEmpty {
         s += "Pending (run `hk plan \(e.name)`):\n\n"
         for p in e.pending {
           s +=
-            "- `" + p.path + "` " + (p.action.map { "(\(p.category) \($0))" } ?? "(\(p.category))")
+            "- `" + code(p.path) + "` " + escape(p.action.map { "(\(p.category) \($0))" } ?? "(\(p.category))")
             + (p.note.map { ": " + escape($0) } ?? "") + "\n"
         }
         s += "\n"
@@ -188,9 +192,9 @@ public struct DriftRenderer: Sendable {
       head: out, sections: sections, partLimit: partLimit, fullOutput: "`hk drift --format json` for the full report")
   }
 
-  func escape<S: StringProtocol>(_ s: S) -> String { String(s).replacingAll("<", "&lt;").replacingAll(">", "&gt;") }
-  func fence(_ s: String) -> String { s.replacingAll("```", "'''") }
-  func indentLines(_ s: String, by prefix: String) -> String { s.replacingAll("\n", "\n" + prefix) }
+  func escape<S: StringProtocol>(_ s: S) -> String { OutputEscaping.markdown(String(s)) }
+  func code(_ s: String) -> String { OutputEscaping.codeSpan(s) }
+  func t(_ s: String) -> String { OutputEscaping.text(s) }
 
   // MARK: Colour
 

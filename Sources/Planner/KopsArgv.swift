@@ -70,19 +70,21 @@ public struct AWSArgv: Sendable {
     self.profile = profile
   }
 
+  /// Every value travels in one `--option=value` argument: a value starting with `--` can
+  /// never become an option of its own (docs/SECURITY.md).
   var common: [String] {
-    ["--region", region] + (profile.map { ["--profile", $0] } ?? []) + ["--output", "json"]
+    ["--region=\(region)"] + (profile.map { ["--profile=\($0)"] } ?? []) + ["--output=json"]
   }
 
   public func attach(igw: String, vpc: String) -> [String] {
-    [aws, "ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc] + common
+    [aws, "ec2", "attach-internet-gateway", "--internet-gateway-id=\(igw)", "--vpc-id=\(vpc)"] + common
   }
 
   public func detach(igw: String, vpc: String) -> [String] {
-    [aws, "ec2", "detach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc] + common
+    [aws, "ec2", "detach-internet-gateway", "--internet-gateway-id=\(igw)", "--vpc-id=\(vpc)"] + common
   }
 
   public func describe(igw: String) -> [String] {
-    [aws, "ec2", "describe-internet-gateways", "--internet-gateway-ids", igw] + common
+    [aws, "ec2", "describe-internet-gateways", "--internet-gateway-ids=\(igw)"] + common
   }
 }

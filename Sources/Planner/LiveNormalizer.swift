@@ -309,6 +309,11 @@ public struct DriftItem: Sendable, Hashable {
 
 /// Compares recorded objects with live ones read through kops, after normalisation.
 public enum LiveComparison {
+  /// A value as a drift report shows it: contents as digest and length, secrets redacted.
+  static func shown(_ value: JSONValue, _ path: String) -> JSONValue {
+    Redaction.redact(Redaction.concealContent(value, path: path))
+  }
+
   /// Field-by-field differences (values redacted). Instance groups are `instancegroup[NAME]…`.
   public static func differences(
     recordedCluster: YAMLNode, recordedIGs: [YAMLNode], liveCluster: YAMLNode?, liveIGs: [YAMLNode]
@@ -320,7 +325,7 @@ public enum LiveComparison {
     let lc = LiveNormalizer.cluster(live: liveCluster, recorded: recordedCluster)
     for d in TreeDiff.diff(LiveNormalizer.stripVolatile(recordedCluster), lc) {
       out.append(
-        DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
+        DriftItem(path: d.path, recorded: d.before.map { shown($0.json, d.path) }, live: d.after.map { shown($0.json, d.path) }))
     }
     let liveByName = Dictionary(liveIGs.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
     var seen = Set<String>()
@@ -334,7 +339,7 @@ public enum LiveComparison {
       let l = LiveNormalizer.instanceGroup(live: live, recorded: r)
       for d in TreeDiff.diff(LiveNormalizer.stripVolatile(r), l, path: "instancegroup[\(name)]") {
         out.append(
-          DriftItem(path: d.path, recorded: d.before.map { Redaction.redact($0.json) }, live: d.after.map { Redaction.redact($0.json) }))
+          DriftItem(path: d.path, recorded: d.before.map { shown($0.json, d.path) }, live: d.after.map { shown($0.json, d.path) }))
       }
     }
     for (name, _) in liveByName where !seen.contains(name) {

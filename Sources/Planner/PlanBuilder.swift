@@ -48,11 +48,14 @@ public enum PlanBuilder {
   /// - Parameters:
   ///   - env: the desired configuration (base merged).
   ///   - recorded: the latest recorded revision, or nil for an empty state.
+  ///   - showContent: Show file and user-data contents (redacted) instead of a digest and a length.
   /// - Returns: The changes, the ordered steps and what the recorded layers still owe. Steps name
   ///   the executables `kops` and `aws`, never a path: the applying machine resolves them, and
   ///   the plan (and its digest) is the same on every machine.
   /// - Throws: ``PlanningError`` when the recorded YAML cannot be read back.
-  public static func plan(_ env: Environment, recorded: RecordedState?) throws(PlanningError) -> EnvironmentPlan {
+  public static func plan(
+    _ env: Environment, recorded: RecordedState?, showContent: Bool = false
+  ) throws(PlanningError) -> EnvironmentPlan {
     let objects = try RecordedObjects.parse(recorded)
     let settings = env.settings
     let desiredIGs = env.instanceGroupViews
@@ -81,6 +84,13 @@ public enum PlanBuilder {
         } else {
           igCreates.append(name)
           changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+          // A new group with its own instance profile: the profile is an IAM grant to review.
+          if let profile = ig[path: "spec", "iam", "profile"], !profile.isNull {
+            changes.append(
+              Change(
+                category: .iam, action: .create, path: "instancegroup[\(name)].spec.iam.profile", before: nil, after: profile.json,
+                widening: true))
+          }
         }
       }
       let desiredNames = Set(desiredIGs.compactMap(\.name))
@@ -112,6 +122,10 @@ public enum PlanBuilder {
           "kops upgrade \(last.majorMinor) → \(settings.kopsVersion.majorMinor): review 'kops upgrade cluster \(settings.cluster) --state \(settings.stateStore)' "
             + "(hk does not run it) and bring what it changes into git")
       }
+    }
+    // Settings recorded with the last revision vs the files (none before hk recorded them).
+    if let recorded, !recorded.isEmpty, let was = recorded.settings {
+      changes += settingsChanges(recorded: was, desired: settings.recorded)
     }
 
     // MARK: steps
@@ -200,12 +214,29 @@ public enum PlanBuilder {
     return EnvironmentPlan(
       name: env.name, cluster: settings.cluster,
       prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
-      desiredDigest: env.desiredDigest, changes: changes.map(redacted), steps: steps, owed: owed,
+      desiredDigest: env.desiredDigest, changes: changes.map { redacted($0, showContent: showContent) }, steps: steps, owed: owed,
       kopsEnvironment: settings.kopsVariables)
   }
 
-  static func redacted(_ c: Change) -> Change {
+  /// `settings.KEY` changes between two ``Model/EnvironmentSettings/recorded`` maps.
+  static func settingsChanges(recorded: [String: String], desired: [String: String]) -> [Change] {
+    Set(recorded.keys).union(desired.keys).sorted().compactMap { key in
+      let before = recorded[key]
+      let after = desired[key]
+      guard before != after else { return nil }
+      let action: ChangeAction = before == nil ? .create : after == nil ? .delete : .update
+      return Change(
+        category: .settings, action: action, path: "settings.\(key)", before: before.map(JSONValue.string),
+        after: after.map(JSONValue.string))
+    }
+  }
+
+  static func redacted(_ c: Change, showContent: Bool = false) -> Change {
     var c = c
+    if !showContent {
+      c.before = c.before.map { Redaction.concealContent($0, path: c.path) }
+      c.after = c.after.map { Redaction.concealContent($0, path: c.path) }
+    }
     c.before = c.before.map(Redaction.redact)
     c.after = c.after.map(Redaction.redact)
     return c
@@ -250,7 +281,8 @@ public enum PlanBuilder {
         ?? []
       let category: ChangeCategory =
         loggingPaths.contains(f.path) || (f.path == "spec.docker" || f.path == "spec.kubelet") && isLoggingOnly(f) ? .logging : .spec
-      changes.append(Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls))
+      let change = Change(category: category, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls)
+      changes.append(IAMFields.classify(change, keys: f.keys, instanceGroup: false))
     }
     return changes
   }
@@ -296,8 +328,9 @@ public enum PlanBuilder {
     TreeDiff.diff(recorded, desired, path: "instancegroup[\(name)]").map { f in
       let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
       let rolls = specKey.map { RollRules.rollsInstanceGroup(specKey: $0) } ?? false
-      return Change(
+      let change = Change(
         category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [])
+      return IAMFields.classify(change, keys: f.keys, instanceGroup: true)
     }
   }
 }

@@ -46,7 +46,8 @@ public struct PlanRenderer: Sendable {
       out += "  No changes.\n\n"
       return out
     }
-    for line in e.owed { out += "  ! " + line + "\n" }
+    for line in e.owed { out += "  ! " + OutputEscaping.text(line) + "\n" }
+    if !e.settingsChanges.isEmpty { out += "  " + paint("! " + Self.settingsBanner, .red) + "\n" }
     for category in ChangeCategory.allCases {
       let cs = e.changes.filter { $0.category == category }
       if cs.isEmpty { continue }
@@ -79,7 +80,7 @@ public struct PlanRenderer: Sendable {
 
   func header(_ e: EnvironmentPlan) -> String {
     let prior = e.prior.map { "recorded serial \($0.serial), lineage \($0.lineage.prefix(8))" } ?? "nothing recorded yet"
-    return bold("Environment \(e.name)") + " (\(e.cluster); \(prior))\n"
+    return bold("Environment \(OutputEscaping.text(e.name))") + " (\(OutputEscaping.text(e.cluster)); \(prior))\n"
   }
 
   func changeLine(_ c: Change) -> String {
@@ -89,14 +90,14 @@ public struct PlanRenderer: Sendable {
       case .delete: ("-", .red)
       case .update: ("~", .yellow)
       }
-    var line = paint(sym, col) + " " + c.path
+    var line = paint(sym, col) + " " + OutputEscaping.text(c.path)
     switch c.action {
     case .create: line += " = " + short(c.after)
     case .delete: line += " (was " + short(c.before) + ")"
     case .update: line += ": " + short(c.before) + " → " + short(c.after)
     }
     if c.widening { line += "  " + paint("[widens IAM]", .red) }
-    if !c.rolls.isEmpty { line += "  [rolls \(c.rolls.joined(separator: ", "))]" }
+    if !c.rolls.isEmpty { line += "  [rolls \(OutputEscaping.text(c.rolls.joined(separator: ", ")))]" }
     return line
   }
 
@@ -118,7 +119,7 @@ public struct PlanRenderer: Sendable {
       complete = Self.appendCompact(v, to: &s, byteLimit: Self.shortByteLimitWide)
       if !complete && s.count <= 160 { s = v.serialized() }
     }
-    return s.count > 160 ? String(s.prefix(157)) + "…" : s
+    return OutputEscaping.text(s.count > 160 ? String(s.prefix(157)) + "…" : s)
   }
 
   /// UTF-8 bytes of compact JSON ``short(_:)`` writes before it stops: over 160 characters
@@ -157,7 +158,10 @@ public struct PlanRenderer: Sendable {
     return true
   }
 
-  public func summary(_ plan: Plan) -> String {
+  public func summary(_ plan: Plan) -> String { summary(plan, name: OutputEscaping.text) }
+
+  /// The summary line with instance group names written by `name` (escaped for the output).
+  func summary(_ plan: Plan, name: (String) -> String) -> String {
     let envs = plan.environments.count
     let changed = plan.environments.filter { $0.hasChanges }
     var failed = ""
@@ -180,7 +184,7 @@ public struct PlanRenderer: Sendable {
     let rolls = Array(Set(changed.flatMap(\.rolls))).sorted()
     let widening = changed.reduce(0) { $0 + $1.wideningCount }
     var details = ["\(plan.totalSteps) step\(plan.totalSteps == 1 ? "" : "s")"]
-    if !rolls.isEmpty { details.append("rolls " + rolls.joined(separator: ", ")) }
+    if !rolls.isEmpty { details.append("rolls " + rolls.map(name).joined(separator: ", ")) }
     if widening > 0 { details.append("\(widening) IAM widening") }
     let n = plan.totalChanges
     return
@@ -195,25 +199,37 @@ public struct PlanRenderer: Sendable {
 
   /// The plan as one or more PR comments, each under ``markdownPartLimit`` characters.
   public func markdown(_ plan: Plan, partLimit: Int = PlanRenderer.markdownPartLimit) -> [String] {
-    var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) + "\n\n"
+    var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) { "`" + OutputEscaping.codeSpan($0) + "`" } + "\n\n"
     if !plan.failed.isEmpty {
       head += "**Errors** (not planned; fix before merging):\n\n"
       for f in plan.failed {
         head += "- `\(f.name)` (\(Self.count(f.diagnostics.count, "error"))):\n\n```\n"
-        for d in f.diagnostics { head += fence(Redaction.redact(text: d.description)) + "\n" }
+        for d in f.diagnostics { head += OutputEscaping.fenced(Redaction.redact(text: d.description)) + "\n" }
         head += "```\n\n"
       }
     }
     let widening = plan.environments.flatMap { e in e.changes.filter(\.widening).map { (e.name, $0) } }
     if !widening.isEmpty {
       head += "**IAM widening** (review before merging):\n"
-      for (env, c) in widening { head += "- `\(env)`: `\(c.path)`\n" }
+      for (env, c) in widening { head += "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`\n" }
+      head += "\n"
+    }
+    let settings = plan.environments.flatMap { e in e.settingsChanges.map { (e.name, $0) } }
+    if !settings.isEmpty {
+      head += "**Settings changes** (\(Self.settingsBanner)):\n"
+      for (env, c) in settings {
+        head +=
+          "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`: `\(OutputEscaping.codeSpan(short(c.before)))` → "
+          + "`\(OutputEscaping.codeSpan(short(c.after)))`\n"
+      }
       head += "\n"
     }
     let rolling = plan.environments.filter { !$0.rolls.isEmpty }
     if !rolling.isEmpty {
       head += "**Node rolls**:\n"
-      for e in rolling { head += "- `\(e.name)`: " + e.rolls.map { "`\($0)`" }.joined(separator: ", ") + "\n" }
+      for e in rolling {
+        head += "- `\(e.name)`: " + e.rolls.map { "`\(OutputEscaping.codeSpan($0))`" }.joined(separator: ", ") + "\n"
+      }
       head += "\n"
     }
     var sections: [String] = []
@@ -221,13 +237,13 @@ public struct PlanRenderer: Sendable {
       var s = "<details><summary><b>\(escape(e.name))</b> (\(escape(e.cluster))): "
       s += e.hasChanges ? "\(Self.count(e.changes.count, "change")), \(Self.count(e.steps.count, "step"))" : "no changes"
       s += "</summary>\n\n"
-      for line in e.owed { s += "> " + escape(line) + "\n" }
+      for line in e.owed { s += "> " + OutputEscaping.markdown(line) + "\n" }
       if !e.owed.isEmpty { s += "\n" }
       if !e.changes.isEmpty {
         s += "```diff\n"
         for category in ChangeCategory.allCases {
           for c in e.changes where c.category == category {
-            for line in PlanRenderer(color: false).changeLines(c) { s += fence(line) + "\n" }
+            for line in PlanRenderer(color: false).changeLines(c) { s += OutputEscaping.fenced(line) + "\n" }
           }
         }
         s += "```\n\n"
@@ -235,7 +251,7 @@ public struct PlanRenderer: Sendable {
       if !e.steps.isEmpty {
         s += "Steps:\n\n"
         for st in e.steps {
-          s += "\(st.id). `" + shell(st.command).replacingAll("`", "'") + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
+          s += "\(st.id). `" + OutputEscaping.codeSpan(shell(st.command)) + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
         }
         if let line = kopsEnvironmentLine(e) { s += "\n" + escape(line) + "\n" }
         s += "\n"
@@ -250,8 +266,12 @@ public struct PlanRenderer: Sendable {
     return parts
   }
 
-  func escape(_ s: String) -> String { s.replacingAll("<", "&lt;").replacingAll(">", "&gt;") }
-  func fence(_ s: String) -> String { s.replacingAll("```", "'''") }
+  func escape(_ s: String) -> String { OutputEscaping.markdown(s) }
+
+  /// What a reviewer is told when `environment.yaml` settings change.
+  static let settingsBanner =
+    "settings in environment.yaml changed: review before merging (where kops keeps the cluster, which AWS account and region, "
+    + "which kops binary, the gateway); apply refuses a stateStore move without --allow-state-store-change"
 
   // MARK: Helpers
 
@@ -307,20 +327,5 @@ public func shell(_ argv: [String]) -> String {
       (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,@%+<>".unicodeScalars.contains(c)
     }
     return safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
-  }.joined(separator: " ")
-}
-
-extension String {
-  /// Replaces every occurrence of `target` (no Foundation needed).
-  public func replacingAll(_ target: String, _ replacement: String) -> String {
-    guard !target.isEmpty, contains(target) else { return self }
-    var out = ""
-    var rest = Substring(self)
-    while let r = rest.firstRange(of: target) {
-      out += rest[..<r.lowerBound]
-      out += replacement
-      rest = rest[r.upperBound...]
-    }
-    return out + rest
-  }
+  }.map(OutputEscaping.text).joined(separator: " ")
 }

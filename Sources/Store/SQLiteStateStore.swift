@@ -546,7 +546,7 @@ public final class SQLiteStateStore: StateStoring {
         instanceGroupsYAML: state.instanceGroupsYAML, cloudUpdated: state.cloudUpdated,
         pendingRolls: state.pendingRolls, igwAttached: state.igwAttached, validated: state.validated,
         kopsVersion: state.kopsVersion, updatedByKops: state.updatedByKops, desiredDigest: state.desiredDigest,
-        gitCommit: state.gitCommit, createdAt: now,
+        gitCommit: state.gitCommit, settings: state.settings, createdAt: now,
         createdBy: actor.userAtHost,
         command: actor.command,
         planID: planID, note: note)
@@ -580,6 +580,7 @@ public final class SQLiteStateStore: StateStoring {
       revision.updatedByKops = state.updatedByKops
       revision.desiredDigest = state.desiredDigest
       revision.gitCommit = state.gitCommit
+      revision.settings = state.settings
       revision.createdAt = Date()
       revision.createdBy = actor.userAtHost
       revision.note = note
@@ -593,7 +594,7 @@ public final class SQLiteStateStore: StateStoring {
       environment: row.environment, serial: row.serial, lineage: row.lineage, clusterYAML: row.clusterYAML,
       instanceGroupsYAML: row.instanceGroupsYAML, cloudUpdated: row.cloudUpdated, pendingRolls: row.pendingRolls,
       igwAttached: row.igwAttached, validated: row.validated, kopsVersion: row.kopsVersion, desiredDigest: row.desiredDigest,
-      gitCommit: row.gitCommit, updatedByKops: row.updatedByKops)
+      gitCommit: row.gitCommit, updatedByKops: row.updatedByKops, settings: row.settings)
   }
 
   static func summary(_ row: RevisionRow) -> RevisionSummary {

@@ -124,6 +124,11 @@ enum Schema {
           UPDATE "revision" SET "updatedByKops" = "kopsVersion" WHERE "cloudUpdated" = 1;
           """)
     }
+    // The environment's settings with each revision (issue 17): a plan shows their changes.
+    // Revisions written before it have none (NULL), and plan nothing for settings.
+    migrator.registerMigration("v6: revision.settings (stateStore, aws, kopsPath, gateway as applied; JSON)") { db in
+      try db.execute(sql: #"ALTER TABLE "revision" ADD COLUMN "settings" TEXT"#)
+    }
     return migrator
   }()
 }
@@ -157,6 +162,8 @@ struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
   var updatedByKops: String?
   var desiredDigest: String?
   var gitCommit: String?
+  /// Stored as a JSON object of strings; NULL before migration v6.
+  var settings: [String: String]?
   var createdAt: Date
   /// `user@host`.
   var createdBy: String

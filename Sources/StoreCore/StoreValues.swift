@@ -83,11 +83,13 @@ public struct RecordedStateDraft: Sendable, Hashable {
   public var desiredDigest: String?
   /// The git commit of the desired files (`-dirty` when they differed from it); nil outside git.
   public var gitCommit: String?
+  /// The environment's settings (``Model/EnvironmentSettings/recorded``).
+  public var settings: [String: String]?
 
   public init(
     environment: String, clusterYAML: String, instanceGroupsYAML: [String], cloudUpdated: Bool,
     pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil, desiredDigest: String? = nil,
-    gitCommit: String? = nil, updatedByKops: String? = nil
+    gitCommit: String? = nil, updatedByKops: String? = nil, settings: [String: String]? = nil
   ) {
     self.gitCommit = gitCommit
     self.updatedByKops = updatedByKops
@@ -100,6 +102,7 @@ public struct RecordedStateDraft: Sendable, Hashable {
     self.validated = validated
     self.kopsVersion = kopsVersion
     self.desiredDigest = desiredDigest
+    self.settings = settings
   }
 
   /// The layers of a recorded revision, to change one and record the result.
@@ -108,7 +111,7 @@ public struct RecordedStateDraft: Sendable, Hashable {
       environment: state.environment, clusterYAML: state.clusterYAML, instanceGroupsYAML: state.instanceGroupsYAML,
       cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
       validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit,
-      updatedByKops: state.updatedByKops)
+      updatedByKops: state.updatedByKops, settings: state.settings)
   }
 }
 

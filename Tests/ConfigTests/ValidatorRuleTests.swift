@@ -7,7 +7,7 @@ import Testing
 @Suite struct BaselineTests {
   @Test(arguments: [
     Sample.settings(strategy: "none"), Sample.settings(strategy: "external-egress"),
-    Sample.settings(strategy: "lifecycle-ignore"), Sample.settings(strategy: "temporary", igwID: "igw-0abc"),
+    Sample.settings(strategy: "lifecycle-ignore"), Sample.settings(strategy: "temporary", igwID: "igw-0abc1234"),
   ])
   func sampleEnvironmentIsClean(settings: String) throws {
     let diagnostics = try Sample.validate(settings: settings)

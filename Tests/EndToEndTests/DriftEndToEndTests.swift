@@ -212,7 +212,7 @@ import Testing
     #expect(envs["dev"]?["status"] == .string("error"))
     let message = envs["dev"]?["error"]?.stringValue ?? ""
     #expect(message.contains("kops 1.28.4 does not match the environment's kopsVersion 1.23.4"), "\(message)")
-    #expect(message.contains("kopsPath"))
+    #expect(message.contains("--kops-map"))
     #expect(envs["prod"]?["status"] == .string("in-sync"))
     // the version check comes first: dev never read objects with the wrong kops
     let devReads = w.kops.invocations().filter { $0.first == "get" && $0.contains("dev.k8s.corp.local") }
@@ -243,7 +243,7 @@ import Testing
     #expect(envs["p07"]?["status"] == .string("error"))
     let message = envs["p07"]?["error"]?.stringValue ?? ""
     #expect(message.contains("/nonexistent/bin/kops"), "\(message)")
-    #expect(message.contains("kopsPath"), "\(message)")
+    #expect(message.contains("--kops-map"), "\(message)")
 
     // At most 4 kops calls ran at once, and more than one did.
     var open = 0

@@ -223,7 +223,7 @@ struct AdapterTests {
     let message = try #require(error?.errorDescription)
     #expect(message.hasPrefix("kops-1.28 not found at /nonexistent/kops-1.28;"))
     #expect(message.contains("--kops"))
-    #expect(message.contains("kopsPath"))
+    #expect(message.contains("--kops-map"))
   }
 
   // MARK: aws argv and logic over a recording runner
@@ -234,22 +234,21 @@ struct AdapterTests {
     #expect(
       aws.attachArgs("igw-0abc", vpc: "vpc-1")
         == [
-          "ec2", "attach-internet-gateway", "--internet-gateway-id", "igw-0abc", "--vpc-id", "vpc-1", "--region",
-          "ap-northeast-1", "--profile", "corp-dev", "--output", "json",
+          "ec2", "attach-internet-gateway", "--internet-gateway-id=igw-0abc", "--vpc-id=vpc-1", "--region=ap-northeast-1",
+          "--profile=corp-dev", "--output=json",
         ])
     #expect(
       aws.detachArgs("igw-0abc", vpc: "vpc-1")
         == [
-          "ec2", "detach-internet-gateway", "--internet-gateway-id", "igw-0abc", "--vpc-id", "vpc-1", "--region",
-          "ap-northeast-1", "--profile", "corp-dev", "--output", "json",
+          "ec2", "detach-internet-gateway", "--internet-gateway-id=igw-0abc", "--vpc-id=vpc-1", "--region=ap-northeast-1",
+          "--profile=corp-dev", "--output=json",
         ])
     let noProfile = AWSCLI(
       executable: "aws", region: "us-east-1", profile: nil, runner: RecordingRunner { _ in .init() })
     #expect(
       noProfile.describeArgs("igw-0abc")
         == [
-          "ec2", "describe-internet-gateways", "--internet-gateway-ids", "igw-0abc", "--region", "us-east-1",
-          "--output", "json",
+          "ec2", "describe-internet-gateways", "--internet-gateway-ids=igw-0abc", "--region=us-east-1", "--output=json",
         ])
   }
 

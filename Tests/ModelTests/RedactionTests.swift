@@ -42,11 +42,10 @@ import Testing
     let r = Redaction.redact(root)
     #expect(r[path: "spec", "egressProxy", "httpProxy", "host"]?.stringValue == "http://(redacted)@proxy")
     #expect(r[path: "spec", "egressProxy", "httpProxy", "port"]?.intValue == 3128)
-    #expect(r[path: "spec", "secrets", "password"]?.stringValue == Redaction.mask)
-    #expect(r[path: "spec", "secrets", "token"]?.stringValue == Redaction.mask)
-    #expect(r[path: "spec", "secrets", "list"]?.items?.first?.stringValue == "a")
+    // A subtree under a secret-named key is hidden whole (issue 17 item 5), keeping its position.
+    #expect(r[path: "spec", "secrets"]?.stringValue == Redaction.mask)
     #expect(r[path: "spec", "name"]?.stringValue == "ok")
-    #expect(r[path: "spec", "secrets", "password"]?.mark == root[path: "spec", "secrets", "password"]?.mark)
+    #expect(r[path: "spec", "secrets"]?.mark == root[path: "spec", "secrets"]?.mark)
   }
 
   @Test func jsonValuesAndEmbeddedJSON() {
@@ -60,6 +59,38 @@ import Testing
     #expect(r["nested"]?["apiKey"] == .string(Redaction.mask))
     #expect(r["policy"] == .string(#"{"password":"(redacted)","url":"http://(redacted)@h"}"#))
     #expect(r["plain"] == .string("fine"))
-    #expect(r["tokens"] == .array([.string("t")]))
+    #expect(r["tokens"] == .string(Redaction.mask))
+  }
+}
+
+/// Issue 17 item 5: free-text secret forms without a scheme or a secret-named key around them.
+@Suite struct FreeTextRedactionTests {
+  @Test(arguments: [
+    ("squid-user:Pr0xyPa55@proxy.corp:3128", "(redacted)@proxy.corp:3128"),
+    ("HTTP_PROXY=u:p@proxy:3128", "HTTP_PROXY=(redacted)@proxy:3128"),
+    ("http://user:Sl/ash/Pass@mirror.corp", "http://(redacted)@mirror.corp"),
+    ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic (redacted)"),
+    ("-H 'authorization: Bearer abc.def'", "-H 'authorization: Bearer (redacted)'"),
+    ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG", "export AWS_SECRET_ACCESS_KEY=(redacted)"),
+    ("DB_PASSWORD=\"hunter 2\" next", "DB_PASSWORD=\"(redacted)\" next"),
+    ("curl -u hookuser:HookPass99 http://x", "curl -u (redacted) http://x"),
+    ("wget --user=alice:pw http://x", "wget --user=(redacted) http://x"),
+    // Not secrets: left alone.
+    ("mail me@example.com", "mail me@example.com"), ("git@github.com:org/repo", "git@github.com:org/repo"),
+    ("image@sha256:0123", "image@sha256:0123"), ("http://host/path?u=a@b", "http://host/path?u=a@b"),
+    ("--create-kube-config=false", "--create-kube-config=false"), ("fd00::/8 10.0.0.0/8", "fd00::/8 10.0.0.0/8"),
+    ("\"authorization\": {\"rbac\": {}}", "\"authorization\": {\"rbac\": {}}"),
+    ("authorization:\n  rbac: {}", "authorization:\n  rbac: {}"),
+  ])
+  func freeText(input: String, expected: String) {
+    #expect(Redaction.redact(text: input) == expected)
+  }
+
+  @Test func contentsAreDigests() {
+    let v = JSONValue.obj([("name", .string("setup.sh")), ("content", .string("export TOKEN=abc\n"))])
+    let c = Redaction.concealContent(.array([v]), path: "spec.additionalUserData")
+    #expect(c.arrayValue?.first?["content"]?.stringValue?.hasPrefix("(content: 17 bytes, sha256:") == true)
+    #expect(c.arrayValue?.first?["name"] == .string("setup.sh"))
+    #expect(Redaction.concealContent(.string("x"), path: "spec.fileAssets[name=a].content") == .string(Redaction.contentSummary("x")))
   }
 }

@@ -578,6 +578,6 @@ import Testing
     let report = DriftReport(environments: [EnvironmentDrift(name: "a", cluster: nil, error: "<script>x</script>")])
     let md = DriftRenderer().markdown(report).joined()
     #expect(!md.contains("<script>"))
-    #expect(md.contains("&lt;script&gt;"))
+    #expect(md.contains("&#60;script&#62;"))
   }
 }

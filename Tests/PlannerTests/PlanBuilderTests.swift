@@ -16,8 +16,8 @@ import Testing
       ])
     #expect(
       p.steps[1].command == [
-        "aws", "ec2", "attach-internet-gateway", "--internet-gateway-id", "igw-0a1b2c3d4e5f60718", "--vpc-id", "vpc-0a11d2e3f4a5b6c7d",
-        "--region", "ap-northeast-1", "--profile", "corp-dev", "--output", "json",
+        "aws", "ec2", "attach-internet-gateway", "--internet-gateway-id=igw-0a1b2c3d4e5f60718", "--vpc-id=vpc-0a11d2e3f4a5b6c7d",
+        "--region=ap-northeast-1", "--profile=corp-dev", "--output=json",
       ])
     #expect(p.changes.filter { $0.category == .instancegroup && $0.action == .create }.count == 3)
     #expect(p.rolls.isEmpty)

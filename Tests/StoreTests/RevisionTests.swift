@@ -83,6 +83,7 @@ import Testing
     #expect(SQLiteStateStore.schemaMigrations.count == 4)
     let old = try #require(try store.recorded("prod"))
     #expect(old.validated && old.cloudUpdated && old.clusterYAML == "kind: Cluster")
+    #expect(old.settings == nil)
 
     var layers = RecordedStateDraft(old)
     layers.validated = false
@@ -93,6 +94,11 @@ import Testing
     let next = try store.record(layers, expectedPrior: PriorState(serial: 1, lineage: "L"), actor: tester, note: "validated")
     #expect(try store.recorded("prod") == next)
     #expect(next.validated && next.serial == 2)
+    // Migration v4: settings are written and read back, on new revisions and amended ones.
+    layers.settings = ["stateStore": "s3://a", "aws.region": "eu-west-1"]
+    let withSettings = try store.amend(layers, at: PriorState(serial: 2, lineage: "L"), actor: tester, note: "settings")
+    #expect(withSettings.settings == layers.settings)
+    #expect(try store.recorded("prod")?.settings == ["stateStore": "s3://a", "aws.region": "eu-west-1"])
     #expect(try store.integrityCheck() == "ok")
   }
 

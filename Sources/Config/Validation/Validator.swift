@@ -8,6 +8,7 @@ import Model
 ///
 /// | group | rules |
 /// | --- | --- |
+/// | names and ids (docs/SECURITY.md) | `ig-name-dns`, `settings-state-store`, `settings-region`, `settings-profile`, `settings-igw-id`, `vpc-id`, `subnet-id`, `settings-kops-path` |
 /// | kops rejects | `cluster-name-dns`, `networking-multiple`, `cidr-invalid`, `subnet-cidr-outside`, `subnets-mixed-id`, `iam-policy-json`, `iam-policy-role`, `iam-policy-effect`, `iam-legacy`, `docker-removed`, `docker-runtime`, `api-lb-internal-no-private`, `cloud-not-aws`, `ig-size-range` |
 /// | kops checks too late (at update) | `subnet-overlaps-pods`, `subnet-overlaps-services`, `subnet-egress-public`, `external-dns-none` |
 /// | kops misses | `kubenet-private`, `cluster-name-mismatch`, `config-base-mismatch`, `dns-zone-mismatch`, `ig-subnet-unknown`, `ig-cluster-label` |
@@ -16,11 +17,19 @@ import Model
 /// | YAML | `yaml11-bool`, `field-type`, `spec-missing` |
 /// | kops schema | `unknown-field`, `field-type` (per release, generated from kops's API types) |
 public enum Validator {
+  /// Rules about names and identifiers that reach kops's or aws's argv (``NameRules`` and
+  /// `cluster-name-dns`): no command runs anything for an environment that breaks one.
+  public static let argvRules: Set<String> = [
+    "cluster-name-dns", "ig-name-dns", "settings-state-store", "settings-region", "settings-profile", "settings-igw-id", "vpc-id",
+    "subnet-id", "settings-kops-path",
+  ]
+
   /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
   public static func validate(_ env: Environment) -> [Diagnostic] {
     var ctx = ValidationContext(env: env)
     TypeRules.check(&ctx)
     SchemaRules.check(&ctx)
+    NameRules.check(&ctx)
     ClusterRules.check(&ctx)
     InstanceGroupRules.check(&ctx)
     HybridRules.check(&ctx)

@@ -1,0 +1,106 @@
+/// Makes text from the repository (names, paths, values, kops's and aws's messages) safe to put
+/// into hk's output: the one place every renderer escapes through (docs/SECURITY.md).
+///
+/// A pull request controls that text; hk's text output may land in a CI log (where a line
+/// starting `::error` is a GitHub Actions workflow command and ANSI escapes repaint the log) and
+/// its markdown in a PR comment (where a newline, `<!--`, `![](…)` or `@user` changes what
+/// reviewers see). Every function here leaves one line: line breaks and other control
+/// characters become visible escapes (`\n`, `\x1b`, `\u{202e}`).
+public enum OutputEscaping {
+  /// Text for a terminal or CI log: control characters (C0, DEL, C1), line and paragraph
+  /// separators and bidirectional overrides become visible escapes, and a leading `::` (a
+  /// workflow command) is broken with a backslash.
+  public static func text(_ s: String) -> String {
+    var out = needsEscape(s) ? escapeControls(s) : s
+    if startsWorkflowCommand(out) { out = "\\" + out }
+    return out
+  }
+
+  /// Inline markdown outside code (also inside raw HTML such as `<summary>`): ``text(_:)``,
+  /// then every character markdown or HTML would act on becomes a numeric character reference
+  /// (literal text in both), and `@` is followed by a word joiner so it mentions no one.
+  public static func markdown(_ s: String) -> String {
+    let t = text(s)
+    var out = ""
+    out.unicodeScalars.reserveCapacity(t.unicodeScalars.count)
+    for u in t.unicodeScalars {
+      switch u {
+      case "<", ">", "&", "\"", "'", "`", "*", "_", "[", "]", "(", ")", "!", "#", "|", "~", "\\", ":":
+        out += "&#\(u.value);"
+      case "@":
+        out += "@\u{2060}"
+      default:
+        out.unicodeScalars.append(u)
+      }
+    }
+    return out
+  }
+
+  /// The body of an inline code span (`` `…` ``): ``text(_:)`` with backticks made quotes, so
+  /// the span cannot end early.
+  public static func codeSpan(_ s: String) -> String {
+    let t = text(s)
+    return t.utf8.contains(UInt8(ascii: "`")) ? t.replacingAll("`", "'") : t
+  }
+
+  /// One line inside a fenced code block: ``text(_:)`` with fence markers broken.
+  public static func fenced(_ s: String) -> String {
+    text(s).replacingAll("```", "'''").replacingAll("~~~", "---")
+  }
+
+  static func isDangerous(_ v: UInt32) -> Bool {
+    v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
+      || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F || v == 0x061C
+  }
+
+  static func needsEscape(_ s: String) -> Bool {
+    // Fast path on bytes: ASCII control bytes, DEL, or any non-ASCII byte (checked exactly below).
+    var nonASCII = false
+    for b in s.utf8 {
+      if b < 0x20 || b == 0x7F { return true }
+      if b >= 0x80 { nonASCII = true }
+    }
+    return nonASCII && s.unicodeScalars.contains { isDangerous($0.value) }
+  }
+
+  static func escapeControls(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+      guard isDangerous(u.value) else {
+        out.unicodeScalars.append(u)
+        continue
+      }
+      switch u {
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        let hex = String(u.value, radix: 16)
+        out += u.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{" + hex + "}"
+      }
+    }
+    return out
+  }
+
+  static func startsWorkflowCommand(_ s: String) -> Bool {
+    var i = s.utf8.startIndex
+    while i < s.utf8.endIndex, s.utf8[i] == UInt8(ascii: " ") { i = s.utf8.index(after: i) }
+    let rest = s.utf8[i...]
+    return rest.starts(with: "::".utf8)
+  }
+}
+
+extension String {
+  /// Replaces every occurrence of `target` (no Foundation needed).
+  public func replacingAll(_ target: String, _ replacement: String) -> String {
+    guard !target.isEmpty, contains(target) else { return self }
+    var out = ""
+    var rest = Substring(self)
+    while let r = rest.firstRange(of: target) {
+      out += rest[..<r.lowerBound]
+      out += replacement
+      rest = rest[r.upperBound...]
+    }
+    return out + rest
+  }
+}
