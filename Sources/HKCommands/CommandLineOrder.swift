@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
+import Model
 
 extension HK {
   /// Parses the command line as people type it: global options before the command too
-  /// (`hk --state-db x plan`), and a suggestion for a misspelt command (`hk plna`).
+  /// (`hk --state-db x plan`), and a suggestion for a misspelt command (`hk plna`). An error's
+  /// message passes the output boundary (``Redaction``, one line per line with control
+  /// characters escaped) before it is printed: kops's and aws's messages end up in errors.
   public static func main() async {
     let arguments = Array(CommandLine.arguments.dropFirst())
     if let message = CommandLineOrder.unknownCommand(arguments) {
@@ -18,7 +21,16 @@ extension HK {
         try command.run()
       }
     } catch {
-      exit(withError: error)
+      let error = printable(error)
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if code == .success {
+        if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
+      } else if !message.isEmpty {
+        let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
+        FileHandle.standardError.write(Data((Redaction.redact(text: safe.joined(separator: "\n")) + "\n").utf8))
+      }
+      Foundation.exit(code.rawValue)
     }
   }
 }
@@ -26,7 +38,7 @@ extension HK {
 /// Rewrites of hk's command line before argument parsing.
 enum CommandLineOrder {
   /// Global options that take a value (``GlobalOptions``).
-  static let valued: Set<String> = ["--root", "--state-db", "--kops", "--aws"]
+  static let valued: Set<String> = ["--root", "--state-db", "--kops", "--kops-map", "--aws"]
   /// Global flags.
   static let flags: Set<String> = ["--no-color"]
   /// hk's commands (and argument-parser's `help`).

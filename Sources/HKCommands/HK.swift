@@ -14,8 +14,10 @@ public struct HK: AsyncParsableCommand {
 
       Global options, accepted before or after the command (hk --state-db ci.sqlite plan):
         --root DIR          the GitOps repository root (default: .)
-        --state-db PATH     the state database (HK_STATE_DB; default: ROOT/state/hk.sqlite)
+        --state-db LOCATION the state (HK_STATE_DB; default: ROOT/state/hk.sqlite; also sqlite:PATH,
+                            postgres://…, s3://BUCKET/KEY)
         --kops PATH         the kops executable (HK_KOPS; default: kops on PATH)
+        --kops-map V=PATH   the kops executable per kopsVersion (HK_KOPS_MAP; beats kopsPath)
         --aws PATH          the aws executable (HK_AWS; default: aws on PATH)
         --no-color          never colour output (NO_COLOR)
       """,
@@ -26,31 +28,6 @@ public struct HK: AsyncParsableCommand {
     ])
 
   public init() {}
-
-  /// Runs hk; an error's message passes the output boundary (``Redaction``, one line per line
-  /// with control characters escaped) before it is printed: kops's and aws's messages end up
-  /// in errors.
-  public static func main() async {
-    do {
-      var command = try parseAsRoot()
-      if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
-      } else {
-        try command.run()
-      }
-    } catch {
-      let error = printable(error)
-      let code = exitCode(for: error)
-      let message = fullMessage(for: error)
-      if code == .success {
-        if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
-      } else if !message.isEmpty {
-        let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
-        FileHandle.standardError.write(Data((Redaction.redact(text: safe.joined(separator: "\n")) + "\n").utf8))
-      }
-      Foundation.exit(code.rawValue)
-    }
-  }
 
   /// `error`, or for an error of the database library (whose description quotes the whole row,
   /// recorded YAML included) a message that names only its type: hk never prints a row.

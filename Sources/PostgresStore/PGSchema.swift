@@ -25,6 +25,8 @@ enum PGSchema {
         kops_version text,
         desired_digest text,
         git_commit text,
+        updated_by_kops text,
+        settings_json text,
         created_at timestamptz NOT NULL,
         created_by text NOT NULL,
         command text NOT NULL,

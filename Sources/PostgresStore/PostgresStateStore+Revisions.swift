@@ -7,7 +7,7 @@ extension PostgresStateStore {
   static let revisionColumns = """
     r.environment, r.serial, r.lineage, r.cluster_yaml, r.instance_groups_yaml, r.cloud_updated, r.pending_rolls,
     r.igw_attached, r.validated, r.kops_version, r.desired_digest, \(epoch("r.created_at")), r.created_by, r.command,
-    r.plan_id, r.note, r.git_commit
+    r.plan_id, r.note, r.git_commit, r.updated_by_kops, r.settings_json
     """
 
   func revision(_ row: [String?]) throws -> StoredRevision {
@@ -19,7 +19,8 @@ extension PostgresStateStore {
       instanceGroupsYAML: try decode([String].self, row[4], what: "\(what) instance groups"),
       cloudUpdated: try text(row, 5, what) == "t", pendingRolls: try decode([String].self, row[6], what: "\(what) rolls"),
       igwAttached: try text(row, 7, what) == "t", validated: try text(row, 8, what) == "t", kopsVersion: row[9],
-      desiredDigest: row[10], gitCommit: row.count > 16 ? row[16] : nil)
+      desiredDigest: row[10], gitCommit: row.count > 16 ? row[16] : nil, updatedByKops: row.count > 17 ? row[17] : nil,
+      settings: try row.count > 18 && row[18] != nil ? decode([String: String].self, row[18], what: "\(what) settings") : nil)
     let summary = RevisionSummary(
       environment: env, serial: serial, lineage: state.lineage, createdAt: try time(row, 11, what),
       createdBy: try text(row, 12, what), command: try text(row, 13, what), note: try text(row, 15, what), planID: row[14],
@@ -100,6 +101,7 @@ extension PostgresStateStore {
   ) throws -> RecordedState {
     let igs = try Self.json(state.instanceGroupsYAML)
     let rolls = try Self.json(state.pendingRolls)
+    let settings = try state.settings.map { try Self.json($0) }
     return try write { c in
       try checkFence(c, fence)
       let actual = try current(c, state.environment)
@@ -116,14 +118,14 @@ extension PostgresStateStore {
         """
         INSERT INTO hk.revision (environment, serial, lineage, cluster_yaml, instance_groups_yaml, cloud_updated,
           pending_rolls, igw_attached, validated, kops_version, desired_digest, created_at, created_by, command, plan_id, note,
-          git_commit)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12), $13, $14, $15, $16, $17)
+          git_commit, updated_by_kops, settings_json)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12), $13, $14, $15, $16, $17, $18, $19)
         RETURNING \(Self.revisionColumns.replacingOccurrences(of: "r.", with: ""))
         """,
         [
           state.environment, String(serial), lineage, state.clusterYAML, igs, Self.bool(state.cloudUpdated), rolls,
           Self.bool(state.igwAttached), Self.bool(state.validated), state.kopsVersion, state.desiredDigest, now,
-          actor.userAtHost, actor.command, planID, note, state.gitCommit,
+          actor.userAtHost, actor.command, planID, note, state.gitCommit, state.updatedByKops, settings,
         ])
       guard let row = rows.first else { throw StoreError.databaseFailure(path: displayLocation, message: "no revision written") }
       return try revision(row).state
@@ -136,6 +138,7 @@ extension PostgresStateStore {
   ) throws -> RecordedState {
     let igs = try Self.json(state.instanceGroupsYAML)
     let rolls = try Self.json(state.pendingRolls)
+    let settings = try state.settings.map { try Self.json($0) }
     return try write { c in
       try checkFence(c, fence)
       let actual = try current(c, state.environment)
@@ -144,14 +147,14 @@ extension PostgresStateStore {
         """
         UPDATE hk.revision SET cluster_yaml = $3, instance_groups_yaml = $4, cloud_updated = $5, pending_rolls = $6,
           igw_attached = $7, validated = $8, kops_version = $9, desired_digest = $10, created_at = to_timestamp($11),
-          created_by = $12, note = $13, git_commit = $14
+          created_by = $12, note = $13, git_commit = $14, updated_by_kops = $15, settings_json = $16
         WHERE environment = $1 AND serial = $2
         RETURNING \(Self.revisionColumns.replacingOccurrences(of: "r.", with: ""))
         """,
         [
           state.environment, String(expected.serial), state.clusterYAML, igs, Self.bool(state.cloudUpdated), rolls,
           Self.bool(state.igwAttached), Self.bool(state.validated), state.kopsVersion, state.desiredDigest, Self.time(Date()),
-          actor.userAtHost, note, state.gitCommit,
+          actor.userAtHost, note, state.gitCommit, state.updatedByKops, settings,
         ])
       guard let row = rows.first else { throw StoreError.conflict(expected: expected, actual: nil) }
       return try revision(row).state

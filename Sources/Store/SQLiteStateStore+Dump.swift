@@ -53,7 +53,9 @@ extension SQLiteStateStore {
           environment: r.state.environment, serial: r.state.serial, lineage: r.state.lineage, clusterYAML: r.state.clusterYAML,
           instanceGroupsYAML: r.state.instanceGroupsYAML, cloudUpdated: r.state.cloudUpdated, pendingRolls: r.state.pendingRolls,
           igwAttached: r.state.igwAttached, validated: r.state.validated, kopsVersion: r.state.kopsVersion,
-          desiredDigest: r.state.desiredDigest, gitCommit: r.state.gitCommit, createdAt: r.summary.createdAt,
+          updatedByKops: r.state.updatedByKops,
+          desiredDigest: r.state.desiredDigest, gitCommit: r.state.gitCommit, settings: r.state.settings,
+          createdAt: r.summary.createdAt,
           createdBy: r.summary.createdBy,
           command: r.summary.command, planID: r.summary.planID, note: r.summary.note)
         if let known = current[row.environment], known.serial > row.serial {} else { current[row.environment] = row }
