@@ -80,7 +80,7 @@ import Testing
     }
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
-    #expect(SQLiteStateStore.schemaMigrations.count == 4)
+    #expect(SQLiteStateStore.schemaMigrations.count == 6)
     let old = try #require(try store.recorded("prod"))
     #expect(old.validated && old.cloudUpdated && old.clusterYAML == "kind: Cluster")
     #expect(old.settings == nil)
@@ -94,7 +94,7 @@ import Testing
     let next = try store.record(layers, expectedPrior: PriorState(serial: 1, lineage: "L"), actor: tester, note: "validated")
     #expect(try store.recorded("prod") == next)
     #expect(next.validated && next.serial == 2)
-    // Migration v4: settings are written and read back, on new revisions and amended ones.
+    // Migration v6: settings are written and read back, on new revisions and amended ones.
     layers.settings = ["stateStore": "s3://a", "aws.region": "eu-west-1"]
     let withSettings = try store.amend(layers, at: PriorState(serial: 2, lineage: "L"), actor: tester, note: "settings")
     #expect(withSettings.settings == layers.settings)
@@ -102,7 +102,7 @@ import Testing
     #expect(try store.integrityCheck() == "ok")
   }
 
-  /// A database written before v3 gains `updatedByKops`: a revision whose cloud was updated
+  /// A database written before v5 gains `updatedByKops`: a revision whose cloud was updated
   /// takes the kops version recorded with it, one that owed the update keeps none.
   @Test func aVersion2DatabaseGainsTheKopsVersionThatLastUpdated() throws {
     let scratch = try ScratchDirectory()
