@@ -48,6 +48,9 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
   case missingDatabase(path: String, detail: String)
   /// The state file cannot be trusted (tracked by git, a symlink, a foreign schema object).
   case untrusted(path: String, reason: String)
+  /// The S3 backend: a call failed, or the state object changed under this writer; `message`
+  /// says what happened and what to do.
+  case s3(location: String, message: String)
 
   public var errorDescription: String? {
     switch self {
@@ -117,6 +120,8 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
       return "state database \(path) does not exist: \(detail)"
     case .untrusted(let path, let reason):
       return "refusing state database \(path): \(reason)"
+    case .s3(let location, let message):
+      return "state location \(location): \(message)"
     }
   }
 
