@@ -128,9 +128,9 @@ extension S3StateStore {
       try updateRetrying { copy in
         try copy.write { db in try SQLiteStateStore.interruptRuns(db, environment: environment, of: takenOver.row, message: message) }
       }
-    } else {
-      try refresh()
     }
+    try refresh(newLease: true)
+    confirm(lease.info)
     return lease.info
   }
 
@@ -143,6 +143,7 @@ extension S3StateStore {
       document.leases[lock.environment] = held
       return (held.info, true)
     }
+    .also(confirm)
   }
 
   public func releaseLock(_ environment: String, lockID: String) throws {
@@ -154,6 +155,7 @@ extension S3StateStore {
       document.leases[environment] = nil
       return ((), true)
     }
+    forget(environment)
   }
 
   public func forceUnlock(_ environment: String, lockID: String) throws {
@@ -166,6 +168,7 @@ extension S3StateStore {
       document.leases[environment] = nil
       return (held, true)
     }
+    forget(environment)
     try updateRetrying { copy in
       try copy.write { db in
         try SQLiteStateStore.interruptRuns(
@@ -181,7 +184,14 @@ extension S3StateStore {
   }
 
   /// Refuses a write of a holder whose lease no longer holds its environment.
+  ///
+  /// A lease this store took or renewed itself, and which by this host's clock still has more
+  /// than a second to run, cannot have been taken over (only an expired lease is): the lease
+  /// object is not read again then. A force-unlock from elsewhere is noticed by the next
+  /// renewal (every TTL/3), and any write of whoever holds the environment next changes the
+  /// state object, which makes this store's next upload fail its `--if-match`.
   func checkFence(_ fence: LockInfo) throws {
+    if let confirmed = confirmedExpiry(fence), confirmed.timeIntervalSinceNow > 1 { return }
     let (document, _) = try readLeases()
     guard let held = document.leases[fence.environment], held.lockID == fence.lockID, held.generation == fence.generation else {
       throw lost(fence, document)
@@ -193,6 +203,13 @@ extension S3StateStore {
       document.leases[lock.environment].map { "the lease expired and is now held by \($0.info.holderDescription)" }
       ?? "the lease was released or broken with 'hk lock unlock --force'"
     return .leaseLost(environment: lock.environment, lockID: lock.lockID, detail: detail)
+  }
+}
+
+extension LockInfo {
+  fileprivate func also(_ body: (LockInfo) -> Void) -> LockInfo {
+    body(self)
+    return self
   }
 }
 

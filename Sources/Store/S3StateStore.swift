@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Synchronization
 
 /// The recorded state as one S3 object (DESIGN.md §8, `s3://BUCKET/KEY`): the same SQLite
 /// database as the local default, downloaded to a private copy (a 0600 file in a 0700 `mkdtemp`
@@ -20,6 +21,12 @@ public final class S3StateStore: StateStoring, @unchecked Sendable {
   private var etag: String?
   private var file: String
   private var fileNumber = 0
+  /// Set when an upload found the object changed by someone else: from then on this store's
+  /// fenced writes (the rest of that run) are refused with the same message, so the run stops
+  /// instead of writing on top of a state it did not read. A new lease starts afresh.
+  private var changedUnderUs: String?
+  /// The leases this store took or renewed: environment → (lock ID, generation, expiry written).
+  private let confirmed = Mutex<[String: (lockID: String, generation: Int64, expiresAt: Date)]>([:])
   /// True when the object did not exist when opened (the first write creates it).
   public let created: Bool
 
@@ -171,6 +178,7 @@ public final class S3StateStore: StateStoring, @unchecked Sendable {
     if let fence { try checkFence(fence) }
     mutex.lock()
     defer { mutex.unlock() }
+    if fence != nil, let changedUnderUs { throw StoreError.s3(location: location.display, message: changedUnderUs) }
     let value = try body(copy)
     let before = etag
     let outcome: S3Client.Outcome
@@ -194,7 +202,9 @@ public final class S3StateStore: StateStoring, @unchecked Sendable {
           + "check that the location is an S3 bucket (or a clone that returns ETags)")
     case .preconditionFailed, .missing, .notModified:
       try? reloadLocked(ifChangedFrom: nil)
-      throw StoreError.s3(location: location.display, message: Self.changedMessage(before: before, now: etag))
+      let message = Self.changedMessage(before: before, now: etag)
+      changedUnderUs = message
+      throw StoreError.s3(location: location.display, message: message)
     }
   }
 
@@ -234,11 +244,28 @@ public final class S3StateStore: StateStoring, @unchecked Sendable {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: old + suffix) }
   }
 
+  /// Remembers that the lease object holds `lease` until its expiry (this store wrote it so).
+  func confirm(_ lease: LockInfo) {
+    confirmed.withLock { $0[lease.environment] = (lease.lockID, lease.generation, lease.expiresAt) }
+  }
+
+  /// Forgets the lease of `environment` (released or broken by this store).
+  func forget(_ environment: String) { _ = confirmed.withLock { $0.removeValue(forKey: environment) } }
+
+  /// The expiry this store last wrote for `lease`, when it holds that very lease.
+  func confirmedExpiry(_ lease: LockInfo) -> Date? {
+    confirmed.withLock { map in
+      guard let held = map[lease.environment], held.lockID == lease.lockID, held.generation == lease.generation else { return nil }
+      return held.expiresAt
+    }
+  }
+
   /// Reads the object again if someone wrote it since this store last did (taking a lease
   /// starts from the object as it is).
-  func refresh() throws {
+  func refresh(newLease: Bool = false) throws {
     mutex.lock()
     defer { mutex.unlock() }
+    if newLease { changedUnderUs = nil }
     try reloadLocked(ifChangedFrom: etag)
   }
 
