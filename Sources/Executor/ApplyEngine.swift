@@ -106,6 +106,8 @@ public struct ApplyEngine: Sendable {
     let lock: LockInfo
     do {
       lock = try store.acquireLock(name, actor: actor, ttl: leaseTTL)
+    } catch let error as StoreError where !error.isLocked {
+      return refused(error.localizedDescription, "fix what stopped it (above), then run 'hk apply \(name)' again; nothing ran")
     } catch {
       return refused(
         error.localizedDescription,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Executor
 import Foundation
+import Store
 
 /// Options every hk command takes (DESIGN.md §3).
 public struct GlobalOptions: ParsableArguments, Sendable {
@@ -9,7 +10,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
 
   @Option(
     name: .customLong("state-db"),
-    help: "The state location: PATH, sqlite:PATH or postgres://… (default: HK_STATE_DB or ROOT/state/hk.sqlite).")
+    help: "The state location: PATH, sqlite:PATH, postgres://… or s3://BUCKET/KEY (default: HK_STATE_DB or ROOT/state/hk.sqlite).")
   public var stateDB: String?
 
   @Option(name: .long, help: "The kops executable; beats HK_KOPS_MAP, HK_KOPS and environment.yaml kopsPath.")
@@ -27,6 +28,11 @@ public struct GlobalOptions: ParsableArguments, Sendable {
   public var noColor: Bool = false
 
   public init() {}
+
+  /// Points the S3 state backend at the same aws binary as the gateway steps (`--aws`, `HK_AWS`).
+  public mutating func validate() throws {
+    StateStores.aws = AWSProcess(executable: awsExecutable)
+  }
 
   var env: [String: String] { ProcessInfo.processInfo.environment }
 

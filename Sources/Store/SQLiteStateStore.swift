@@ -93,7 +93,7 @@ public final class SQLiteStateStore: StateStoring {
   }
 
   /// Opens `file`, naming it `path` in messages; a snapshot's folder is removed with the store.
-  private init(opening file: String, named path: String, snapshotFolder: String?, readOnly: Bool = false) throws {
+  init(opening file: String, named path: String, snapshotFolder: String?, readOnly: Bool = false) throws {
     location = path
     self.snapshotFolder = snapshotFolder
     do {
@@ -414,6 +414,16 @@ public final class SQLiteStateStore: StateStoring {
   }
 
   // MARK: - Maintenance
+
+  /// Folds the WAL into the main file, so the file alone holds every committed write (the S3
+  /// backend uploads that one file).
+  func checkpoint() throws {
+    do {
+      try dbQueue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    } catch {
+      throw Self.map(error, path: location)
+    }
+  }
 
   /// The result of `PRAGMA integrity_check`: `ok` for a sound database, else SQLite's findings.
   public func integrityCheck() throws -> String {

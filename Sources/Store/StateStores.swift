@@ -36,6 +36,8 @@ public enum StateStores {
       return Opened(
         store: store,
         notice: store.createdSchema ? "hk: created schema hk in \(store.displayLocation) (first use of this database)" : nil)
+    case .s3(let s3):
+      return try openS3(s3, creating: true)
     }
   }
 
@@ -62,6 +64,8 @@ public enum StateStores {
           notice: "hk: no state recorded yet in \(StoreLocation.redact(conninfo)) (first use of this database: no schema hk)")
       }
       return Opened(store: snapshot ? reader : try PostgresStateStore(conninfo: conninfo), notice: nil)
+    case .s3(let s3):
+      return try openS3(s3, creating: false)
     }
   }
 }

@@ -38,7 +38,7 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
   case databaseFailure(path: String, message: String)
   /// The holder's lease was taken over or broken: it must not write, and stops.
   case leaseLost(environment: String, lockID: String, detail: String)
-  /// LOCATION names no backend this hk has (an unknown scheme, an S3 URL, spaces).
+  /// LOCATION names no backend this hk has (an unknown scheme, a malformed S3 URL, spaces).
   case unsupportedLocation(location: String, reason: String)
   /// The database server cannot be reached, or the connection was lost.
   case unreachable(path: String, detail: String)
@@ -48,6 +48,9 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
   case missingDatabase(path: String, detail: String)
   /// The state file cannot be trusted (tracked by git, a symlink, a foreign schema object).
   case untrusted(path: String, reason: String)
+  /// The S3 backend: a call failed, or the state object changed under this writer; `message`
+  /// says what happened and what to do.
+  case s3(location: String, message: String)
 
   public var errorDescription: String? {
     switch self {
@@ -117,6 +120,8 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
       return "state database \(path) does not exist: \(detail)"
     case .untrusted(let path, let reason):
       return "refusing state database \(path): \(reason)"
+    case .s3(let location, let message):
+      return "state location \(location): \(message)"
     }
   }
 
@@ -130,5 +135,13 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
 
   private static func join(_ directory: String, _ file: String) -> String {
     directory.hasSuffix("/") ? directory + file : directory + "/" + file
+  }
+}
+
+extension StoreError {
+  /// Whether this is ``locked(_:)``: another holder has the lease.
+  public var isLocked: Bool {
+    if case .locked = self { return true }
+    return false
   }
 }

@@ -6,20 +6,22 @@ import Foundation
 /// |---|---|
 /// | `PATH`, `sqlite:PATH` | an SQLite file |
 /// | `postgres://…`, `postgresql://…` | PostgreSQL through libpq (the URL is libpq's conninfo) |
-/// | `s3://…` | not available yet: refused with the alternatives |
+/// | `s3://BUCKET/KEY[?region=R&profile=P]` | one S3 object through the aws CLI (``S3Location``) |
 public enum StoreLocation: Sendable, Hashable {
   /// An SQLite file at this path.
   case sqlite(path: String)
   /// A PostgreSQL database; `conninfo` is the LOCATION as given, for libpq.
   case postgres(conninfo: String)
+  /// An S3 object holding the SQLite database, and its lease object beside it.
+  case s3(S3Location)
 
-  /// Parses LOCATION; an unknown scheme, an S3 URL, or a URL with white space is refused.
+  /// Parses LOCATION; an unknown scheme, a malformed S3 URL, or a URL with white space is refused.
   ///
   /// - Throws: ``StoreError/unsupportedLocation(location:reason:)`` (the location redacted).
   public static func parse(_ text: String) throws -> StoreLocation {
     let shown = redact(text)
     if text.isEmpty {
-      throw StoreError.unsupportedLocation(location: shown, reason: "is empty; pass a file path or a postgres:// URL")
+      throw StoreError.unsupportedLocation(location: shown, reason: "is empty; pass a file path, a postgres:// URL or an s3:// URL")
     }
     if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
       throw StoreError.unsupportedLocation(
@@ -40,16 +42,11 @@ public enum StoreLocation: Sendable, Hashable {
       }
       return .postgres(conninfo: text)
     }
-    if lower.hasPrefix("s3://") {
-      throw StoreError.unsupportedLocation(
-        location: shown,
-        reason: "is an S3 location: the S3 state backend is not available in this hk yet; "
-          + "use a PostgreSQL database (postgres://USER@HOST/DB) or an SQLite file path")
-    }
+    if lower.hasPrefix("s3://") { return .s3(try S3Location.parse(text)) }
     if let scheme = urlScheme(text) {
       throw StoreError.unsupportedLocation(
         location: shown,
-        reason: "has the unknown scheme '\(scheme)://'; use a file path, sqlite:PATH, or postgres://USER@HOST/DB")
+        reason: "has the unknown scheme '\(scheme)://'; use a file path, sqlite:PATH, postgres://USER@HOST/DB or s3://BUCKET/KEY")
     }
     return .sqlite(path: text)
   }
@@ -59,13 +56,16 @@ public enum StoreLocation: Sendable, Hashable {
     switch self {
     case .sqlite(let path): return path
     case .postgres(let conninfo): return Self.redact(conninfo)
+    case .s3(let location): return location.display
     }
   }
 
   /// Whether this is a shared team backend (as opposed to a file on this machine).
   public var isRemote: Bool {
-    if case .postgres = self { return true }
-    return false
+    switch self {
+    case .postgres, .s3: return true
+    case .sqlite: return false
+    }
   }
 
   /// `text` with its secrets replaced by `***`: the password of `scheme://user:password@host`,

@@ -7,17 +7,27 @@ import Testing
 
 /// The backends the contract suite runs against: every ``StateStoring`` must pass it alike.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-  case sqlite, postgres
+  case sqlite, postgres, s3
 
   var testDescription: String { rawValue }
 
+  /// Every backend, or those named in `HK_TEST_BACKENDS` (comma-separated, e.g. `s3`) to run
+  /// the suite on some of them while working on one.
+  static var allCases: [Backend] {
+    let all: [Backend] = [.sqlite, .postgres, .s3]
+    guard let names = ProcessInfo.processInfo.environment["HK_TEST_BACKENDS"], !names.isEmpty else { return all }
+    let chosen = names.split(separator: ",").compactMap { Backend(rawValue: String($0)) }
+    return chosen.isEmpty ? all : chosen
+  }
+
   /// A new, empty location of this backend: an SQLite file in a fresh directory, or a fresh
   /// database on the test PostgreSQL server (HK_TEST_POSTGRES_URL, else one started for the
-  /// tests: never skipped silently).
+  /// tests: never skipped silently), or an object in a fresh bucket of a moto server.
   func freshLocation() throws -> String {
     switch self {
     case .sqlite: return try ScratchDirectory().file("hk.sqlite")
     case .postgres: return try PostgresServer.freshDatabase()
+    case .s3: return try S3TestBucket.freshLocation()
     }
   }
 
