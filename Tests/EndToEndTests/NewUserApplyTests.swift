@@ -75,6 +75,8 @@ import Testing
       #expect(r.exitCode == 0, "\(r)")
       return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+    // As in a real repository, the state file is ignored: hk refuses one tracked by git (#17).
+    try "state/\n".write(toFile: w.root + "/.gitignore", atomically: true, encoding: .utf8)
     for args in [["init", "-q"], ["add", "-A"], ["commit", "-qm", "applied"]] { _ = try git(args) }
     let nothing = try w.apply([], extra: ["--changed-since", "HEAD"])
     #expect(nothing.exitCode == 0, "\(nothing)")
