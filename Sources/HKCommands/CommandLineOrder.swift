@@ -18,7 +18,7 @@ extension HK {
         try command.run()
       }
     } catch {
-      exit(withError: error)
+      report(error)
     }
   }
 }
@@ -26,7 +26,7 @@ extension HK {
 /// Rewrites of hk's command line before argument parsing.
 enum CommandLineOrder {
   /// Global options that take a value (``GlobalOptions``).
-  static let valued: Set<String> = ["--root", "--state-db", "--kops", "--aws"]
+  static let valued: Set<String> = ["--root", "--state-db", "--kops", "--kops-map", "--aws"]
   /// Global flags.
   static let flags: Set<String> = ["--no-color"]
   /// hk's commands (and argument-parser's `help`).

@@ -27,29 +27,20 @@ public struct HK: AsyncParsableCommand {
 
   public init() {}
 
-  /// Runs hk; an error's message passes the output boundary (``Redaction``, one line per line
-  /// with control characters escaped) before it is printed: kops's and aws's messages end up
-  /// in errors.
-  public static func main() async {
-    do {
-      var command = try parseAsRoot()
-      if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
-      } else {
-        try command.run()
-      }
-    } catch {
-      let error = printable(error)
-      let code = exitCode(for: error)
-      let message = fullMessage(for: error)
-      if code == .success {
-        if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
-      } else if !message.isEmpty {
-        let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
-        FileHandle.standardError.write(Data((Redaction.redact(text: safe.joined(separator: "\n")) + "\n").utf8))
-      }
-      Foundation.exit(code.rawValue)
+  /// Prints an error and exits with its code; the message passes the output boundary
+  /// (``Redaction``, one line per line with control characters escaped): kops's and aws's
+  /// messages end up in errors. Used by ``main()`` instead of argument-parser's `exit(withError:)`.
+  static func report(_ error: any Error) -> Never {
+    let error = printable(error)
+    let code = exitCode(for: error)
+    let message = fullMessage(for: error)
+    if code == .success {
+      if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
+    } else if !message.isEmpty {
+      let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { OutputEscaping.text(String($0)) }
+      FileHandle.standardError.write(Data((Redaction.redact(text: safe.joined(separator: "\n")) + "\n").utf8))
     }
+    Foundation.exit(code.rawValue)
   }
 
   /// `error`, or for an error of the database library (whose description quotes the whole row,

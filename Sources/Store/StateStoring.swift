@@ -228,7 +228,8 @@ public struct RecordedStateDraft: Sendable, Hashable {
     self.init(
       environment: state.environment, clusterYAML: state.clusterYAML, instanceGroupsYAML: state.instanceGroupsYAML,
       cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
-      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit, settings: state.settings)
+      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit,
+      settings: state.settings)
   }
 }
 

@@ -28,7 +28,7 @@ import Testing
     }
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
-    #expect(SQLiteStateStore.schemaMigrations.last?.hasPrefix("v3: ") == true)
+    #expect(SQLiteStateStore.schemaMigrations.contains { $0.hasPrefix("v3: revision.gitCommit") })
     let old = try #require(try store.recorded("prod"))
     #expect(old.gitCommit == nil)
 
