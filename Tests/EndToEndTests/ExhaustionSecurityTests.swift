@@ -74,7 +74,9 @@ import Testing
     let unrelated = tmp + "/hk-config-tests-123-456"
     try FileManager.default.createDirectory(atPath: unrelated, withIntermediateDirectories: true)
 
-    let r = try repo.run(["apply", "dev", "--yes"], env: ["HK_KOPS": "/nonexistent/kops", "TMPDIR": tmp])
+    // A kops that exists (so apply gets past its check for one) and fails.
+    try repo.marker(repo.dir.path + "/bin/failing-kops", tag: "kops", log: repo.dir.path + "/kops.log")
+    let r = try repo.run(["apply", "dev", "--yes"], env: ["HK_KOPS": repo.dir.path + "/bin/failing-kops", "TMPDIR": tmp])
     #expect(r.exitCode != 0)
     #expect(!FileManager.default.fileExists(atPath: stale), "the stale scratch (with its kubeconfig) was not swept")
     #expect(FileManager.default.fileExists(atPath: alive) && FileManager.default.fileExists(atPath: unrelated))
