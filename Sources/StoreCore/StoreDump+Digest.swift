@@ -33,7 +33,8 @@ extension StoreDump {
         s.environment, String(s.serial), s.lineage, s.clusterYAML, s.instanceGroupsYAML.joined(separator: "\u{1}"),
         String(s.cloudUpdated), s.pendingRolls.joined(separator: ","), String(s.igwAttached), String(s.validated),
         opt(s.kopsVersion), opt(s.desiredDigest), opt(s.gitCommit), ms(m.createdAt), m.createdBy, m.command, m.note, opt(m.planID),
-        opt(s.updatedByKops), s.settings.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1}") } ?? "-",
+        opt(s.updatedByKops),
+        s.settings.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1}") } ?? "-",
       ]
     }
     let planRows = plans.map { p -> [String] in
