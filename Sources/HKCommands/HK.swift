@@ -14,10 +14,10 @@ public struct HK: AsyncParsableCommand {
 
       Global options, accepted before or after the command (hk --state-db ci.sqlite plan):
         --root DIR          the GitOps repository root (default: .)
-        --state-db LOCATION the state (HK_STATE_DB; default: ROOT/state/hk.sqlite; also sqlite:PATH,
-                            postgres://…, s3://BUCKET/KEY)
+        --state-db LOCATION the recorded state (HK_STATE_DB; default ROOT/state/hk.sqlite;
+                            sqlite:PATH, postgres://…, s3://BUCKET/KEY)
         --kops PATH         the kops executable (HK_KOPS; default: kops on PATH)
-        --kops-map V=PATH   the kops executable per kopsVersion (HK_KOPS_MAP; beats kopsPath)
+        --kops-map V=PATH   kops per kopsVersion (HK_KOPS_MAP; beats kopsPath)
         --aws PATH          the aws executable (HK_AWS; default: aws on PATH)
         --no-color          never colour output (NO_COLOR)
       """,

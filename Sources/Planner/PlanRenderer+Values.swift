@@ -17,7 +17,7 @@ extension PlanRenderer {
     case .create, .delete:
       guard let v = c.action == .create ? c.after : c.before, let block = Self.yamlBlock(v) else { return [changeLine(c)] }
       let prefix = paint(sym, col) + "   "
-      return [header(c, sym: sym, col: col, text: c.action == .create ? " =" : " (was:)")] + block.map { prefix + Self.visible($0) }
+      return [header(c, sym: sym, col: col, text: c.action == .create ? " =" : " (was:)")] + block.map { prefix + OutputEscaping.text($0) }
     case .update:
       guard case .string(let old)? = c.before, case .string(let new)? = c.after,
         old.unicodeScalars.contains("\n") || new.unicodeScalars.contains("\n")
@@ -29,38 +29,20 @@ extension PlanRenderer {
       return [header(c, sym: sym, col: col, text: ": text, \(changed) line\(changed == 1 ? "" : "s") changed")]
         + diff.map { kind, line in
           switch kind {
-          case "-": paint("-", .red) + "   " + Self.visible(line)
-          case "+": paint("+", .green) + "   " + Self.visible(line)
+          case "-": paint("-", .red) + "   " + OutputEscaping.text(line)
+          case "+": paint("+", .green) + "   " + OutputEscaping.text(line)
           case "…": "    …"
-          default: "    " + Self.visible(line)
+          default: "    " + OutputEscaping.text(line)
           }
         }
     }
   }
 
   private func header(_ c: Change, sym: String, col: Paint, text: String) -> String {
-    var line = paint(sym, col) + " " + c.path + text
+    var line = paint(sym, col) + " " + OutputEscaping.text(c.path) + text
     if c.widening { line += "  " + paint("[widens IAM]", .red) }
-    if !c.rolls.isEmpty { line += "  [rolls \(c.rolls.joined(separator: ", "))]" }
+    if !c.rolls.isEmpty { line += "  [rolls \(OutputEscaping.text(c.rolls.joined(separator: ", ")))]" }
     return line
-  }
-
-  /// A line of user text made safe for a terminal or a comment: control characters (but tab)
-  /// and bidirectional overrides are shown as `\u{…}` escapes, never sent raw.
-  static func visible(_ line: String) -> String {
-    // Printable ASCII and tabs (nearly every line) need no look at their scalars.
-    if line.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }) { return line }
-    guard line.unicodeScalars.contains(where: isHidden) else { return line }
-    var out = ""
-    for u in line.unicodeScalars {
-      if isHidden(u) { out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}" } else { out.unicodeScalars.append(u) }
-    }
-    return out
-  }
-
-  static func isHidden(_ u: Unicode.Scalar) -> Bool {
-    (u.value < 0x20 && u != "\t") || (0x7F...0x9F).contains(u.value) || (0x202A...0x202E).contains(u.value)
-      || (0x2066...0x2069).contains(u.value)
   }
 
   /// A collection or multi-line string as YAML lines (the emitter kops's files are written

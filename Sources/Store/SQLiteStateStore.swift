@@ -374,7 +374,12 @@ public final class SQLiteStateStore: StateStoring {
   /// Turns a GRDB error into a ``StoreError`` that says what to do; passes others through.
   static func map(_ error: any Error, path: String) -> any Error {
     if error is RowDecodingError {
-      return StoreError.corrupted(path: path, detail: "a row holds a value of the wrong type (\(error))")
+      // GRDB's description quotes the whole row (recorded YAML included): keep only what names
+      // the value and its column, never the row (docs/SECURITY.md).
+      let description = String(describing: error)
+      let named = description.components(separatedBy: ", row:").first ?? description
+      let bounded = named.count > 200 ? String(named.prefix(200)) + "…" : named
+      return StoreError.corrupted(path: path, detail: "a row holds a value of the wrong type (\(bounded))")
     }
     guard let error = error as? DatabaseError else { return error }
     switch error.resultCode {

@@ -124,7 +124,7 @@ import Testing
       repo.hk, ["--root", repo.root, "--state-db", db, "state", "list"], env: repo.env, cwd: repo.dir.path, timeout: 60)
     #expect(nested.exitCode == 0, "\(nested)")
     let help = try runProcess(repo.hk, ["--help"], env: repo.env, cwd: repo.dir.path, timeout: 60)
-    for option in ["--root DIR", "--state-db PATH", "--kops PATH", "--aws PATH", "--no-color"] {
+    for option in ["--root DIR", "--state-db LOCATION", "--kops PATH", "--kops-map V=PATH", "--aws PATH", "--no-color"] {
       #expect(help.stdout.contains(option), "\(help)")
     }
   }
@@ -149,7 +149,7 @@ import Testing
         "Reads the live Cluster and InstanceGroups through kops (after checking 'kops version' against kopsVersion) and,"),
       "\(drift)")
     let apply = try runProcess(repo.hk, ["apply", "--help"], env: env, cwd: repo.dir.path, timeout: 60)
-    #expect(apply.stdout.contains("refuses it when the recorded state or the desired files changed since."), "\(apply)")
+    #expect(apply.stdout.contains("refuses (saying what differs) unless the re-plan's plan_digest equals the reviewed one"), "\(apply)")
     #expect(apply.stdout.contains("--changed-since") && apply.stdout.contains("--adopt"), "\(apply)")
   }
 }

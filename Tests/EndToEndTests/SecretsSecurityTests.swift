@@ -16,10 +16,6 @@ import Testing
     var t = text.replacingOccurrences(
       of: "  egressProxy:\n",
       with: """
-          egressProxy:
-            httpProxy:
-              host: squid-user:Pr0xyPa55@proxy.corp.local
-              port: 3128
           assets:
             containerProxy: http://mirror-user:Sl/ash/Pass@mirror.corp.local
           hooks:
@@ -31,6 +27,11 @@ import Testing
             path: /etc/creds
             content: |
               AWS_SECRET_ACCESS_KEY=FileAssetSecret123
+
+          egressProxy:
+            httpProxy:
+              host: squid-user:Pr0xyPa55@proxy.corp.local
+              port: 3128
 
         """)
     t = t.replacingOccurrences(

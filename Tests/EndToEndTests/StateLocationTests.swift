@@ -20,7 +20,7 @@ import Testing
       ("postgresql://hk:\(secret)@127.0.0.1:\(port)/hk_no_such_database", "does not exist"),
       ("mysql://hk:\(secret)@127.0.0.1/hk", "unknown scheme 'mysql://'"),
       ("postgres://hk:\(secret)@127.0.0.1:\(port)/my db", "white space"),
-      ("s3://corp-state/hk.sqlite", "not available in this hk yet"),
+      ("s3://corp-state/hk.sqlite", "the S3 backend needs the AWS CLI"),
       ("/nonexistent-\(UUID().uuidString)/dir/hk.sqlite", "does not exist"),
     ]
   }
