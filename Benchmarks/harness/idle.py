@@ -84,6 +84,7 @@ def main(argv: list[str]) -> int:
   cmd = [a for a in args.command if a != "--"] if args.command[:1] == ["--"] else args.command
   if not cmd:
     ap.error("no program given")
+  program = os.path.basename(cmd[0])[:15]
   if args.cpu is not None:
     cmd = ["taskset", "-c", str(args.cpu)] + cmd
   with tempfile.TemporaryDirectory() as tmp:
@@ -94,7 +95,7 @@ def main(argv: list[str]) -> int:
       return 2
     out = subprocess.run(["perf", "sched", "timehist", "-i", data, "--state"], capture_output=True, text=True).stdout.splitlines()
     # The forked child shows as perf-exec, then as what it execs (taskset, then the program).
-    names = ("perf-exec[", os.path.basename(cmd[0])[:15] + "[")
+    names = ("perf-exec[", os.path.basename(cmd[0])[:15] + "[", program + "[")
     pid = None
     for line in out:
       f = line.split()
