@@ -316,6 +316,63 @@ def cluster_yaml(i: int, flavours: tuple[str, ...] = FLAVOURS) -> tuple[str, str
   return "\n".join(lines) + "\n", cluster, facts
 
 
+def small_cluster_yaml(i: int, flavours: tuple[str, ...] = FLAVOURS) -> tuple[str, str, dict]:
+  """A small environment's cluster.yaml, as a new user writes a first one: the overlay on the
+  shared base with two zones, one control plane and one node group, no extras (about 75 lines,
+  140 with the base). Returns the text, the cluster name and facts, as `cluster_yaml` does."""
+  name = env_name(i)
+  cluster = f"{name}.k8s.corp.local"
+  prod = flavour(i, flavours) == "prod"
+  net = vpc_cidr(i)
+  zones = ZONES[:2]
+  private = list(net.subnets(new_prefix=21))
+  utility = list(list(net.subnets(new_prefix=20))[3].subnets(new_prefix=23))
+  image = IMAGES["jammy" if prod else "focal"]
+  lines = [
+      "apiVersion: kops.k8s.io/v1alpha2",
+      "kind: Cluster",
+      "metadata:",
+      f"  name: {cluster}",
+      "spec:",
+      f"  configBase: s3://corp-kops-state-{name}/{cluster}",
+      f"  dnsZone: {cluster}",
+      f"  kubernetesVersion: {'1.28.9' if prod else '1.23.17'}",
+      f"  networkID: vpc-{hexid(i, 1)}",
+      f"  networkCIDR: {net}",
+      f"  containerRuntime: {'containerd' if prod else 'docker'}",
+  ]
+  if prod:
+    lines += ["  docker: null"]
+  lines += ["  subnets:"]
+  for z, zone in enumerate(zones):
+    lines += [f"  - name: private-{zone}", f"    id: subnet-{hexid(i, 10 + z)}", f"    cidr: {private[z]}",
+              "    type: Private", f"    zone: {zone}"] + (["    egress: External"] if prod else [])
+  for z, zone in enumerate(zones):
+    lines += [f"  - name: utility-{zone}", f"    id: subnet-{hexid(i, 20 + z)}", f"    cidr: {utility[z]}",
+              "    type: Utility", f"    zone: {zone}"] + (["    egress: External"] if prod else [])
+  lines += ["  topology:", "    masters: private", "    nodes: private"]
+  igs = [("control-plane-ap-northeast-1a", "ControlPlane" if prod else "Master", "m5.large", 1, 1),
+         ("nodes", "Node", NODE_TYPES[i % len(NODE_TYPES)], 2, 4)]
+  for (ig, role, mt, lo, hi) in igs:
+    lines += [
+        "---",
+        "apiVersion: kops.k8s.io/v1alpha2",
+        "kind: InstanceGroup",
+        "metadata:",
+        f"  name: {ig}",
+        "  labels:",
+        f"    kops.k8s.io/cluster: {cluster}",
+        "spec:",
+        f"  role: {role}",
+        f"  image: {image}",
+        f"  machineType: {mt}",
+        f"  minSize: {lo}",
+        f"  maxSize: {hi}",
+        "  subnets:",
+    ] + ([f"  - private-{zones[0]}"] if role != "Node" else [f"  - private-{z}" for z in zones])
+  return "\n".join(lines) + "\n", cluster, {"kind": flavour(i, flavours), "igs": [g[0] for g in igs]}
+
+
 def environment_yaml(i: int, cluster: str, flavours: tuple[str, ...] = FLAVOURS) -> str:
   kind = flavour(i, flavours)
   name = env_name(i)
@@ -342,10 +399,12 @@ def environment_yaml(i: int, cluster: str, flavours: tuple[str, ...] = FLAVOURS)
   return "\n".join(lines) + "\n"
 
 
-def generate(root: str, count: int, flavours: tuple[str, ...] = FLAVOURS) -> dict:
+def generate(root: str, count: int, flavours: tuple[str, ...] = FLAVOURS, small: bool = False) -> dict:
   """Writes `root/environments/...` for `count` environments; returns a summary.
 
-  `flavours` picks the samples imitated, in turn (P4 uses prod only: no aws call in drift)."""
+  `flavours` picks the samples imitated, in turn (P4 uses prod only: no aws call in drift).
+  `small`: a new user's first environments (`small_cluster_yaml`, no manifests; P1's
+  all-create workload)."""
   envs_dir = os.path.join(root, "environments")
   if os.path.exists(envs_dir):
     shutil.rmtree(envs_dir)
@@ -359,15 +418,16 @@ def generate(root: str, count: int, flavours: tuple[str, ...] = FLAVOURS) -> dic
   clusters = []
   for i in range(count):
     name = env_name(i)
-    text, cluster, facts = cluster_yaml(i, flavours)
+    text, cluster, facts = (small_cluster_yaml if small else cluster_yaml)(i, flavours)
     d = os.path.join(envs_dir, name)
-    os.makedirs(os.path.join(d, "manifests"))
+    os.makedirs(d if small else os.path.join(d, "manifests"))
     with open(os.path.join(d, "cluster.yaml"), "w") as f:
       f.write(text)
     with open(os.path.join(d, "environment.yaml"), "w") as f:
       f.write(environment_yaml(i, cluster, flavours))
-    with open(os.path.join(d, "manifests", "ingress.yaml"), "w") as f:
-      f.write(INGRESS.replace("{cluster}", cluster))
+    if not small:
+      with open(os.path.join(d, "manifests", "ingress.yaml"), "w") as f:
+        f.write(INGRESS.replace("{cluster}", cluster))
     total_lines += text.count("\n") + base_lines
     ig_counts.append(len(facts["igs"]))
     names.append(name)
@@ -397,7 +457,7 @@ def files_hk_reads(root: str, names: list[str]) -> list[str]:
 
 if __name__ == "__main__":
   import sys
-  summary = generate(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
+  summary = generate(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1000, small="--small" in sys.argv[3:])
   summary.pop("names")
   summary.pop("clusters")
   print(summary)

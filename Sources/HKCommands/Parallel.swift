@@ -1,13 +1,19 @@
 import Foundation
+import Model
 
-/// Runs independent per-environment work (load, validate, plan, render) on every core.
+/// Runs independent per-environment work (load, validate, plan, render) on every usable CPU.
 ///
 /// Environments share nothing while they are loaded and planned (the shared base is parsed once,
-/// behind ``Config/Repository``'s lock), so a thousand of them are spread over
-/// `activeProcessorCount` threads that each take the next index; results keep input order.
+/// behind ``Config/Repository``'s lock), so a thousand of them are spread over as many threads
+/// as the process may run at once (``Model/UsableCPUs``: affinity and cgroup quota, not the
+/// machine's cores), each taking the next index; results keep input order. With one usable CPU
+/// everything runs inline on the calling thread: no thread is started, nothing waits.
 enum Parallel {
+  /// How many threads hk's CPU-bound work uses (``Model/UsableCPUs/count``).
+  static var width: Int { UsableCPUs.count }
+
   static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
-    let width = min(items.count, ProcessInfo.processInfo.activeProcessorCount)
+    let width = min(items.count, Parallel.width)
     if width < 2 { return items.map(body) }
     let slots = Slots<R>(count: items.count)
     DispatchQueue.concurrentPerform(iterations: width) { _ in
@@ -40,11 +46,20 @@ enum Parallel {
 }
 
 /// Work started on another thread now, whose result is collected later (``value()`` waits).
+///
+/// With one usable CPU the work runs inline, right here: another thread could only take turns
+/// with this one, and waiting for it costs a handoff (or, when the thread pool is busy, an idle
+/// wait until it grows).
 final class Background<T: Sendable>: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var result: Result<T, any Error> = .failure(CancellationError())
 
   init(_ body: @escaping @Sendable () throws -> T) {
+    if Parallel.width < 2 {
+      result = Result { try body() }
+      done.signal()
+      return
+    }
     DispatchQueue.global().async {
       let r = Result { try body() }
       self.result = r

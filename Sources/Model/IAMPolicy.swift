@@ -65,7 +65,7 @@ public struct IAMPolicyDocument: Sendable, Hashable {
   /// Parses a policy the way kops reads `additionalPolicies`: a JSON array of statements.
   /// kops also accepts a full policy document here only in some versions; hk accepts both.
   public static func parse(_ text: String) throws(JSONParseError) -> IAMPolicyDocument {
-    let v = try JSONValue.parse(text)
+    let v = try JSONValue.parseRemembered(text)
     switch v {
     case .array(let items): return IAMPolicyDocument(statements: items.map(IAMStatement.init))
     case .object:

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A JSON value with ordered object members, used for plan/drift output and IAM policy documents.
 ///
 /// hk writes its own JSON so that output is deterministic (member order as built) and parses
@@ -163,6 +165,22 @@ extension JSONValue {
     if p.i < p.bytes.count { throw p.error("unexpected text after the JSON value") }
     return v
   }
+
+  /// ``parse(_:)``, remembered per text for the run: IAM policies in a shared base are the
+  /// same text in every environment, and validation reads each twice (a thousand environments:
+  /// two thousand parses of one text). Texts over 64 KiB, and texts after the 512th, are parsed
+  /// every time.
+  public static func parseRemembered(_ text: String) throws(JSONParseError) -> JSONValue {
+    guard text.utf8.count <= 65_536 else { return try parse(text) }
+    if let hit = rememberedParses.withLock({ $0[text] }) { return try hit.get() }
+    let result = Result { () throws(JSONParseError) -> JSONValue in try parse(text) }
+    rememberedParses.withLock { table in
+      if table.count < 512 { table[text] = result }
+    }
+    return try result.get()
+  }
+
+  private static let rememberedParses = Mutex<[String: Result<JSONValue, JSONParseError>]>([:])
 }
 
 private struct JSONParser {

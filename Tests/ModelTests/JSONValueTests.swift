@@ -82,4 +82,22 @@ import Testing
     #expect(a.statements == b.statements)
     #expect(a.statements.first?.hasWildcard == true)
   }
+
+  /// The remembered parse gives what a fresh parse gives, the second time too, errors included
+  /// (a cached failure must not turn into a success, nor the reverse).
+  @Test(arguments: [
+    #"[{"Effect":"Allow","Action":["logs:PutLogEvents"],"Resource":["*"]}]"#, #"{"a": [1, 2.5, true, null]}"#,
+    #"[{"Effect":"Allow",}]"#, "{", "",
+  ])
+  func rememberedParseEqualsParse(text: String) {
+    let fresh = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(text) }
+    for _ in 0..<2 {
+      let remembered = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parseRemembered(text) }
+      switch (fresh, remembered) {
+      case (.success(let a), .success(let b)): #expect(a == b)
+      case (.failure(let a), .failure(let b)): #expect(a == b)
+      default: Issue.record("parse and parseRemembered disagree on \(text)")
+      }
+    }
+  }
 }

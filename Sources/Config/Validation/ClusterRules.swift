@@ -198,7 +198,7 @@ enum ClusterRules {
       guard !p.value.isNull, let text = p.value.stringValue else { continue }
       let json: JSONValue
       do {
-        json = try JSONValue.parse(text)
+        json = try JSONValue.parseRemembered(text)
       } catch {
         ctx.error(
           "iam-policy-json",
