@@ -374,12 +374,9 @@ public final class SQLiteStateStore: StateStoring {
   /// Turns a GRDB error into a ``StoreError`` that says what to do; passes others through.
   static func map(_ error: any Error, path: String) -> any Error {
     if error is RowDecodingError {
-      // GRDB's description quotes the whole row (recorded YAML included): keep only what names
-      // the value and its column, never the row (docs/SECURITY.md).
-      let description = String(describing: error)
-      let named = description.components(separatedBy: ", row:").first ?? description
-      let bounded = named.count > 200 ? String(named.prefix(200)) + "…" : named
-      return StoreError.corrupted(path: path, detail: "a row holds a value of the wrong type (\(bounded))")
+      // GRDB's description quotes the whole row (recorded YAML included) and its columns: hk
+      // never prints a row (docs/SECURITY.md), so the message says only what is wrong.
+      return StoreError.corrupted(path: path, detail: "a row holds a value of the wrong type")
     }
     guard let error = error as? DatabaseError else { return error }
     switch error.resultCode {

@@ -215,12 +215,19 @@ struct CrashScenario {
       convergence(&o, store: try w.store(), rollsBefore: rollsBefore)
       return finish(o, name: name, started: started)
     }
-    let delay = point.kind == .boundary && point.next == nil ? try FinishRunDelay(db: w.stateDB, environment: name) : nil
+    // After the last step no command follows, only the run's final write: it is held open by a
+    // trigger, installed once hk has opened (and checked) the database and its run has begun —
+    // hk refuses a state file that holds schema objects it never creates.
+    var delay: FinishRunDelay? = nil
     defer { try? delay?.remove() }
     let log = scenario + "/killed-apply.log"
     let process = try w.spawnHK(
       ["apply", name, "--yes", "--validate-interval", "0.2", "--validate-timeout", "20"], env: faults, log: log)
-    let reached = waitForKillPoint(name: name, process: process, scenario: scenario)
+    let holdsFinalWrite = point.kind == .boundary && point.next == nil
+    let reached = waitForKillPoint(name: name, process: process, scenario: scenario) {
+      if holdsFinalWrite && delay == nil { delay = try? FinishRunDelay(db: w.stateDB, environment: name) }
+    }
+    if holdsFinalWrite { o.check("final write held", delay != nil, "the delay trigger could not be installed") }
     if process.isRunning {
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
@@ -380,7 +387,7 @@ struct CrashScenario {
 
   /// Waits until hk reached the kill point: a wrapper hangs (start, mid) or the step's journal
   /// entry finished (boundary). False on timeout or when hk exited.
-  func waitForKillPoint(name: String, process: Process, scenario: String) -> Bool {
+  func waitForKillPoint(name: String, process: Process, scenario: String, runBegan: () -> Void = {}) -> Bool {
     let deadline = Date().addingTimeInterval(90)
     var store: SQLiteStateStore? = nil
     while Date() < deadline, process.isRunning {
@@ -391,10 +398,10 @@ struct CrashScenario {
       case .boundary:
         if store == nil { store = try? SQLiteStateStore(path: w.stateDB) }
         if let store, let run = try? store.runs(name, limit: 1).first, run.result == .running,
-          let entries = try? store.journal(runID: run.id),
-          entries.contains(where: { $0.kind == point.journalKind && $0.status == .succeeded })
+          let entries = try? store.journal(runID: run.id)
         {
-          return true
+          if !entries.isEmpty { runBegan() }
+          if entries.contains(where: { $0.kind == point.journalKind && $0.status == .succeeded }) { return true }
         }
         usleep(2_000)
       case .none:
