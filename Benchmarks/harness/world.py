@@ -125,7 +125,7 @@ class World:
     self.kops_sleep = kops_sleep
     # One kops binary per version, as teams install them (kopsPath in environment.yaml).
     os.makedirs(os.path.join(work, "bin"))
-    for v in ("1.23.4", "1.28.4"):
+    for v in ("1.23.4", "1.23.5", "1.28.4", "1.28.5"):
       path = os.path.join(work, "bin", f"kops-{v}")
       with open(path, "w") as f:
         f.write(f"#!/bin/sh\nFAKE_KOPS_VERSION={v} exec '{paths.fake_kops}' \"$@\"\n")
@@ -274,12 +274,48 @@ def _machine_type(w: World, env: str, n: int) -> None:
   open(path, "w").write(text)
 
 
+def _api_lb(w: World, env: str, n: int) -> None:
+  # the base's internal NLB; an overlay switches this environment's class (a new load balancer)
+  rel = f"environments/{env}/cluster.yaml"
+  if n == 1:
+    w.replace(rel, "spec:\n", "spec:\n  api:\n    loadBalancer:\n      class: Classic\n")
+  else:
+    old, new = ("Classic", "Network") if n % 2 == 0 else ("Network", "Classic")
+    w.replace(rel, f"loadBalancer:\n      class: {old}\n", f"loadBalancer:\n      class: {new}\n")
+
+
+def _kube_dns(w: World, env: str, n: int) -> None:
+  rel = f"environments/{env}/cluster.yaml"
+  if n == 1:
+    w.replace(rel, "spec:\n", "spec:\n  kubeDNS:\n    provider: CoreDNS\n    nodeLocalDNS:\n      enabled: true\n")
+  else:
+    old, new = ("true", "false") if n % 2 == 0 else ("false", "true")
+    w.replace(rel, f"nodeLocalDNS:\n      enabled: {old}\n", f"nodeLocalDNS:\n      enabled: {new}\n")
+
+
+def _kops_upgrade(w: World, env: str, n: int) -> None:
+  """A kops patch upgrade (1.23.4 → 1.23.5, 1.28.4 → 1.28.5): kopsVersion and the kops binary."""
+  old = World.SAMPLES[env][3]
+  if n != 1:
+    raise BenchError(f"{env}: the kops upgrade row runs once per environment")
+  major, minor, patch = old.split(".")
+  new = f"{major}.{minor}.{int(patch) + 1}"
+  rel = f"environments/{env}/environment.yaml"
+  w.replace(rel, f"kopsVersion: {old}\n", f"kopsVersion: {new}\n")
+  w.replace(rel, f"kopsPath: {w.kops_wrapper(old)}\n", f"kopsPath: {w.kops_wrapper(new)}\n")
+
+
 EDITS = {
     "iam": Edit("IAM policy", _iam, lambda igs: set()),
     "minmax": Edit("min/max size", _minmax, lambda igs: set()),
     "externalDns": Edit("externalDns", _external_dns, lambda igs: set()),
     "egressProxy": Edit("egressProxy", _egress, lambda igs: set(igs)),
     "machineType": Edit("one IG's machineType", _machine_type, lambda igs: {"nodes-ap-northeast-1c"}),
+    # issue 12's rows: the API load balancer rolls the control plane, kubeDNS and a kops upgrade
+    # roll every group
+    "apiLoadBalancer": Edit("API load balancer class", _api_lb, lambda igs: {g for g in igs if g.startswith("control-plane")}),
+    "kubeDNS": Edit("kubeDNS", _kube_dns, lambda igs: set(igs)),
+    "kopsUpgrade": Edit("kops patch upgrade", _kops_upgrade, lambda igs: set(igs)),
 }
 
 SCENARIOS = [
@@ -287,6 +323,7 @@ SCENARIOS = [
     ["iam", "minmax"], ["iam", "externalDns", "minmax"], ["iam", "machineType"], ["minmax", "machineType"],
     ["egressProxy", "machineType"], ["egressProxy", "iam", "minmax", "externalDns"],
     ["iam", "minmax", "externalDns", "machineType"],
+    ["apiLoadBalancer"], ["kubeDNS"], ["apiLoadBalancer", "iam"], ["kubeDNS", "machineType"], ["kopsUpgrade"],
 ]
 
 
@@ -347,6 +384,7 @@ def p2_p3_apply(paths, Result, log) -> list:
     log(f"P2: creating {', '.join(envs)} with hk apply (fake-kops, moto)")
     w.apply(envs)
     rows = []  # (env, scenario, rolled, needed, expected, ok, calls, expected_calls, calls_ok)
+    accuracy = []  # (env, scenario, predicted by hk plan, kops's NeedsUpdate verdict)
     uses: dict[tuple[str, str], int] = {}
     for env in envs:
       cluster = f"{env}.k8s.corp.local"
@@ -360,6 +398,7 @@ def p2_p3_apply(paths, Result, log) -> list:
         expected = set().union(*(EDITS[e].rolls(igs) for e in scenario))
         plan = json.loads(w.hk(["plan", env, "--format", "json"]).stdout)
         plan_env = plan["environments"][0]
+        predicted = set(plan_env.get("summary", {}).get("rolls", []))
         writes_planned = sum(1 for s in plan_env["steps"] if s["kind"] in (
             "cluster-create", "cluster-replace", "instancegroup-create", "instancegroup-replace", "instancegroup-delete"))
         before_cloud = w.cloud(env, cluster)
@@ -375,12 +414,14 @@ def p2_p3_apply(paths, Result, log) -> list:
         why = _config_difference(before_cloud, after_cloud, needed - expected) if needed - expected else ""
         counts = _count_calls(calls)
         # The minimal calls (DESIGN.md §5): kops version, the pre-flight read (get all from
-        # kops 1.26, else get cluster + get instancegroups), one write per changed object, one
-        # update --yes, one rolling-update --yes only when something must roll, one validate
+        # kops 1.26, else get cluster + get instancegroups), one write per changed object, kops's
+        # dry run (update without --yes), one update --yes, kops's NeedsUpdate listing
+        # (rolling-update without --yes), one rolling-update --yes only when something must roll, one validate
         # (healthy at once here), and, up to kops 1.30, one export kubeconfig for the
         # rolling-update/validate credential.
         reads = {"get all": 1} if version >= (1, 26) else {"get cluster": 1, "get instancegroups": 1}
-        minimal = {"version": 1, **reads, "update cluster --yes": 1, "validate cluster": 1}
+        minimal = {"version": 1, **reads, "update cluster": 1, "update cluster --yes": 1, "rolling-update cluster": 1,
+                   "validate cluster": 1}
         if writes_planned:
           minimal["replace"] = writes_planned
         if expected:
@@ -388,6 +429,7 @@ def p2_p3_apply(paths, Result, log) -> list:
         if version < (1, 31):
           minimal["export kubeconfig"] = 1
         calls_ok = counts == minimal
+        accuracy.append((env, "+".join(scenario), predicted, needed))
         rows.append((env, "+".join(scenario), rolled, needed, expected, ok, counts, minimal, calls_ok, writes_planned, why))
         log(f"P2: {env} {'+'.join(scenario)}: rolled {sorted(rolled) or '-'} needed {sorted(needed) or '-'} "
             f"{'ok' if ok else 'WRONG'}{' (' + why + ')' if why else ''}; kops calls {sum(counts.values())} {'minimal' if calls_ok else 'NOT minimal: ' + json.dumps(counts)}")
@@ -405,8 +447,19 @@ def p2_p3_apply(paths, Result, log) -> list:
                            f"{' — node config changed: ' + why if why else ''}")
   r = total_rolled / total_needed if total_needed else (1.0 if total_rolled == 0 else math.inf)
   p2.row("rolls performed ÷ rolls needed", f"{total_rolled} ÷ {total_needed} = {r:.2f} (target 1.00, and equal per scenario)")
-  p2.verdict = "PASS" if not wrong and abs(r - 1.0) < 1e-9 else "FAIL"
-  p2.summary = f"{total_rolled} rolls for {total_needed} needed = {r:.2f} over {len(rows)} applies; {len(wrong)} scenarios wrong"
+  # Plan accuracy (issue 12): hk's predicted rolls (plan JSON summary.rolls) against kops's
+  # NeedsUpdate verdict (the double's launch template fingerprints that update --yes changed).
+  misses = sum(len(v - p) for _e, _s, p, v in accuracy)
+  extras = sum(len(p - v) for _e, _s, p, v in accuracy)
+  exact = sum(1 for _e, _s, p, v in accuracy if p == v)
+  for env, sc, p, v in accuracy:
+    if p != v:
+      p2.row(f"{env}: {sc} — plan accuracy", f"predicted {', '.join(sorted(p)) or 'none'}; kops NeedsUpdate {', '.join(sorted(v)) or 'none'}")
+  p2.row("plan accuracy: predicted rolls = kops's NeedsUpdate",
+         f"{exact} of {len(accuracy)} applies exact; {misses} misses, {extras} predicted but not needed (target 0 and 0)")
+  p2.verdict = "PASS" if not wrong and abs(r - 1.0) < 1e-9 and misses == 0 and extras == 0 else "FAIL"
+  p2.summary = (f"{total_rolled} rolls for {total_needed} needed = {r:.2f} over {len(rows)} applies; {len(wrong)} scenarios wrong; "
+                f"plan accuracy {exact}/{len(accuracy)}, {misses} misses")
   p2.notes.append("Needed = the instance groups whose node configuration the double's `update --yes` changed (its hash of what "
                   "reaches a node), which must also be what the issue's rules say; rolled = the groups the double's "
                   "`rolling-update --yes` replaced (its cloud file). Scenarios apply one after another on each environment, "

@@ -313,8 +313,12 @@ enum KopsCodec {
   /// Parent keys whose maps keep empty values (user-defined maps, not Go structs).
   static let freeMaps: Set<String> = ["labels", "annotations", "cloudLabels", "nodeLabels"]
 
-  /// The object as kops marshals it: keys in yaml.v2 order, empty optional fields dropped.
+  /// The object as kops marshals it: keys in yaml.v2 order, empty optional fields dropped, and
+  /// for a Cluster or InstanceGroup what ``KopsMarshal`` does (zero values, quantities).
   static func canonical(_ node: YAMLNode, parentKey: String = "", depth: Int = 0) -> YAMLNode {
+    if depth == 0, let type = KopsMarshal.type(of: node) {
+      return canonical(KopsMarshal.apply(node, type: type), parentKey: parentKey, depth: 1)
+    }
     switch node.content {
     case .scalar:
       return node

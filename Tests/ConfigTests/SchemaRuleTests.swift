@@ -135,6 +135,17 @@ import Testing
     #expect(d?.message.contains("overlaps spec.podCIDR 10.0.0.0/18") == true, "\(String(describing: d))")
   }
 
+  /// kops's own private-shared-subnet fixture has a Utility subnet without a zone, which
+  /// `kops create -f` refuses ("invalid AWS zone"): hk says so before anything runs.
+  @Test func subnetWithoutAZone() throws {
+    let c = Sample.cluster([
+      "subnets": Self.subnet("10.0.0.0/19") + "  - 👉name: u\n    cidr: 10.0.32.0/22\n    type: Utility\n"
+    ])
+    let d = expectFinding(try Sample.validate(cluster: c), "subnet-zone-missing", at: Marked(c).position)
+    #expect(d?.message.contains("spec.subnets[name=u] has no AWS zone") == true, "\(String(describing: d))")
+    expectNoFinding(try Sample.validate(cluster: Sample.cluster(["subnets": Self.subnet("10.0.0.0/19")])), "subnet-zone-missing")
+  }
+
   @Test(arguments: ["nat-0abc", "i-0abc", "tgw-0abc"])
   func natEgressOnAUtilitySubnet(egress: String) throws {
     let c = Sample.cluster([

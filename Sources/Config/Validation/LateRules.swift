@@ -8,12 +8,27 @@ import Model
 ///   networks use 100.64.0.0/10.
 /// - `subnet-egress-public`: `nat-`, `i-` or `tgw-` egress on a Utility or Public subnet.
 /// - `external-dns-none`: `externalDns.provider: external-dns` with `topology.dns.type: None`.
+/// - `subnet-zone-missing`: a subnet without an AWS zone, which `kops create -f` refuses mid-apply
+///   (`awsup.FindRegion`: "invalid AWS zone").
 enum LateRules {
   static func check(_ ctx: inout ValidationContext) {
     guard let spec = ctx.spec else { return }
     overlaps(&ctx, spec)
     publicEgress(&ctx)
     externalDNS(&ctx, spec)
+    missingZones(&ctx)
+  }
+
+  static func missingZones(_ ctx: inout ValidationContext) {
+    for (i, subnet) in ctx.subnets {
+      let zone = subnet["zone"]?.text ?? ""
+      guard zone.count <= 2 else { continue }
+      ctx.error(
+        "subnet-zone-missing",
+        "\(ValidationContext.subnetPath(i, subnet)) has no AWS zone: kops derives the region from the subnets' zones and "
+          + "refuses the cluster (\"invalid AWS zone\"); add zone: (e.g. eu-west-1a) to the subnet",
+        at: subnet["zone"]?.mark ?? subnet.mark)
+    }
   }
 
   static func overlaps(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
