@@ -212,7 +212,13 @@ extension Run {
       return await gatewayStep(step, attach: true)
     case .igwDetach:
       let r = await gatewayStep(step, attach: false)
-      if case .success = r { record(note: "step \(step.id): internet gateway detached") { $0.igwAttached = false } }
+      if case .success = r {
+        record(note: "step \(step.id): internet gateway detached") { $0.igwAttached = false }
+        if rollsToAskAfterDetach {
+          rollsToAskAfterDetach = false
+          await askKopsForRolls(after: step)
+        }
+      }
       return r
     case .kopsUpdate:
       // kops has the last word: its dry run must not change what the plan does not contain.
@@ -229,7 +235,14 @@ extension Run {
           // a kops upgrade's rolls are owed from now on (no object write recorded them)
           $0.pendingRolls = Array(Set($0.pendingRolls).union(upgradeRolls)).sorted()
         }
-        if !plan.steps.contains(where: { $0.kind == .clusterCreate }) { await askKopsForRolls(after: step) }
+        if !plan.steps.contains(where: { $0.kind == .clusterCreate }) {
+          // Outside the gateway bracket when there is one: asked right after the detach.
+          if plan.steps.contains(where: { $0.kind == .igwDetach && $0.id > step.id }) {
+            rollsToAskAfterDetach = true
+          } else {
+            await askKopsForRolls(after: step)
+          }
+        }
       }
       return r
     case .rollingUpdate:

@@ -139,6 +139,9 @@ struct Run: Sendable {
   var completed: [Step] = []
   var scratch: String = ""
   var kubeconfig: String? = nil
+  /// Set when `update --yes` ran inside the gateway bracket: kops's roll listing is asked once the
+  /// gateway is detached (it needs no internet gateway, and the bracket stays as short as kops needs).
+  var rollsToAskAfterDetach = false
   var kopsVersion: KopsVersion? = nil
   /// Whether this run already wrote its revision (later progress amends it).
   var wroteRevision = false
