@@ -82,8 +82,10 @@ extension Redaction {
         // Userinfo after a scheme is masked as before (token@host); without a scheme it must
         // hold a ':' (user:pass), and no '/' before that ':' (a path is no user name).
         if start > i {
-          if !info.elementsEqual(mask.utf8) && (info.contains(0x3A) || !info.contains(0x2F)) { ranges.append(start..<at) }
-        } else if let colon = info.firstIndex(of: 0x3A), colon > start, !b[start..<colon].contains(0x2F) {
+          if !info.elementsEqual(mask.utf8) && !isAlreadyRedacted(info) && (info.contains(0x3A) || !info.contains(0x2F)) {
+            ranges.append(start..<at)
+          }
+        } else if let colon = info.firstIndex(of: 0x3A), colon > start, !b[start..<colon].contains(0x2F), !isAlreadyRedacted(info) {
           ranges.append(start..<at)
         }
       }

@@ -173,12 +173,19 @@ public enum Redaction {
         if c == "@" { at = end }
         end = rest.index(after: end)
       }
-      if let at {
+      if let at, !isAlreadyRedacted(rest[..<at].utf8) {
         out += mask
         rest = rest[at...]
       }
     }
     return out + rest
+  }
+
+  /// Userinfo that an earlier redaction already made safe: `user:***` (how the state store prints
+  /// a location, docs/STATE.md). Masking it again would only lose the user name.
+  static func isAlreadyRedacted<C: Collection<UInt8>>(_ info: C) -> Bool {
+    guard let colon = info.firstIndex(of: 0x3A), colon != info.startIndex else { return false }
+    return info[info.index(after: colon)...].elementsEqual("***".utf8)
   }
 
   static func redactPEM(_ text: String) -> String {

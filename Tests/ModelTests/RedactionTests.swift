@@ -10,6 +10,10 @@ import Testing
     ("http://proxy.corp:3128", "http://proxy.corp:3128"),
     ("mail me@example.com", "mail me@example.com"),
     ("http://host/path?u=a@b", "http://host/path?u=a@b"),
+    // Already redacted by the store (`user:***@`): the user name stays, nothing is masked twice.
+    ("postgresql://hk:***@db.corp:5432/hk", "postgresql://hk:***@db.corp:5432/hk"),
+    ("postgresql://hk:***x@db.corp/hk", "postgresql://(redacted)@db.corp/hk"),
+    ("postgresql://:***@db.corp/hk", "postgresql://(redacted)@db.corp/hk"),
   ])
   func urlCredentials(input: String, expected: String) {
     #expect(Redaction.redact(text: input) == expected)
@@ -76,6 +80,7 @@ import Testing
     ("curl -u hookuser:HookPass99 http://x", "curl -u (redacted) http://x"),
     ("wget --user=alice:pw http://x", "wget --user=(redacted) http://x"),
     // Not secrets: left alone.
+    ("held by hk:***@db.corp", "held by hk:***@db.corp"), ("u:p***@proxy:3128", "(redacted)@proxy:3128"),
     ("mail me@example.com", "mail me@example.com"), ("git@github.com:org/repo", "git@github.com:org/repo"),
     ("image@sha256:0123", "image@sha256:0123"), ("http://host/path?u=a@b", "http://host/path?u=a@b"),
     ("--create-kube-config=false", "--create-kube-config=false"), ("fd00::/8 10.0.0.0/8", "fd00::/8 10.0.0.0/8"),
