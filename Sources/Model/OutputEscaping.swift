@@ -18,13 +18,18 @@ public enum OutputEscaping {
 
   /// Inline markdown outside code (also inside raw HTML such as `<summary>`): ``text(_:)``,
   /// then every character markdown or HTML would act on becomes a numeric character reference
-  /// (literal text in both), and `@` is followed by a word joiner so it mentions no one.
+  /// (literal text in both), and `@` is followed by a word joiner so it mentions no one. An `_`
+  /// between two letters or digits stays as it is (`AWS_REGION`): CommonMark never opens or
+  /// closes emphasis inside a word with `_`.
   public static func markdown(_ s: String) -> String {
     let t = text(s)
+    let scalars = Array(t.unicodeScalars)
     var out = ""
-    out.unicodeScalars.reserveCapacity(t.unicodeScalars.count)
-    for u in t.unicodeScalars {
+    out.unicodeScalars.reserveCapacity(scalars.count)
+    for (i, u) in scalars.enumerated() {
       switch u {
+      case "_" where i > 0 && i + 1 < scalars.count && isWordScalar(scalars[i - 1]) && isWordScalar(scalars[i + 1]):
+        out.unicodeScalars.append(u)
       case "<", ">", "&", "\"", "'", "`", "*", "_", "[", "]", "(", ")", "!", "#", "|", "~", "\\", ":":
         out += "&#\(u.value);"
       case "@":
@@ -34,6 +39,11 @@ public enum OutputEscaping {
       }
     }
     return out
+  }
+
+  /// A letter or digit: what makes an `_` intraword for CommonMark's emphasis rules.
+  static func isWordScalar(_ u: Unicode.Scalar) -> Bool {
+    u.properties.isAlphabetic || u.properties.numericType != nil
   }
 
   /// The body of an inline code span (`` `…` ``): ``text(_:)`` with backticks made quotes, so

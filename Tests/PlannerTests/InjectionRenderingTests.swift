@@ -141,6 +141,8 @@ import Testing
   @Test func markdownEscaping() {
     #expect(
       OutputEscaping.markdown("<!-- @me ![x](y) `c` *b*") == "&#60;&#33;-- @\u{2060}me &#33;&#91;x&#93;&#40;y&#41; &#96;c&#96; &#42;b&#42;")
+    // `_` inside a word cannot make emphasis and stays; at a word's edge it is escaped.
+    #expect(OutputEscaping.markdown("AWS_REGION _x_ a__b é_1 end_") == "AWS_REGION &#95;x&#95; a&#95;&#95;b é_1 end&#95;")
     #expect(OutputEscaping.codeSpan("a`b\nc") == "a'b\\nc")
     #expect(OutputEscaping.fenced("```x~~~") == "'''x---")
   }
