@@ -337,7 +337,7 @@ extension Run {
 
   // MARK: kubeconfig (kops ≤ 1.30)
 
-  var needsKubeconfig: Bool { !(kopsVersion ?? settings.kopsVersion).atLeast(1, 31) }
+  var needsKubeconfig: Bool { KopsCapabilities(kopsVersion ?? settings.kopsVersion).needsKubeconfig }
   var kubeconfigEnvironment: [String: String] { kubeconfig.map { ["KUBECONFIG": $0] } ?? [:] }
 
   /// Exports a short-lived admin credential into the scratch directory (never the user's

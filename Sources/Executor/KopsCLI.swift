@@ -2,12 +2,13 @@ import Foundation
 import Model
 import Planner
 
-/// The kops CLI for one cluster: argv builders for every command hk runs, and a runner.
+/// The kops CLI for one cluster: runs kops (arguments *after* the executable; ``argv(_:)``
+/// prepends it) and asks its version.
 ///
-/// Every builder names the cluster and `--state` explicitly (kops-contract.md §1.1), so kops
-/// never falls back to `KOPS_STATE_STORE` or the current kubectl context. The builders return
-/// the arguments *after* the executable; ``argv(_:)`` prepends it. They are pure: the planner
-/// can render them and the step engine run them, and both see the same argv.
+/// The argv of every command hk runs comes from ``KopsArgv`` (Planner): the plan's steps carry
+/// it, so the plan shows and the step engine runs the same argv. Every one names the cluster
+/// and `--state` explicitly (kops-contract.md §1.1), so kops never falls back to
+/// `KOPS_STATE_STORE` or the current kubectl context.
 public struct KopsCLI: Sendable {
   /// The kops binary: a name looked up on `PATH` or a path.
   public var executable: String
@@ -31,64 +32,20 @@ public struct KopsCLI: Sendable {
     self.environment = environment
   }
 
-  // MARK: Argv builders
+  // MARK: Argv
 
   /// The full argv (executable first) for `arguments`.
   public func argv(_ arguments: [String]) -> [String] { [executable] + arguments }
 
-  /// The single source of kops argv (shared with the planner), without the executable.
+  /// The single source of kops argv (shared with the planner, whose steps the engine runs).
   var args: KopsArgv { KopsArgv(kops: executable, cluster: cluster, stateStore: stateStore) }
-
-  /// `kops version --short` (no cluster, no state store needed).
-  public func versionArgs() -> [String] { Array(args.version().dropFirst()) }
-
-  /// `kops create -f FILE --state S` (the file names the cluster).
-  public func createArgs(file: String) -> [String] { Array(args.create(file: file).dropFirst()) }
-
-  /// `kops replace -f FILE --state S [--force]`; `--force` creates a missing object.
-  public func replaceArgs(file: String, force: Bool) -> [String] { Array(args.replace(file: file, force: force).dropFirst()) }
-
-  /// `kops delete instancegroup IG --name C --state S --yes` (`replace` never deletes IGs).
-  public func deleteInstanceGroupArgs(_ instanceGroup: String) -> [String] {
-    Array(args.deleteInstanceGroup(instanceGroup).dropFirst())
-  }
-
-  /// `kops update cluster C --state S`; with `yes`, `--yes --create-kube-config=false` (hk never
-  /// writes the user's kubeconfig); overrides joined into one `--lifecycle-overrides` flag.
-  public func updateArgs(yes: Bool, lifecycleOverrides: [String] = []) -> [String] {
-    Array(args.update(yes: yes, lifecycleOverrides: lifecycleOverrides).dropFirst())
-  }
-
-  /// `kops rolling-update cluster C --state S [--yes] [--instance-group a,b]`.
-  public func rollingUpdateArgs(yes: Bool, instanceGroups: [String] = []) -> [String] {
-    Array(args.rollingUpdate(yes: yes, instanceGroups: instanceGroups).dropFirst())
-  }
-
-  /// `kops validate cluster C --state S -o json` (no `--wait`: hk polls).
-  public func validateArgs() -> [String] { Array(args.validate().dropFirst()) }
-
-  /// `kops export kubeconfig C --state S --admin=DURATION --kubeconfig FILE`.
-  public func exportKubeconfigArgs(file: String, admin: String = "1h") -> [String] {
-    Array(args.exportKubeconfig(file: file, admin: admin).dropFirst())
-  }
-
-  /// `kops get cluster C --state S -o yaml`.
-  public func getClusterArgs() -> [String] { Array(args.getCluster().dropFirst()) }
-
-  /// `kops get instancegroups --name C --state S -o yaml`.
-  public func getInstanceGroupsArgs() -> [String] { Array(args.getInstanceGroups().dropFirst()) }
-
-  /// The calls that read the live objects: `get all` from kops 1.26, else get cluster + get instancegroups.
-  public func getAllArgs(version: KopsVersion) -> [[String]] {
-    LiveReader(argv: args, version: version).calls.map { Array($0.dropFirst()) }
-  }
 
   // MARK: Running
 
   /// Runs kops with `arguments`; any exit status is returned, not thrown.
   ///
   /// - Parameters:
-  ///   - arguments: From one of the builders.
+  ///   - arguments: After the executable (a ``KopsArgv`` builder's argv without its first element).
   ///   - environment: Added on top of ``environment`` (e.g. `KUBECONFIG` for one step).
   ///   - timeout: Stop kops after this long (then ``CommandResult/timedOut``).
   ///   - onLine: Live stdout/stderr lines.
@@ -125,7 +82,7 @@ public struct KopsCLI: Sendable {
   /// - Throws: ``KopsCommandError`` when kops fails, ``KopsVersionError`` when the output holds
   ///   no version, or the errors of ``run(_:environment:timeout:onLine:)``.
   public func version(timeout: Duration? = .seconds(60)) async throws -> KopsVersion {
-    let result = try await runChecked(versionArgs(), timeout: timeout)
+    let result = try await runChecked(Array(args.version().dropFirst()), timeout: timeout)
     guard let version = Self.parseVersion(result.stdout) else {
       throw KopsVersionError(executable: executable, output: result.stdout)
     }

@@ -25,7 +25,9 @@ public struct LiveReader: Sendable {
   }
 
   /// The kops calls, in order.
-  public var calls: [[String]] { version.atLeast(1, 26) ? [argv.getAll()] : [argv.getCluster(), argv.getInstanceGroups()] }
+  public var calls: [[String]] {
+    KopsCapabilities(version).hasGetAll ? [argv.getAll()] : [argv.getCluster(), argv.getInstanceGroups()]
+  }
 
   public enum Failure: Error, Sendable, CustomStringConvertible {
     case command(String)

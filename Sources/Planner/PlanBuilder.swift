@@ -111,13 +111,15 @@ public enum PlanBuilder {
     // A kops upgrade: every kops release ships a different nodeup, so the kops that runs
     // `update --yes` rewrites every launch template (DESIGN.md §5).
     var upgrades = false
-    if objects.cluster != nil, let last = recorded?.updatedByKops.flatMap({ KopsVersion($0) }), last != settings.kopsVersion {
+    if objects.cluster != nil, let last = recorded?.updatedByKops.flatMap({ KopsVersion($0) }),
+      settings.kopsCapabilities.rollsEveryGroup(afterUpdateBy: last)
+    {
       upgrades = true
       changes.append(
         Change(
           category: .upgrade, action: .update, path: "kopsVersion", before: .string(last.description),
           after: .string(settings.kopsVersion.description), rolls: desiredIGs.compactMap(\.name).sorted()))
-      if !last.sameMinor(settings.kopsVersion) {
+      if settings.kopsCapabilities.upgradeNeedsReview(from: last) {
         owed.append(
           "kops upgrade \(last.majorMinor) → \(settings.kopsVersion.majorMinor): review 'kops upgrade cluster \(settings.cluster) --state \(settings.stateStore)' "
             + "(hk does not run it) and bring what it changes into git")

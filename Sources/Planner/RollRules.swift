@@ -53,6 +53,8 @@ public enum RollRules {
     var spec: YAMLNode? { cluster["spec"] }
     var hasProxy: Bool { spec?["egressProxy"].map { !$0.isNull } ?? false }
     var kubernetes: KopsVersion? { spec?["kubernetesVersion"]?.text.flatMap { KopsVersion($0) } }
+    /// What ``kops`` does differently (every version rule of the table asks it).
+    var caps: KopsCapabilities { KopsCapabilities(kops) }
   }
 
   static func fixed(_ key: String, _ scope: Scope, _ source: String) -> Rule {
@@ -108,16 +110,16 @@ public enum RollRules {
     Rule(
       key: "etcdClusters", summary: "control plane before kops 1.28, nothing from 1.28",
       source: "control-plane nodeup config before 1.28; separate managed files from 1.28 (pkg/model/components/etcdmanager)",
-      decide: { $0.kops.atLeast(1, 28) ? .none : .controlPlane }),
+      decide: { $0.caps.etcdInControlPlaneNodeupConfig ? .controlPlane : .none }),
     Rule(
       key: "cloudConfig", summary: "every group on kops 1.23–1.27, control plane from 1.28",
       source:
         "the cluster_spec section of user data 1.23–1.27 (v1.27.0:pkg/model/bootstrapscript.go); control-plane nodeup config from 1.28",
-      decide: { $0.kops.atLeast(1, 28) ? .controlPlane : .all }),
+      decide: { $0.caps.cloudConfigInEveryGroupsUserData ? .all : .controlPlane }),
     Rule(
       key: "cloudControllerManager", summary: "nothing on Kubernetes ≥ 1.24 (an addon), else control plane",
       source: "an addon from Kubernetes 1.24 (pkg/model/components/cloudconfiguration), control-plane config before",
-      decide: { ($0.kubernetes?.atLeast(1, 24) ?? true) ? .none : .controlPlane }),
+      decide: { ($0.kubernetes.map(KopsCapabilities.cloudControllerManagerIsAddon) ?? true) ? .none : .controlPlane }),
     // Every group.
     fixed("egressProxy", .all, "the proxy environment in user data (pkg/model/bootstrapscript.go)"),
     fixed("docker", .all, nodeup), fixed("containerd", .all, nodeup), fixed("kubelet", .all, nodeup),
@@ -135,7 +137,7 @@ public enum RollRules {
     Rule(
       key: "additionalNetworkCIDRs", summary: "every group with egressProxy on kops ≥ 1.27, else nothing",
       source: "joined to no_proxy from 1.27 (upup/pkg/fi/cloudup/defaults.go assignProxy); otherwise cloud networking",
-      decide: { $0.hasProxy && $0.kops.atLeast(1, 27) ? .all : .none }),
+      decide: { $0.hasProxy && $0.caps.proxyExcludesAdditionalNetworkCIDRs ? .all : .none }),
     Rule(
       key: "topology",
       summary: "every group when dns.type changes to or from None, or Public⇄Private with egressProxy on kops ≥ 1.26, else nothing",
@@ -158,7 +160,9 @@ public enum RollRules {
         // every group's no_proxy when kops fills that name.
         func isPublic(_ t: String?) -> Bool { t == nil || t == "" || t == "Public" }
         let fillsName = ctx.spec?["masterPublicName"] == nil
-        if isPublic(before) != isPublic(after) && ctx.hasProxy && ctx.kops.atLeast(1, 26) && fillsName { return .all }
+        if isPublic(before) != isPublic(after) && ctx.hasProxy && ctx.caps.assignsMasterPublicNameOnlyForPublicDNS && fillsName {
+          return .all
+        }
         return .none
       }),
   ]
@@ -173,7 +177,9 @@ public enum RollRules {
 
   /// The scope of a change at `spec.<key>` with nothing else known (the newest kops rules).
   public static func scope(clusterSpecKey key: String) -> Scope {
-    scope(clusterSpecKey: key, context: Context(subPath: [], before: nil, after: nil, cluster: .mapping([]), kops: KopsVersion(1, 99)))
+    scope(
+      clusterSpecKey: key,
+      context: Context(subPath: [], before: nil, after: nil, cluster: .mapping([]), kops: KopsCapabilities.newest.version))
   }
 
   /// The groups a scope rolls: control-plane and APIServer groups, or all of them.

@@ -124,7 +124,7 @@ enum Assignments {
 
     let dnsType = spec[path: "topology", "dns", "type"]?.text ?? "Public"
     let publicDNS = dnsType.isEmpty || dnsType == "Public"
-    if (!rt.atLeast(1, 26) || publicDNS) && text("masterPublicName").isEmpty && !name.isEmpty {
+    if (!rt.release.fillsMasterPublicNameForPublicDNSOnly || publicDNS) && text("masterPublicName").isEmpty && !name.isEmpty {
       spec.set("masterPublicName", .string("api." + name))
     }
 
@@ -174,7 +174,7 @@ enum Assignments {
       "127.0.0.1", "localhost", text("clusterDNSDomain"), text("masterPublicName"), name, first, text("nonMasqueradeCIDR"),
       "169.254.169.254", text("networkCIDR"),
     ]
-    if rt.atLeast(1, 27) { defaults += spec["additionalNetworkCIDRs"]?.items?.compactMap(\.text) ?? [] }
+    if rt.release.excludesAdditionalNetworkCIDRs { defaults += spec["additionalNetworkCIDRs"]?.items?.compactMap(\.text) ?? [] }
     for exclude in defaults where !exclude.isEmpty && !original.contains(exclude) { list.append(exclude) }
     return list.joined(separator: ",")
   }
@@ -190,7 +190,7 @@ enum Assignments {
     }
     let dnsType = spec[path: "topology", "dns", "type"]?.text ?? "Public"
     let publicDNS = dnsType.isEmpty || dnsType == "Public"
-    if (!rt.atLeast(1, 26) || publicDNS) && text("masterPublicName").isEmpty && !name.isEmpty {
+    if (!rt.release.fillsMasterPublicNameForPublicDNSOnly || publicDNS) && text("masterPublicName").isEmpty && !name.isEmpty {
       spec.set("masterPublicName", .string("api." + name))
     }
     return spec
@@ -312,15 +312,13 @@ enum Assignments {
     let net = rt.atLeast(1, 26) ? "spec.networking." : "spec."
     let subnets = spec["subnets"]?.items ?? []
 
-    if spec[path: "iam", "legacy"]?.boolValue == true && rt.atLeast(1, 19) {
+    if spec[path: "iam", "legacy"]?.boolValue == true && rt.release.refusesLegacyIAM {
       errs.append("spec.iam.legacy: Forbidden: legacy IAM permissions are no longer supported")
     }
     let docker = "Docker CRI support was removed in Kubernetes 1.24: https://kubernetes.io/blog/2020/12/02/dockershim-faq"
-    if rt.atLeast(1, 29) && spec["docker"] != nil {
+    if rt.release.refusesDockerSpec && spec["docker"] != nil {
       errs.append("spec.docker: Forbidden: \(docker)")
-    } else if spec["containerRuntime"]?.text == "docker",
-      let k = KopsVersion(spec["kubernetesVersion"]?.text ?? ""), k.atLeast(1, 24)
-    {
+    } else if spec["containerRuntime"]?.text == "docker", KopsRelease.kubernetesFrom124(spec["kubernetesVersion"]?.text) == true {
       errs.append("spec.containerRuntime: Forbidden: \(docker)")
     }
 
@@ -363,7 +361,7 @@ enum Assignments {
       }
     }
 
-    if rt.atLeast(1, 25), spec[path: "api", "loadBalancer", "type"]?.text == "Internal",
+    if rt.release.internalAPILoadBalancerNeedsPrivateSubnet, spec[path: "api", "loadBalancer", "type"]?.text == "Internal",
       !subnets.contains(where: { $0["type"]?.text == "Private" })
     {
       errs.append("spec.api.loadBalancer.type: Forbidden: Internal LoadBalancers must have at least one subnet of type Private")
@@ -376,7 +374,7 @@ enum Assignments {
     }
 
     var roles = ["control-plane", "apiserver", "node", "bastion"]
-    if !rt.atLeast(1, 26) { roles = ["master", "apiserver", "node", "bastion"] }
+    if !rt.release.policyRolesSayControlPlane { roles = ["master", "apiserver", "node", "bastion"] }
     for p in spec["additionalPolicies"]?.pairs ?? [] {
       let path = "spec.additionalPolicies"
       let key = p.key == "master" ? roles[0] : p.key

@@ -162,14 +162,13 @@ struct DesiredCloud {
     }
     let dnsNone = spec[path: "topology", "dns", "type"]?.text == "None"
     nodeup.append(YAMLPair(key: "apiAddressFromDNS", value: .bool(!dnsNone)))
-    let v = rt.version
-    if v.atLeast(1, 23) && !v.atLeast(1, 28) { take("cloudConfig") }  // the cluster_spec section of user data
+    let release = rt.release
+    if release.userDataHasClusterSpec { take("cloudConfig") }  // the cluster_spec section of user data
     if controlPlane {
       for key in controlPlaneFields { take(key) }
-      if !v.atLeast(1, 28) { take("etcdClusters") }
-      if v.atLeast(1, 28) { take("cloudConfig") }
-      let k8s = KopsVersion(spec["kubernetesVersion"]?.text ?? "") ?? KopsVersion(1, 99)
-      if !k8s.atLeast(1, 24) { take("cloudControllerManager") }
+      if release.controlPlaneNodeupHasEtcd { take("etcdClusters") }
+      if release.controlPlaneNodeupHasCloudConfig { take("cloudConfig") }
+      if KopsRelease.kubernetesFrom124(spec["kubernetesVersion"]?.text) == false { take("cloudControllerManager") }
     }
     var igSpec = ig["spec"] ?? .mapping([])
     for p in igSpec.pairs ?? [] where autoscalingGroupFields.contains(p.key) { igSpec.remove(p.key) }

@@ -5,7 +5,7 @@ import Model
 enum KubeAPI {
   /// Up to 1.30 kops loads a kubeconfig context named after the cluster (kubecfg settings).
   static func requireContext(_ rt: Runtime, _ name: String, explicit: String? = nil) throws(KopsError) {
-    guard !rt.atLeast(1, 31) else { return }
+    guard rt.release.needsKubeconfigContext else { return }
     if !Kubeconfig.hasContext(rt, name, explicit: explicit) {
       throw KopsError("cannot load kubecfg settings for \(goQuote(name)): context \(goQuote(name)) does not exist")
     }

@@ -88,7 +88,7 @@ enum CommandTree {
       name: "get", use: "get", short: "Get one or many resources.",
       persistentFlags: [FlagSpec("output", short: "o", .string, default: "table", help: "output format. One of: table, yaml, json")],
       run: GetCommand.runDeprecatedGet)
-    if v.atLeast(1, 26) {
+    if rt.release.hasGetAll {
       get.children.append(
         CommandNode(name: "all", use: "all [CLUSTER]", short: "Display all resources for a cluster.", run: GetCommand.runAll))
     }

@@ -78,8 +78,12 @@ struct Runtime {
   /// `$HOME` (kubeconfig and `~/.kops.yaml` live under it).
   var home: String { env["HOME"] ?? NSHomeDirectory() }
 
-  /// Whether this kops has reached `major.minor`.
+  /// Whether this kops has reached `major.minor` (CLI-surface details only: what hk has a rule
+  /// for asks ``release``).
   func atLeast(_ major: Int, _ minor: Int) -> Bool { version.atLeast(major, minor) }
+
+  /// The double's own table of version rules (``KopsRelease``).
+  var release: KopsRelease { KopsRelease(version) }
 
   /// A path made absolute against the working directory; `~/` expands to `$HOME`.
   func absolute(_ path: String) -> String {

@@ -13,79 +13,83 @@ import Darwin
 /// KopsCLI and AWSCLI: exact argv, behaviour over a RecordingRunner, and AWSCLI against a real
 /// moto_server driven by the real aws CLI.
 struct AdapterTests {
-  static let kops = KopsCLI(
-    executable: "/opt/kops-1.28", stateStore: "s3://corp-kops-state", cluster: "dev.k8s.corp.local",
-    runner: RecordingRunner { _ in CommandResult() })
+  /// The single source of kops argv (the planner renders it, the executor runs it).
+  static let kops = KopsArgv(kops: "/opt/kops-1.28", cluster: "dev.k8s.corp.local", stateStore: "s3://corp-kops-state")
+
+  /// The arguments after the executable, which must be the kops binary given.
+  static func args(_ argv: [String]) -> [String] {
+    #expect(argv.first == "/opt/kops-1.28", "\(argv)")
+    return Array(argv.dropFirst())
+  }
 
   // MARK: kops argv
 
   @Test func kopsArgvBuildersAreExact() {
     let k = Self.kops
-    #expect(k.versionArgs() == ["version", "--short"])
+    #expect(Self.args(k.version()) == ["version", "--short"])
     #expect(
-      k.createArgs(file: "/tmp/s/cluster.yaml") == [
+      Self.args(k.create(file: "/tmp/s/cluster.yaml")) == [
         "create", "-f", "/tmp/s/cluster.yaml", "--state", "s3://corp-kops-state",
       ])
     #expect(
-      k.replaceArgs(file: "/tmp/s/nodes-a.yaml", force: false)
+      Self.args(k.replace(file: "/tmp/s/nodes-a.yaml", force: false))
         == ["replace", "-f", "/tmp/s/nodes-a.yaml", "--state", "s3://corp-kops-state"])
     #expect(
-      k.replaceArgs(file: "/tmp/s/nodes-a.yaml", force: true)
+      Self.args(k.replace(file: "/tmp/s/nodes-a.yaml", force: true))
         == ["replace", "-f", "/tmp/s/nodes-a.yaml", "--state", "s3://corp-kops-state", "--force"])
     #expect(
-      k.deleteInstanceGroupArgs("nodes-old")
+      Self.args(k.deleteInstanceGroup("nodes-old"))
         == [
           "delete", "instancegroup", "nodes-old", "--name", "dev.k8s.corp.local", "--state", "s3://corp-kops-state",
           "--yes",
         ])
     #expect(
-      k.updateArgs(yes: false, lifecycleOverrides: [])
+      Self.args(k.update(yes: false, lifecycleOverrides: []))
         == ["update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state"])
     #expect(
-      k.updateArgs(yes: true, lifecycleOverrides: ["InternetGateway=ExistsAndWarnIfChanges", "IAMRole=Ignore"])
+      Self.args(k.update(yes: true, lifecycleOverrides: ["InternetGateway=ExistsAndWarnIfChanges", "IAMRole=Ignore"]))
         == [
           "update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "--yes",
           "--create-kube-config=false", "--lifecycle-overrides",
           "InternetGateway=ExistsAndWarnIfChanges,IAMRole=Ignore",
         ])
     #expect(
-      k.rollingUpdateArgs(yes: false, instanceGroups: [])
+      Self.args(k.rollingUpdate(yes: false, instanceGroups: []))
         == ["rolling-update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state"])
     #expect(
-      k.rollingUpdateArgs(yes: true, instanceGroups: ["nodes-a", "nodes-b"])
+      Self.args(k.rollingUpdate(yes: true, instanceGroups: ["nodes-a", "nodes-b"]))
         == [
           "rolling-update", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "--yes",
           "--instance-group", "nodes-a,nodes-b",
         ])
     #expect(
-      k.validateArgs() == [
+      Self.args(k.validate()) == [
         "validate", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "json",
       ])
     #expect(
-      k.exportKubeconfigArgs(file: "/tmp/s/kubeconfig", admin: "1h")
+      Self.args(k.exportKubeconfig(file: "/tmp/s/kubeconfig", admin: "1h"))
         == [
           "export", "kubeconfig", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "--admin=1h", "--kubeconfig",
           "/tmp/s/kubeconfig",
         ])
     #expect(
-      k.getClusterArgs() == ["get", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"])
+      Self.args(k.getCluster()) == ["get", "cluster", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"])
     #expect(
-      k.getInstanceGroupsArgs()
+      Self.args(k.getInstanceGroups())
         == ["get", "instancegroups", "--name", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"])
     #expect(
-      k.getAllArgs(version: KopsVersion(1, 26, 0))
+      LiveReader(argv: k, version: KopsVersion(1, 26, 0)).calls.map(Self.args)
         == [["get", "all", "dev.k8s.corp.local", "--state", "s3://corp-kops-state", "-o", "yaml"]])
-    #expect(k.getAllArgs(version: KopsVersion(1, 25, 4)) == [k.getClusterArgs(), k.getInstanceGroupsArgs()])
-    #expect(k.argv(k.validateArgs()).first == "/opt/kops-1.28")
+    #expect(LiveReader(argv: k, version: KopsVersion(1, 25, 4)).calls == [k.getCluster(), k.getInstanceGroups()])
   }
 
   @Test func everyClusterCommandNamesTheClusterAndTheStateStore() {
     let k = Self.kops
     let commands =
       [
-        k.deleteInstanceGroupArgs("x"), k.updateArgs(yes: true), k.rollingUpdateArgs(yes: true), k.validateArgs(),
-        k.exportKubeconfigArgs(file: "f"), k.getClusterArgs(), k.getInstanceGroupsArgs(),
-      ] + k.getAllArgs(version: KopsVersion(1, 30, 0))
+        k.deleteInstanceGroup("x"), k.update(yes: true), k.rollingUpdate(yes: true, instanceGroups: []), k.validate(),
+        k.exportKubeconfig(file: "f"), k.getCluster(), k.getInstanceGroups(),
+      ] + LiveReader(argv: k, version: KopsVersion(1, 30, 0)).calls
     for argv in commands {
       #expect(argv.contains("dev.k8s.corp.local"), "\(argv)")
       let state = argv.firstIndex(of: "--state")
@@ -120,7 +124,7 @@ struct AdapterTests {
     }
     let kops = KopsCLI(executable: "kops", stateStore: "s3://s", cluster: "dev.k8s.corp.local", runner: runner)
     let error = await #expect(throws: KopsCommandError.self) {
-      try await kops.runChecked(kops.getClusterArgs())
+      try await kops.runChecked(Self.args(Self.kops.getCluster()))
     }
     let message = try #require(error?.errorDescription)
     #expect(message.hasPrefix("kops get cluster failed (exit 1): Error: cluster not found \"dev.k8s.corp.local\";"))
@@ -132,7 +136,7 @@ struct AdapterTests {
     let kops = KopsCLI(
       executable: "kops", stateStore: "s3://s", cluster: "c", runner: runner,
       environment: ["A": "1", "KUBECONFIG": "x"])
-    let result = try await kops.run(kops.validateArgs(), environment: ["KUBECONFIG": "/tmp/k"], timeout: .seconds(5))
+    let result = try await kops.run(Self.args(Self.kops.validate()), environment: ["KUBECONFIG": "/tmp/k"], timeout: .seconds(5))
     #expect(result.exitCode == 1)
     #expect(KopsOutput.parseValidate(result.stdout)?.healthy == false)
     let invocation = try #require(await runner.invocations.first)

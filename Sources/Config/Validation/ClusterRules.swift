@@ -174,19 +174,11 @@ enum ClusterRules {
     }
   }
 
-  /// The `spec.additionalPolicies` keys a kops release accepts (v1alpha2 input).
-  static func policyRoles(_ version: KopsVersion) -> [String] {
-    var roles = ["master", "node", "bastion", "apiserver"]
-    if version.atLeast(1, 26) { roles.append("control-plane") }
-    if version.atLeast(1, 37) { roles += ["etcd", "scheduler", "kubecontrollermanager"] }
-    return roles
-  }
-
   /// `iam-policy-role`, `iam-policy-json`, `iam-policy-effect`: kops parses each value as a
   /// JSON list of statements and requires Effect Allow or Deny on each.
   static func additionalPolicies(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
     guard let pairs = spec["additionalPolicies"]?.pairs else { return }
-    let roles = policyRoles(ctx.version)
+    let roles = ctx.kops.additionalPolicyRoles
     for p in pairs {
       let path = FieldPath.key("spec.additionalPolicies", p.key)
       if !roles.contains(p.key) {
@@ -252,7 +244,7 @@ enum ClusterRules {
 
   /// `iam-legacy`: refused since kops 1.19.
   static func iamLegacy(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
-    guard ctx.version.atLeast(1, 19), let node = spec[path: "iam", "legacy"], node.boolValue == true else { return }
+    guard ctx.kops.refusesLegacyIAM, let node = spec[path: "iam", "legacy"], node.boolValue == true else { return }
     ctx.error(
       "iam-legacy",
       "spec.iam.legacy: true is refused by kops \(ctx.version.majorMinor) (legacy IAM permissions are no longer supported since 1.19); "
@@ -262,7 +254,7 @@ enum ClusterRules {
 
   /// `docker-removed` (any spec.docker, kops ≥ 1.29) and `docker-runtime` (k8s ≥ 1.24).
   static func docker(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
-    if ctx.version.atLeast(1, 29), let pair = spec.pair("docker"), !pair.value.isNull {
+    if !ctx.kops.supportsDocker, let pair = spec.pair("docker"), !pair.value.isNull {
       ctx.error(
         "docker-removed",
         "spec.docker is refused by kops \(ctx.version.majorMinor) (docker CRI support was removed in Kubernetes 1.24); delete it, "
@@ -270,7 +262,8 @@ enum ClusterRules {
         at: pair.keyMark)
     }
     if let runtime = spec["containerRuntime"], runtime.text == "docker",
-      let k8sText = spec["kubernetesVersion"]?.text, let k8s = KopsVersion(k8sText), k8s.atLeast(1, 24)
+      let k8sText = spec["kubernetesVersion"]?.text, let k8s = KopsVersion(k8sText),
+      !KopsCapabilities.supportsDockerRuntime(kubernetes: k8s)
     {
       ctx.error(
         "docker-runtime",
@@ -282,7 +275,8 @@ enum ClusterRules {
 
   /// `api-lb-internal-no-private`: kops ≥ 1.25 places an Internal API LB in Private subnets only.
   static func internalAPIWithoutPrivateSubnet(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
-    guard ctx.version.atLeast(1, 25), let type = spec[path: "api", "loadBalancer", "type"], type.text == "Internal" else {
+    guard ctx.kops.internalAPILoadBalancerNeedsPrivateSubnet, let type = spec[path: "api", "loadBalancer", "type"], type.text == "Internal"
+    else {
       return
     }
     guard !ctx.hasPrivateSubnet else { return }

@@ -141,7 +141,7 @@ enum HybridRules {
   /// `external-egress-subnet` and `external-egress-kops-version`.
   static func externalEgress(_ ctx: inout ValidationContext) {
     let settings = ctx.env.settings
-    if settings.kopsVersion < KopsVersion(1, 12) {
+    if !settings.kopsCapabilities.hasExternalEgress {
       let mark = settings.marks["kopsVersion"] ?? settings.marks["internetGateway"] ?? Mark(file: ctx.env.settingsFile, line: 1, column: 1)
       ctx.error(
         "external-egress-kops-version",

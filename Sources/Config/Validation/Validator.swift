@@ -50,6 +50,8 @@ public enum Validator {
 struct ValidationContext {
   let env: Environment
   let version: KopsVersion
+  /// What the environment's kops release accepts (every version rule asks it).
+  let kops: KopsCapabilities
   let cluster: YAMLNode
   /// `spec` of the Cluster when it is a mapping.
   let spec: YAMLNode?
@@ -58,6 +60,7 @@ struct ValidationContext {
   init(env: Environment) {
     self.env = env
     self.version = env.settings.kopsVersion
+    self.kops = KopsCapabilities(env.settings.kopsVersion)
     self.cluster = env.cluster
     let s = env.cluster["spec"]
     self.spec = s?.isMapping == true ? s : nil
