@@ -6,7 +6,7 @@
 ///
 /// A new kops version rule goes here as a named property, is asked where it matters, and gets
 /// its boundary test. The kops double (`Sources/fake-kops`) deliberately keeps its own table
-/// (`Release.swift` there): a wrong boundary here must show up as a test failure against the
+/// (`KopsRelease.swift` there): a wrong boundary here must show up as a test failure against the
 /// double, not hide in both.
 ///
 /// A few rules depend on the Kubernetes version rather than kops's; they are static functions
