@@ -64,7 +64,9 @@ let package = Package(
 
     // MARK: Test doubles
     /** A kops CLI double (flags, output split, exit codes and messages of the kops commands hk runs; see Sources/fake-kops/FakeKops.swift), run as a separate process by the tests and scripts/sandbox. */
-    .executableTarget(name: "fake-kops", dependencies: ["Model", "Config"]),
+    /// It reads YAML with its own libyaml reader (never Config's `YAMLParser`: a parser bug must not hide in both);
+    /// Config only for `KopsSchema`, the kops API types it marshals by.
+    .executableTarget(name: "fake-kops", dependencies: ["Model", "Config", "CYAML"]),
 
     // MARK: Tests
     .target(name: "HKTestSupport", dependencies: ["Model", "Config", "Store", "Executor"], path: "Tests/HKTestSupport"),

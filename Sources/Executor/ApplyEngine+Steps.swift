@@ -332,7 +332,7 @@ extension Run {
       return "The internet gateway \(igw) was detached."
     }
     return
-      "The internet gateway \(igw) may still be attached: detach it ('\(shell(detach.command))') or run 'hk apply \(name)', which detaches it first."
+      "The internet gateway \(igw) may still be attached: detach it ('\(PlanRenderer.shell(detach.command))') or run 'hk apply \(name)', which detaches it first."
   }
 
   // MARK: kubeconfig (kops ≤ 1.30)

@@ -53,9 +53,9 @@ public struct LiveReader: Sendable {
           if call == calls.first { return .success(LiveObjects(cluster: nil, instanceGroups: [])) }
           continue
         }
-        return .failure(.command("'\(shell(call))' failed: \(message)"))
+        return .failure(.command("'\(PlanRenderer.shell(call))' failed: \(message)"))
       }
-      if r.truncated { return .failure(.unreadable("the output of '\(shell(call))' was too large to read whole")) }
+      if r.truncated { return .failure(.unreadable("the output of '\(PlanRenderer.shell(call))' was too large to read whole")) }
       do {
         docs += try YAMLParser.parse(r.stdout, file: "kops get (live)").filter(\.isMapping)
       } catch {

@@ -201,7 +201,7 @@ final class TerminalObserver: ApplyObserver, @unchecked Sendable {
   init(terminal: Terminal) { self.terminal = terminal }
 
   func stepStarted(environment: String, step: Step, total: Int) {
-    lock.withLock { terminal.out("[\(step.id)/\(total)] \(shell(step.command))\n") }
+    lock.withLock { terminal.out("[\(step.id)/\(total)] \(PlanRenderer.shell(step.command))\n") }
   }
   func output(environment: String, step: Step, line: OutputLine) {
     lock.withLock { terminal.out("      " + OutputEscaping.text(Redaction.redact(text: line.text)) + "\n") }

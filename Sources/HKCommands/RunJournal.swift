@@ -19,7 +19,7 @@ enum RunJournal {
       let exit = e.exitCode.map { "exit \($0)" } ?? "no exit status"
       let duration = e.durationSeconds.map { String(format: "%.1fs", $0) } ?? "still running or stopped"
       s += "\n  [\(e.stepID)] \(e.kind): \(e.status.rawValue), \(exit), \(duration)\n"
-      s += "      $ " + shell(e.argv.map { Redaction.redact(text: $0) }) + "\n"
+      s += "      $ " + PlanRenderer.shell(e.argv.map { Redaction.redact(text: $0) }) + "\n"
       let tail = e.outputTail.trimmingCharacters(in: .whitespacesAndNewlines)
       for line in tail.split(separator: "\n", omittingEmptySubsequences: false) where !tail.isEmpty {
         s += "      | " + Redaction.redact(text: String(line)) + "\n"

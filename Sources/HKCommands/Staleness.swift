@@ -102,7 +102,7 @@ enum Staleness {
     let now = b?.arrayValue ?? []
     func describe(_ s: JSONValue) -> String {
       let argv = (s["command"]?.arrayValue ?? []).compactMap(\.stringValue)
-      let text = "step \(s["id"]?.intValue.map(String.init) ?? "?") " + (s["kind"]?.stringValue ?? "?") + ": " + shell(argv)
+      let text = "step \(s["id"]?.intValue.map(String.init) ?? "?") " + (s["kind"]?.stringValue ?? "?") + ": " + PlanRenderer.shell(argv)
       // One line, however the file was edited.
       let line = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
       return line.count > 200 ? String(line.prefix(199)) + "…" : line

@@ -291,22 +291,6 @@ public enum LiveNormalizer {
   }
 }
 
-/// One field whose live value differs from the recorded one.
-public struct DriftItem: Sendable, Hashable {
-  public var path: String
-  public var recorded: JSONValue?
-  public var live: JSONValue?
-  /// Not in the environment's previous drift report (same path and live value); set by
-  /// ``DriftEvaluator``, always false from ``LiveComparison``.
-  public var isNew: Bool
-  public init(path: String, recorded: JSONValue?, live: JSONValue?, isNew: Bool = false) {
-    self.path = path
-    self.recorded = recorded
-    self.live = live
-    self.isNew = isNew
-  }
-}
-
 /// Compares recorded objects with live ones read through kops, after normalisation.
 public enum LiveComparison {
   /// A value as a drift report shows it: contents as digest and length, secrets redacted.

@@ -64,7 +64,7 @@ public struct PlanRenderer: Sendable {
       out += "  " + bold("steps") + "\n"
       for s in e.steps {
         let flag = s.disruptive ? "  " + paint("(disruptive)", .yellow) : ""
-        out += "    \(s.id). " + shell(s.command) + flag + "\n"
+        out += "    \(s.id). " + PlanRenderer.shell(s.command) + flag + "\n"
       }
       if let line = kopsEnvironmentLine(e) { out += "    " + line + "\n" }
     }
@@ -75,7 +75,7 @@ public struct PlanRenderer: Sendable {
   /// `kops runs with AWS_DEFAULT_REGION=… AWS_PROFILE=… AWS_REGION=…` when a step runs kops.
   func kopsEnvironmentLine(_ e: EnvironmentPlan) -> String? {
     guard !e.kopsEnvironment.isEmpty, e.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) else { return nil }
-    return "kops runs with " + shell(e.kopsEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+    return "kops runs with " + PlanRenderer.shell(e.kopsEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
   }
 
   func header(_ e: EnvironmentPlan) -> String {
@@ -251,7 +251,7 @@ public struct PlanRenderer: Sendable {
       if !e.steps.isEmpty {
         s += "Steps:\n\n"
         for st in e.steps {
-          s += "\(st.id). `" + OutputEscaping.codeSpan(shell(st.command)) + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
+          s += "\(st.id). `" + OutputEscaping.codeSpan(PlanRenderer.shell(st.command)) + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
         }
         if let line = kopsEnvironmentLine(e) { s += "\n" + escape(line) + "\n" }
         s += "\n"
@@ -319,13 +319,15 @@ public enum MarkdownParts {
   }
 }
 
-/// Quotes argv for display like a POSIX shell would need it (display only: hk never runs a shell).
-public func shell(_ argv: [String]) -> String {
-  argv.map { a in
-    if a.isEmpty { return "''" }
-    let safe = a.unicodeScalars.allSatisfy { c in
-      (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,@%+<>".unicodeScalars.contains(c)
-    }
-    return safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
-  }.map(OutputEscaping.text).joined(separator: " ")
+extension PlanRenderer {
+  /// Quotes argv for display like a POSIX shell would need it (display only: hk never runs a shell).
+  public static func shell(_ argv: [String]) -> String {
+    argv.map { a in
+      if a.isEmpty { return "''" }
+      let safe = a.unicodeScalars.allSatisfy { c in
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,@%+<>".unicodeScalars.contains(c)
+      }
+      return safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
+    }.map(OutputEscaping.text).joined(separator: " ")
+  }
 }

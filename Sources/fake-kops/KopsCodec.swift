@@ -1,4 +1,3 @@
-import Config
 import Foundation
 import Model
 
@@ -40,12 +39,9 @@ enum KopsCodec {
     func fail(_ message: String) -> KopsError { KopsError("error parsing file \(goQuote(file)): \(message)") }
     let docs: [YAMLNode]
     do {
-      docs = try YAMLParser.parse(section, file: file)
+      docs = try ManifestReader.documents(section, file: file)
     } catch {
-      let d = error.diagnostics.first
-      var message = d?.message ?? "invalid YAML"
-      if message.hasPrefix("YAML syntax: ") { message = String(message.dropFirst("YAML syntax: ".count)) }
-      throw fail("error converting YAML to JSON: yaml: line \(d?.location?.line ?? 1): \(message)")
+      throw fail("error converting YAML to JSON: yaml: line \(error.line): \(error.problem)")
     }
     var out: [DecodedObject] = []
     for doc in docs where !doc.isNull {
@@ -108,7 +104,7 @@ enum KopsCodec {
     func fail(_ message: String) -> KopsError { KopsError("error parsing \(path): \(message)") }
     let docs: [YAMLNode]
     do {
-      docs = try YAMLParser.parse(text, file: path)
+      docs = try ManifestReader.documents(text, file: path)
     } catch {
       throw fail("error converting YAML to JSON: \(error.description)")
     }

@@ -1,4 +1,3 @@
-import Config
 import Foundation
 import Model
 
@@ -36,7 +35,7 @@ enum Kubeconfig {
   }
 
   static func load(_ path: String) -> YAMLNode? {
-    guard let text = readTextFile(path), let doc = try? YAMLParser.parse(text, file: path).first, doc.isMapping else {
+    guard let text = readTextFile(path), let doc = try? ManifestReader.documents(text, file: path).first, doc.isMapping else {
       return nil
     }
     return doc

@@ -1,4 +1,3 @@
-import Config
 import Foundation
 import Model
 
@@ -72,7 +71,7 @@ struct StateStore {
     let candidates = explicit.isEmpty ? [rt.home + "/.kops.yaml", rt.home + "/.kops/config"] : [rt.absolute(explicit)]
     for path in candidates {
       guard let text = readTextFile(path) else { continue }
-      guard let doc = try? YAMLParser.parse(text, file: path).first else { return nil }
+      guard let doc = try? ManifestReader.documents(text, file: path).first else { return nil }
       return doc["kops_state_store"]?.text ?? doc["KOPS_STATE_STORE"]?.text
     }
     return nil
@@ -154,7 +153,7 @@ struct StateStore {
   /// Addon objects stored by `create -f` (`clusteraddons/default`), as YAML documents.
   func addons(_ cluster: String) -> [YAMLNode] {
     let file = path(cluster, "clusteraddons/default")
-    guard let text = readTextFile(file), let docs = try? YAMLParser.parse(text, file: file) else { return [] }
+    guard let text = readTextFile(file), let docs = try? ManifestReader.documents(text, file: file) else { return [] }
     return docs.filter { !$0.isNull }
   }
 }

@@ -24,8 +24,7 @@ import Testing
     var env = w.environment
     env["FAKE_KOPS_HANG"] = "update"
     let (process, out) = try startApply(w, env)
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, !w.kops.invocations().contains(where: { $0.first == "update" }) { usleep(100_000) }
+    w.waitForKops("update")
     #expect(try w.attachedVPCs("dev") == [w.vpc["dev"] ?? ""])
     kill(process.processIdentifier, sig)
     process.waitUntilExit()

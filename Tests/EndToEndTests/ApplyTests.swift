@@ -156,23 +156,7 @@ import Testing
   @Test func sigkillMidApplyThenUnlockAndReapplyConverges() throws {
     let w = try World()
     w.faults["FAKE_KOPS_HANG"] = "update"
-    var env = w.environment
-    env["FAKE_KOPS_HANG"] = "update"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: w.hk)
-    process.arguments = ["apply", "dev", "--yes", "--root", w.root, "--state-db", w.stateDB]
-    process.environment = env
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    // wait until kops update hangs (the gateway is attached by then)
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, !w.kops.invocations().contains(where: { $0.first == "update" }) { usleep(100_000) }
-    #expect(w.kops.invocations().contains { $0.first == "update" })
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
-    w.killHungKops()
-    #expect(try w.attachedVPCs("dev") == [w.vpc["dev"] ?? ""])
+    try w.sigkillApplyDuringKopsUpdate(env: w.environment)
 
     let store = try w.store()
     #expect(try store.integrityCheck() == "ok")

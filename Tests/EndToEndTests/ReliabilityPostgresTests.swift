@@ -81,22 +81,8 @@ import Testing
     let w = try World()
     w.stateLocation = try PostgresServer.freshDatabase()
     var env = w.environment
-    env["FAKE_KOPS_HANG"] = "update"
     env["HK_LOCK_TTL"] = "8"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: w.hk)
-    process.arguments = ["apply", "dev", "--yes", "--root", w.root, "--state-db", w.stateDB]
-    process.environment = env
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, !w.kops.invocations().contains(where: { $0.first == "update" }) { usleep(100_000) }
-    #expect(w.kops.invocations().contains { $0.first == "update" })
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
-    w.killHungKops()
-    #expect(try w.attachedVPCs("dev") == [w.vpc["dev"] ?? ""])
+    try w.sigkillApplyDuringKopsUpdate(env: env)
     let store = try w.anyStore()
     let dead = try #require(try store.locks().first)
     // Within the TTL the lease holds.
@@ -134,18 +120,9 @@ import Testing
     env["FAKE_KOPS_SLEEP"] = "1.5"
     env["HK_LOCK_TTL"] = "3"
     let started = Date()
-    let process = Process()
     let output = w.dir.path + "/outage.log"
-    _ = FileManager.default.createFile(atPath: output, contents: nil)
-    process.executableURL = URL(fileURLWithPath: w.hk)
-    process.arguments = ["apply", "dev", "--yes", "--root", w.root, "--state-db", w.stateDB, "--validate-interval", "0.2"]
-    process.environment = env
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, !w.kops.invocations().contains(where: { $0.first == "create" }) { usleep(50_000) }
+    let process = try w.startApply(env: env, flags: ["--validate-interval", "0.2"], output: output)
+    w.waitForKops("create")
     server.stop()
     let exited = Date().addingTimeInterval(120)
     while process.isRunning, Date() < exited { usleep(100_000) }
@@ -184,17 +161,8 @@ import Testing
     env["FAKE_KOPS_SLEEP"] = "2"
     env["HK_LOCK_TTL"] = "1.5"
     let output = w.dir.path + "/broken.log"
-    _ = FileManager.default.createFile(atPath: output, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: w.hk)
-    process.arguments = ["apply", "dev", "--yes", "--root", w.root, "--state-db", w.stateDB]
-    process.environment = env
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, !w.kops.invocations().contains(where: { $0.first == "create" }) { usleep(50_000) }
+    let process = try w.startApply(env: env, output: output)
+    w.waitForKops("create")
     let lock = try #require(try w.anyStore().lock("dev"))
     #expect(try w.hk(["lock", "unlock", "dev", "--force", lock.lockID]).exitCode == 0)
     let exited = Date().addingTimeInterval(60)

@@ -30,12 +30,8 @@ final class SecurityRepo: @unchecked Sendable {
     return try runProcess(hk, args + ["--root", root, "--state-db", stateDB], env: env, cwd: root, timeout: timeout)
   }
 
-  func edit(_ relative: String, _ change: (String) -> String) throws {
-    let path = root + "/" + relative
-    let text = try String(contentsOfFile: path, encoding: .utf8)
-    let changed = change(text)
-    #expect(changed != text, "the edit of \(relative) changed nothing")
-    try changed.write(toFile: path, atomically: true, encoding: .utf8)
+  func edit(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation, _ change: (String) -> String) throws {
+    try TextFile.edit(root + "/" + relative, sourceLocation: sourceLocation, change)
   }
 
   /// An executable script at `path` that appends `tag` to `log` and fails (a kops that must not run, or must).

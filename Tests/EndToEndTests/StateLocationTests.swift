@@ -72,13 +72,7 @@ import Testing
     try FileManager.default.copyItem(atPath: packageRoot + "/environments", toPath: dir.path + "/environments")
     let db = dir.path + "/state/hk.sqlite"
     try FileManager.default.createDirectory(atPath: dir.path + "/state", withIntermediateDirectories: true)
-    let store = try SQLiteStateStore(path: db)
-    _ = try store.record(
-      RecordedStateDraft(
-        environment: "dev", clusterYAML: "kind: Cluster\n", instanceGroupsYAML: [], cloudUpdated: true, pendingRolls: [],
-        igwAttached: false),
-      expectedPrior: nil, actor: StoreActor(user: "u", host: "h", pid: 1, command: "hk import dev"), note: "crafted")
-    try store.close()
+    try Self.craftDatabase(at: db)
     // A symlink to it.
     let link = dir.path + "/link.sqlite"
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: db)
@@ -103,13 +97,7 @@ import Testing
     let dir = try TemporaryDirectory(prefix: "hk-crafted")
     try FileManager.default.copyItem(atPath: packageRoot + "/environments", toPath: dir.path + "/environments")
     let db = dir.path + "/hk.sqlite"
-    let store = try SQLiteStateStore(path: db)
-    _ = try store.record(
-      RecordedStateDraft(
-        environment: "dev", clusterYAML: "kind: Cluster\n", instanceGroupsYAML: [], cloudUpdated: true, pendingRolls: [],
-        igwAttached: false),
-      expectedPrior: nil, actor: StoreActor(user: "u", host: "h", pid: 1, command: "hk import dev"), note: "crafted")
-    try store.close()
+    try Self.craftDatabase(at: db)
     // A foreign journal mode: a read-only command must not convert it (nor migrate it).
     let queue = try DatabaseQueue(path: db)
     try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
@@ -152,5 +140,16 @@ import Testing
     var info = stat()
     #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600, "mode \(String(info.st_mode & 0o777, radix: 8))")
     #expect(stat(dir.path + "/state", &info) == 0 && info.st_mode & 0o777 == 0o700, "mode \(String(info.st_mode & 0o777, radix: 8))")
+  }
+
+  /// A SQLite state file at `db` holding one crafted revision of `dev`.
+  static func craftDatabase(at db: String) throws {
+    let store = try SQLiteStateStore(path: db)
+    _ = try store.record(
+      RecordedStateDraft(
+        environment: "dev", clusterYAML: "kind: Cluster\n", instanceGroupsYAML: [], cloudUpdated: true, pendingRolls: [],
+        igwAttached: false),
+      expectedPrior: nil, actor: StoreActor(user: "u", host: "h", pid: 1, command: "hk import dev"), note: "crafted")
+    try store.close()
   }
 }

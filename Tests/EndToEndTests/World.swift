@@ -144,11 +144,47 @@ final class World: @unchecked Sendable {
   }
 
   /// Edits a file of the temporary repository with a closure over its text.
-  func edit(_ relative: String, _ change: (String) -> String) throws {
-    let path = root + "/" + relative
-    let text = try String(contentsOfFile: path, encoding: .utf8)
-    let new = change(text)
-    #expect(new != text, "edit of \(relative) changed nothing")
-    try new.write(toFile: path, atomically: true, encoding: .utf8)
+  func edit(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation, _ change: (String) -> String) throws {
+    try TextFile.edit(root + "/" + relative, sourceLocation: sourceLocation, change)
+  }
+
+  /// Starts `hk apply dev --yes` (plus `flags`) in the background with exactly `env`; its output
+  /// goes to the file `output`, or nowhere.
+  func startApply(env: [String: String], flags: [String] = [], output: String? = nil) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: hk)
+    process.arguments = ["apply", "dev", "--yes", "--root", root, "--state-db", stateDB] + flags
+    process.environment = env
+    var handle = FileHandle.nullDevice
+    if let output {
+      guard FileManager.default.createFile(atPath: output, contents: nil) else { throw TestSupportError("cannot create \(output)") }
+      handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+    }
+    process.standardOutput = handle
+    process.standardError = handle
+    try withDefaultSignalMask { try process.run() }
+    if output != nil { try handle.close() }
+    return process
+  }
+
+  /// Waits up to 60 s for a kops call of the subcommand `sub`; whether one was made.
+  @discardableResult
+  func waitForKops(_ sub: String) -> Bool {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, !kops.invocations().contains(where: { $0.first == sub }) { usleep(50_000) }
+    return kops.invocations().contains { $0.first == sub }
+  }
+
+  /// The crash of the reliability tests: `hk apply dev` SIGKILLed while `kops update` hangs
+  /// (the gateway attached by then), and the hung kops call killed after it.
+  func sigkillApplyDuringKopsUpdate(env: [String: String]) throws {
+    var env = env
+    env["FAKE_KOPS_HANG"] = "update"
+    let process = try startApply(env: env)
+    #expect(waitForKops("update"))
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    killHungKops()
+    #expect(try attachedVPCs("dev") == [vpc["dev"] ?? ""])
   }
 }

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import HKTestSupport
 import Model
 import Planner
 import Testing
@@ -41,23 +42,5 @@ extension Environment {
   }
 }
 
-/// Compares `actual` with `Golden/<name>`; `HK_RECORD=1` rewrites the file.
-func assertGolden(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-  let path = packageRoot + "/Tests/PlannerTests/Golden/" + name
-  if ProcessInfo.processInfo.environment["HK_RECORD"] == "1" {
-    try actual.write(toFile: path, atomically: true, encoding: .utf8)
-    return
-  }
-  guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
-    Issue.record("missing golden file \(name); run with HK_RECORD=1 to create it", sourceLocation: sourceLocation)
-    return
-  }
-  if expected != actual {
-    let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-    let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
-    let firstDiff = (0..<min(e.count, a.count)).first { e[$0] != a[$0] } ?? min(e.count, a.count)
-    Issue.record(
-      "golden \(name) differs at line \(firstDiff + 1):\n expected: \(firstDiff < e.count ? String(e[firstDiff]) : "<end>")\n   actual: \(firstDiff < a.count ? String(a[firstDiff]) : "<end>")\n(HK_RECORD=1 rewrites)",
-      sourceLocation: sourceLocation)
-  }
-}
+/// The golden files of these tests (`Tests/PlannerTests/Golden`; `HK_RECORD=1` rewrites them).
+let golden = GoldenFiles(nextTo: #filePath)

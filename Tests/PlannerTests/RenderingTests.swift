@@ -31,22 +31,22 @@ import Testing
     let plan = Plan(environments: [try PlanBuilder.plan(try sample("dev"), recorded: nil)])
     let text = PlanRenderer().text(plan)
     #expect(text.contains("Plan: 5 changes in 1 environment (5 steps)."))
-    try assertGolden(text, named: "create-dev.txt")
+    try golden.check(text, named: "create-dev.txt")
   }
 
   @Test func goldenMixedText() throws {
     let text = PlanRenderer().text(try mixedPlan())
     #expect(text.contains("Plan: 6 changes in 2 environments (12 steps; rolls "))
     #expect(text.contains("1 IAM widening)."))
-    try assertGolden(text, named: "mixed.txt")
+    try golden.check(text, named: "mixed.txt")
   }
 
   @Test func goldenMixedMarkdownAndJSON() throws {
     let plan = try mixedPlan()
     let md = PlanRenderer().markdown(plan)
     #expect(md.count == 1)
-    try assertGolden(md.joined(), named: "mixed.md")
-    try assertGolden(PlanJSON.render(plan), named: "mixed.json")
+    try golden.check(md.joined(), named: "mixed.md")
+    try golden.check(PlanJSON.render(plan), named: "mixed.json")
   }
 
   @Test func colourOnlyWhenAsked() throws {

@@ -10,22 +10,8 @@ import Testing
   @Test func aVersion2DatabaseGainsTheCommitColumn() throws {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }
-    let path = scratch.file("hk.sqlite")
-    let v2 = try #require(SQLiteStateStore.schemaMigrations.dropFirst().first)
-    #expect(v2.hasPrefix("v2: "))
-    do {
-      let queue = try DatabaseQueue(path: path)
-      try Schema.migrator.migrate(queue, upTo: v2)
-      try queue.write { db in
-        try db.execute(
-          sql: """
-            INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
-            INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
-              "cloudUpdated", "pendingRolls", "igwAttached", "createdAt", "createdBy", "command", "note")
-            VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
-            """)
-      }
-    }
+    #expect(SQLiteStateStore.schemaMigrations.dropFirst().first?.hasPrefix("v2: ") == true)
+    let path = try oldDatabase(in: scratch, migratedThrough: 1, sql: oldProdRevision)
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
     #expect(SQLiteStateStore.schemaMigrations.contains { $0.hasPrefix("v3: revision.gitCommit") })

@@ -63,21 +63,7 @@ import Testing
   @Test func aVersion1DatabaseGainsTheValidatedLayer() throws {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }
-    let path = scratch.file("hk.sqlite")
-    let v1 = try #require(SQLiteStateStore.schemaMigrations.first)
-    do {
-      let queue = try DatabaseQueue(path: path)
-      try Schema.migrator.migrate(queue, upTo: v1)
-      try queue.write { db in
-        try db.execute(
-          sql: """
-            INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
-            INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
-              "cloudUpdated", "pendingRolls", "igwAttached", "createdAt", "createdBy", "command", "note")
-            VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
-            """)
-      }
-    }
+    let path = try oldDatabase(in: scratch, migratedThrough: 0, sql: oldProdRevision)
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
     #expect(SQLiteStateStore.schemaMigrations.count == 6)
@@ -107,23 +93,16 @@ import Testing
   @Test func aVersion2DatabaseGainsTheKopsVersionThatLastUpdated() throws {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }
-    let path = scratch.file("hk.sqlite")
-    let v2 = try #require(SQLiteStateStore.schemaMigrations.dropFirst().first)
-    do {
-      let queue = try DatabaseQueue(path: path)
-      try Schema.migrator.migrate(queue, upTo: v2)
-      try queue.write { db in
-        try db.execute(
-          sql: """
-            INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
-            INSERT INTO "environment" VALUES ('dev', 'M', 1, '2026-01-01 00:00:00.000');
-            INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
-              "cloudUpdated", "pendingRolls", "igwAttached", "kopsVersion", "createdAt", "createdBy", "command", "note")
-            VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '1.28.4', '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old'),
-              ('dev', 1, 'M', 'kind: Cluster', '[]', 0, '[]', 0, '1.23.4', '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
-            """)
-      }
-    }
+    let path = try oldDatabase(
+      in: scratch, migratedThrough: 1,
+      sql: """
+        INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
+        INSERT INTO "environment" VALUES ('dev', 'M', 1, '2026-01-01 00:00:00.000');
+        INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
+          "cloudUpdated", "pendingRolls", "igwAttached", "kopsVersion", "createdAt", "createdBy", "command", "note")
+        VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '1.28.4', '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old'),
+          ('dev', 1, 'M', 'kind: Cluster', '[]', 0, '[]', 0, '1.23.4', '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
+        """)
     let store = try SQLiteStateStore(path: path)
     #expect(try store.appliedMigrations() == SQLiteStateStore.schemaMigrations)
     #expect(try store.recorded("prod")?.updatedByKops == "1.28.4")

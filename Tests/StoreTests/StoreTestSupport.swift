@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Model
 import Synchronization
 
@@ -37,6 +38,33 @@ func draft(
   RecordedStateDraft(
     environment: environment, clusterYAML: cluster, instanceGroupsYAML: groups, cloudUpdated: cloudUpdated,
     pendingRolls: pendingRolls, igwAttached: igwAttached, kopsVersion: "1.28.4", desiredDigest: "sha256:abc")
+}
+
+/// One environment, `prod` (lineage `L`), with one revision at serial 1 (cloud updated), as the
+/// oldest schemas can hold it.
+let oldProdRevision = """
+  INSERT INTO "environment" VALUES ('prod', 'L', 1, '2026-01-01 00:00:00.000');
+  INSERT INTO "revision" ("environment", "serial", "lineage", "clusterYAML", "instanceGroupsYAML",
+    "cloudUpdated", "pendingRolls", "igwAttached", "createdAt", "createdBy", "command", "note")
+  VALUES ('prod', 1, 'L', 'kind: Cluster', '[]', 1, '[]', 0, '2026-01-01 00:00:00.000', 'a@b', 'hk apply', 'old');
+  """
+
+/// A database as an older hk left it: `scratch`'s `hk.sqlite`, migrated up to and including the
+/// `index`th of ``SQLiteStateStore/schemaMigrations`` only, holding the rows `sql` inserts.
+/// Returns its path (open it with `SQLiteStateStore` to migrate it the rest of the way).
+func oldDatabase(in scratch: ScratchDirectory, migratedThrough index: Int, sql: String) throws -> String {
+  let path = scratch.file("hk.sqlite")
+  let migrations = SQLiteStateStore.schemaMigrations
+  guard index < migrations.count else { throw StoreTestError("no migration \(index + 1)") }
+  let queue = try DatabaseQueue(path: path)
+  try Schema.migrator.migrate(queue, upTo: migrations[index])
+  try queue.write { db in try db.execute(sql: sql) }
+  return path
+}
+
+struct StoreTestError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
 }
 
 let tester = StoreActor(user: "alice", host: "ci-runner-1", pid: 4242, command: "hk apply prod")

@@ -1,8 +1,7 @@
-import Model
-
 /// A drift report: for each environment, how its live objects compare with the recorded state
-/// and how the desired files compare with it (DESIGN.md §6). A pure value; ``DriftJSON`` and
-/// ``DriftRenderer`` turn it into the `format_version` "1" JSON, text or markdown.
+/// and how the desired files compare with it (DESIGN.md §6). A pure value, next to ``Plan``;
+/// the planner's `DriftJSON` and `DriftRenderer` turn it into the `format_version` "1" JSON,
+/// text or markdown.
 public struct DriftReport: Sendable, Hashable {
   /// The drift JSON's `format_version` (a contract: additive changes only).
   public static let formatVersion = "1"
@@ -167,5 +166,21 @@ public struct IgnoredField: Sendable, Hashable {
     self.expired = expired
     self.recorded = recorded
     self.live = live
+  }
+}
+
+/// One field whose live value differs from the recorded one.
+public struct DriftItem: Sendable, Hashable {
+  public var path: String
+  public var recorded: JSONValue?
+  public var live: JSONValue?
+  /// Not in the environment's previous drift report (same path and live value); set by
+  /// the planner's drift evaluation, always false from its live comparison.
+  public var isNew: Bool
+  public init(path: String, recorded: JSONValue?, live: JSONValue?, isNew: Bool = false) {
+    self.path = path
+    self.recorded = recorded
+    self.live = live
+    self.isNew = isNew
   }
 }
