@@ -126,39 +126,30 @@ import Testing
     #expect(d?.message.contains("spec.subnets must be a list") == true)
   }
 
-  @Test func proxyPortNotANumber() throws {
-    let c = Sample.cluster([
+  /// A cluster whose egress proxy has the port `port` (as written, with its 👉 marker).
+  static func proxy(port: String) -> String {
+    Sample.cluster([
       "egressProxy":
-        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉proxy-port\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
+        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: \(port)\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
     ])
+  }
+
+  @Test(arguments: ["👉proxy-port", "👉70000"])
+  func proxyPortNotANumberOrOutOfRange(port: String) throws {
+    let c = Self.proxy(port: port)
     expectFinding(try Sample.validate(cluster: c), "field-type", at: Marked(c).position)
   }
 
   @Test func proxyPortNumber() throws {
-    let c = Sample.cluster([
-      "egressProxy":
-        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 3128\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
-    ])
-    #expect(try Sample.validate(cluster: c).isEmpty)
+    #expect(try Sample.validate(cluster: Self.proxy(port: "3128")).isEmpty)
   }
 
   /// kops's `HTTPProxy.Port` is a Go `int`: kops's decoder refuses a quoted number.
   @Test func proxyPortQuotedIsAnError() throws {
-    let c = Sample.cluster([
-      "egressProxy":
-        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉\"3128\"\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
-    ])
+    let c = Self.proxy(port: "👉\"3128\"")
     let d = expectFinding(try Sample.validate(cluster: c), "field-type", at: Marked(c).position)
     #expect(d?.message.contains("must be an integer") == true, "\(String(describing: d))")
     #expect(d?.message.contains("write it without quotes") == true, "\(String(describing: d))")
-  }
-
-  @Test func proxyPortOutOfRange() throws {
-    let c = Sample.cluster([
-      "egressProxy":
-        "  egressProxy:\n    httpProxy:\n      host: proxy\n      port: 👉70000\n    excludes: 10.0.0.0/16,169.254.169.254,.amazonaws.com\n"
-    ])
-    expectFinding(try Sample.validate(cluster: c), "field-type", at: Marked(c).position)
   }
 
   @Test func excludesAsAList() throws {

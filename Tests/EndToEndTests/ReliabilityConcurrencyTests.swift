@@ -12,9 +12,7 @@ import Testing
 extension Reliability {
   @Suite(.serialized) struct Concurrency {
     @Test func tenSimultaneousAppliesOnANewDatabase() throws {
-      let w = try Reliability.world.get()
-      let name = Reliability.world.nextName("race")
-      try w.addEnvironment(name)
+      let (w, name) = try Reliability.world.withNewEnvironment("race")
       let db = w.dir.path + "/\(name).sqlite"
       let outcome = try ConcurrencyRace(w: w, name: name, db: db).run()
       ReliabilityReport.append("concurrency", [("round", .string("new database, first apply"))] + outcome.report)
@@ -22,9 +20,7 @@ extension Reliability {
     }
 
     @Test func tenSimultaneousAppliesOnRecordedState() throws {
-      let w = try Reliability.world.get()
-      let name = Reliability.world.nextName("race")
-      try w.addEnvironment(name)
+      let (w, name) = try Reliability.world.withNewEnvironment("race")
       let db = w.dir.path + "/\(name).sqlite"
       let base = try w.hk(["apply", name, "--yes", "--validate-interval", "0.2"], env: ["HK_AWS": w.awsWrapper], db: db)
       #expect(base.exitCode == 0, "\(base)")

@@ -14,9 +14,7 @@ extension Reliability {
     /// A first apply, then the full plan (replace, create, resize, delete, gateway, update,
     /// roll, validate) with one fault per run.
     @Test func faultsAtEveryStepOfAnUpdateStopCleanlyAndLoseNothing() throws {
-      let w = try Reliability.world.get()
-      let name = Reliability.world.nextName("fault")
-      try w.addEnvironment(name)
+      let (w, name) = try Reliability.world.withNewEnvironment("fault")
       let base = try w.apply([name], env: ["HK_AWS": w.awsWrapper])
       try #require(base.exitCode == 0, "\(base)")
       try w.editForFullPlan(name)
@@ -80,9 +78,7 @@ extension Reliability {
     /// A first apply with faults before and around the gateway: kops version, kops create, the
     /// aws CLI missing, aws exiting 255.
     @Test func faultsOfAFirstApplyStopCleanlyAndLoseNothing() throws {
-      let w = try Reliability.world.get()
-      let name = Reliability.world.nextName("fault")
-      try w.addEnvironment(name)
+      let (w, name) = try Reliability.world.withNewEnvironment("fault")
       let chain: [FaultCase] = [
         FaultCase("kops version exit 1", step: "preflight", env: ["FAKE_KOPS_FAIL": "version:1"], journal: "preflight-version"),
         FaultCase("kops create exit 1", step: "cluster-create", env: ["FAKE_KOPS_FAIL": "create:1"], journal: "cluster-create"),

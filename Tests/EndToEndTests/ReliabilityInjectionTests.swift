@@ -13,9 +13,7 @@ import Testing
 extension Reliability {
   @Suite(.serialized) struct Injection {
     @Test func namesWithShellMetacharactersAreRefusedAndOthersReachKopsAndAWSAsSingleArguments() throws {
-      let w = try Reliability.world.get()
-      let name = Reliability.world.nextName("inject")
-      try w.addEnvironment(name)
+      let (w, name) = try Reliability.world.withNewEnvironment("inject")
       let hostileCluster = "\(name) $(touch canary1);`touch canary2`|x&y>z'q.k8s.corp.local"
       let cluster = "\(name).k8s.corp.local"
       let store = "s3://corp-kops-state-\(name)"

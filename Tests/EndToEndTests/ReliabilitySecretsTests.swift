@@ -12,9 +12,7 @@ import Testing
 extension Reliability {
   @Suite(.serialized) struct Secrets {
     @Test func secretsNeverReachOutputJournalOrSavedPlans() throws {
-      let w = try Reliability.world.get()
-      let name = Reliability.world.nextName("secret")
-      try w.addEnvironment(name)
+      let (w, name) = try Reliability.world.withNewEnvironment("secret")
       var leak = SecretLeakCheck()
       let common = ["HK_AWS": w.awsWrapper]
 

@@ -267,3 +267,13 @@ enum ReliabilityCleanup {
     for p in paths { try? FileManager.default.removeItem(atPath: p) }
   }
 }
+
+extension SharedWorld {
+  /// The shared world with a fresh environment `<prefix><n>` added to it (a copy of `dev`).
+  func withNewEnvironment(_ prefix: String) throws -> (world: World, name: String) {
+    let w = try get()
+    let name = nextName(prefix)
+    try w.addEnvironment(name)
+    return (w, name)
+  }
+}
