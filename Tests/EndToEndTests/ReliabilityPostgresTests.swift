@@ -11,6 +11,13 @@ import Testing
 /// Each test writes its figures to the reliability report (`scripts/reliability`, section
 /// "PostgreSQL backend").
 @Suite(.serialized) struct ReliabilityPostgresTests {
+  /// A world whose state is a fresh database on `server` (default: the tests' shared PostgreSQL).
+  static func world(on server: String? = nil) throws -> World {
+    let w = try World()
+    w.stateLocation = try PostgresServer.freshDatabase(on: server)
+    return w
+  }
+
   static func report(_ scenario: String, _ figure: String, ok: Bool, started: Date) {
     ReliabilityReport.append(
       "postgres",
@@ -22,8 +29,7 @@ import Testing
 
   @Test func sampleScenarioAppliesPlansNothingAndDriftsClean() throws {
     let started = Date()
-    let w = try World()
-    w.stateLocation = try PostgresServer.freshDatabase()
+    let w = try Self.world()
     let r = try w.apply(["dev", "staging", "prod"])
     #expect(r.exitCode == 0, "\(r)")
     #expect(
@@ -45,8 +51,7 @@ import Testing
 
   @Test func tenConcurrentAppliesOneRunsNineAreRefusedNamingTheHolder() throws {
     let started = Date()
-    let w = try World()
-    w.stateLocation = try PostgresServer.freshDatabase()
+    let w = try Self.world()
     // Schema first, so that the racers race for the lease, not for the migration.
     #expect(try w.hk(["state", "list"]).exitCode == 0)
     _ = try w.anyStore()
@@ -78,8 +83,7 @@ import Testing
 
   @Test func aSigkilledApplysLeaseLapsesAndAPlainApplyTakesOver() throws {
     let started = Date()
-    let w = try World()
-    w.stateLocation = try PostgresServer.freshDatabase()
+    let w = try Self.world()
     var env = w.environment
     env["HK_LOCK_TTL"] = "8"
     try w.sigkillApplyDuringKopsUpdate(env: env)
@@ -114,8 +118,7 @@ import Testing
 
   @Test func postgresStoppedMidApplyExitsCleanlyThenConverges() throws {
     let server = try PostgresServer()
-    let w = try World()
-    w.stateLocation = try PostgresServer.freshDatabase(on: server.url)
+    let w = try Self.world(on: server.url)
     var env = w.environment
     env["FAKE_KOPS_SLEEP"] = "1.5"
     env["HK_LOCK_TTL"] = "3"
@@ -155,8 +158,7 @@ import Testing
 
   @Test func aHolderWhoseLeaseIsBrokenStopsBeforeItsNextStep() throws {
     let started = Date()
-    let w = try World()
-    w.stateLocation = try PostgresServer.freshDatabase()
+    let w = try Self.world()
     var env = w.environment
     env["FAKE_KOPS_SLEEP"] = "2"
     env["HK_LOCK_TTL"] = "1.5"
