@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Operations
 import Store
 
 extension HK.StateCommand {
