@@ -59,7 +59,10 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        guard Environment.isValidName(environment) else {
+          throw CommandError.message(
+            "'\(environment)' is not an environment name; name one of those 'hk state list' shows")
+        }
         if let run = runID {
           let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true)
           guard let summary = try store?.runs(environment, limit: Int.max).first(where: { $0.id == run }), let store else {
@@ -187,7 +190,10 @@ extension HK {
       @Option(name: .customLong("force"), help: "The lock ID, as 'hk lock list' shows it.") public var lockID: String
       public init() {}
       public func run() async throws {
-        guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        guard Environment.isValidName(environment) else {
+          throw CommandError.message(
+            "'\(environment)' is not an environment name; name one of those 'hk state list' shows")
+        }
         guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false), let held = try store.lock(environment) else {
           throw CommandError.message("\(environment) is not locked; nothing to do")
         }

@@ -75,14 +75,21 @@ public struct ApplyOperation: Sendable {
     if let planFile {
       let text: String
       do { text = try String(contentsOfFile: planFile, encoding: .utf8) } catch {
-        throw CommandError.message("cannot read the plan file \(planFile): \(error.localizedDescription)")
+        throw CommandError.message(
+          "cannot read the plan file \(planFile): \(error.localizedDescription); check the path, or save the plan again with 'hk plan --out FILE'"
+        )
       }
       let saved: PlanJSON.Saved
       do { saved = try PlanJSON.decodeSaved(text) } catch { throw CommandError.message("\(planFile): \(error.description)") }
       let names = saved.plan.environments.map(\.name)
-      if Set(names).count != names.count { throw CommandError.message("\(planFile): an environment appears twice; nothing was run") }
+      if Set(names).count != names.count {
+        throw CommandError.message(
+          "\(planFile): an environment appears twice; nothing was run; save the plan again with 'hk plan --out FILE'")
+      }
       if let missing = environments.first(where: { !names.contains($0) }) {
-        throw CommandError.message("\(planFile): the plan has no environment \(missing) (it has: \(names.joined(separator: ", ")))")
+        throw CommandError.message(
+          "\(planFile): the plan has no environment \(missing) (it has: \(names.joined(separator: ", "))); name only environments the plan has, or none to apply them all"
+        )
       }
       if names.isEmpty { return .nothing("The plan \(planFile) names no environment: nothing to apply.\n", toStderr: false) }
       // The file's own digest covers all its environments; the check runs on them all, then

@@ -6,7 +6,7 @@ import Foundation
 /// GITREF and the working tree (untracked files included), as git reports them.
 public enum ChangedEnvironments {
   public static func names(root: String, since ref: String, among requested: [String]) async throws -> [String] {
-    if ref.hasPrefix("-") { throw CommandError.gitFailed("'\(ref)' is not a git ref") }
+    if ref.hasPrefix("-") { throw CommandError.gitFailed("'\(ref)' is not a git ref; pass a branch, tag or commit to --changed-since") }
     let diff = try await git(["diff", "--name-only", "--relative", ref, "--", "environments"], root: root)
     let untracked = try await git(["ls-files", "--others", "--exclude-standard", "--", "environments"], root: root)
     let changed = Set((diff + "\n" + untracked).split(separator: "\n").map(String.init))

@@ -59,7 +59,8 @@ public struct DriftOperation: Sendable {
   /// The stored reports of `name`, newest first (none where hk never wrote).
   public static func history(_ name: String, limit: Int, stateLocation: String) throws -> [HistoryRow] {
     guard Environment.isValidName(name) else {
-      throw CommandError.message("'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*)")
+      throw CommandError.message(
+        "'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*); name one of the directories under environments/")
     }
     guard let store = try StoreAccess.openForReading(stateLocation) else { return [] }
     return try store.driftReports(name, limit: limit).map {

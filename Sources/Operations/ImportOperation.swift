@@ -46,7 +46,8 @@ public struct ImportOperation: Sendable {
   /// Loads `name`, imports its live objects and plans the desired files against them.
   public func run(_ name: String) async throws -> Result {
     guard Environment.isValidName(name) else {
-      throw CommandError.message("'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*)")
+      throw CommandError.message(
+        "'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*); name one of the directories under environments/")
     }
     let loaded = try Workspace(root: root).load([name], validate: false)
     guard let env = loaded.environments.first else {
