@@ -7,7 +7,8 @@ import PackageDescription
 ///   CYAML (system libyaml) → Model (pure values) → Config (YAML loading, environments,
 ///   validation) → StoreCore (the store protocol, no database) → PostgresStore (libpq) and
 ///   Store (SQLite via GRDB, and the factory picking a backend) → Planner (diff, steps,
-///   rendering) → Executor (runner, kops/aws adapters, step engine) → HKCommands (CLI) → hk.
+///   rendering) → Executor (runner, kops/aws adapters, step engine, run lifecycle) → Operations
+///   (the plan, apply, drift and import workflows) → HKCommands (CLI: parse, call, print, exit) → hk.
 let package = Package(
   name: "hk",
   platforms: [.macOS(.v15)],
@@ -52,11 +53,13 @@ let package = Package(
         "Model", "Config", "Store", "Planner",
         .product(name: "Subprocess", package: "swift-subprocess"),
       ]),
-    /** The argument-parser commands and the services behind them (a library, so tests can drive it). */
+    /** The workflows behind the commands (plan, apply, drift, import), called with option values; prints nothing. */
+    .target(name: "Operations", dependencies: ["Model", "Config", "Store", "Planner", "Executor"]),
+    /** The argument-parser commands: parse, call an operation, print, exit (a library, so tests can drive it). */
     .target(
       name: "HKCommands",
       dependencies: [
-        "Model", "Config", "Store", "Planner", "Executor",
+        "Model", "Config", "Store", "Planner", "Executor", "Operations",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -83,7 +86,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "Model", "Config", "Planner", "Store", "HKCommands", "HKTestSupport", "hk", "fake-kops",
+        "Model", "Config", "Planner", "Store", "Operations", "HKCommands", "HKTestSupport", "hk", "fake-kops",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
   ],

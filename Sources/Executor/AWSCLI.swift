@@ -157,7 +157,7 @@ struct AWSFailure {
 }
 
 /// A failed aws call, with what to do next.
-public enum AWSError: LocalizedError, Sendable, Hashable {
+public enum AWSError: HKError, Hashable {
   /// The gateway is attached to `vpc`, not to `wanted` (the cluster's `spec.networkID`).
   case attachedElsewhere(igw: String, vpc: String, wanted: String)
   /// aws exited non-zero; the argv (executable first) and its result.
@@ -170,6 +170,8 @@ public enum AWSError: LocalizedError, Sendable, Hashable {
     if case .failed(_, let result) = self { return AWSFailure(result).code }
     return nil
   }
+
+  public var nextStep: String { NextStep.of(errorDescription ?? "", otherwise: "check the aws CLI and its credentials") }
 
   public var errorDescription: String? {
     switch self {

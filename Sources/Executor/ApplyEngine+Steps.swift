@@ -19,7 +19,7 @@ extension Run {
   /// aws steps name the same ones with `--profile`/`--region`).
   func journaling(_ step: Step, kind: @escaping @Sendable (CommandInvocation) -> String) -> JournalingRunner {
     JournalingRunner(
-      base: engine.runner, store: store, fence: fence, runID: runID, stepID: step.id, kind: kind,
+      base: engine.runner, store: store, lease: lease, runID: runID, stepID: step.id, kind: kind,
       environment: engine.options.environment.merging(settings.kopsVariables) { _, own in own },
       defaultTimeout: engine.options.stepTimeout)
   }

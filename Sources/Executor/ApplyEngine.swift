@@ -103,9 +103,9 @@ public struct ApplyEngine: Sendable {
     func refused(_ reason: String, _ next: String) -> ApplyOutcome {
       ApplyOutcome(environment: name, status: .refused, completed: [], failedStep: nil, reason: reason, notRun: plan.steps, next: next)
     }
-    let lock: LockInfo
+    let lease: RunLease
     do {
-      lock = try store.acquireLock(name, actor: actor, ttl: leaseTTL)
+      lease = try RunLease.acquire(name, store: store, actor: actor, ttl: leaseTTL)
     } catch let error as StoreError where !error.isLocked {
       return refused(error.localizedDescription, "fix what stopped it (above), then run 'hk apply \(name)' again; nothing ran")
     } catch {
@@ -114,15 +114,17 @@ public struct ApplyEngine: Sendable {
         "wait for the other apply (a dead one's lease lapses \(Int(leaseTTL)) s after its last renewal and the next apply takes it "
           + "over), or break it with 'hk lock unlock \(name) --force LOCK_ID'")
     }
-    let keeper = LeaseKeeper(lease: lock, store: store, ttl: leaseTTL)
     var run = Run(engine: self, env: env, plan: plan, planID: planID)
-    run.lease = keeper
+    run.lifecycle = lease
+    run.lease = lease.keeper
     let outcome = await run.execute()
-    keeper.stop()
     do {
-      try store.releaseLock(name, lockID: lock.lockID)
+      try lease.release()
     } catch {
-      observer.note(environment: name, "could not release the lock \(lock.lockID): \(error.localizedDescription)")
+      observer.note(
+        environment: name,
+        "could not release the lock \(lease.fence.lockID): \(error.localizedDescription); "
+          + "break it with 'hk lock unlock \(name) --force \(lease.fence.lockID)'")
     }
     return outcome
   }
@@ -145,7 +147,10 @@ struct Run: Sendable {
   var kopsVersion: KopsVersion? = nil
   /// Whether this run already wrote its revision (later progress amends it).
   var wroteRevision = false
-  /// The lease kept while the run lasts; its generation fences every write.
+  /// The run's lifecycle (lease, begin, finish, release), shared with import.
+  var lifecycle: RunLease? = nil
+  /// The lease kept while the run lasts; its generation fences every write. It also holds the
+  /// first failure to keep the lease or to journal a command: the run stops before its next step.
   var lease: LeaseKeeper? = nil
   /// The first failure to record progress (the database went away, the lease was lost): the run
   /// stops before its next step.
@@ -197,9 +202,12 @@ struct Run: Sendable {
         next: "run 'hk plan \(name)' and apply again")
     }
     do {
-      runID = try store.beginRun(environment: name, command: engine.actor.command, planID: planID, actor: engine.actor, fence: fence)
+      guard let lifecycle else { throw StoreError.leaseLost(environment: name, lockID: "", detail: "no lease was taken") }
+      runID = try lifecycle.begin(planID: planID)
     } catch {
-      return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
+      return outcome(
+        .refused, failed: nil, reason: "the run could not be recorded: \(error.localizedDescription)",
+        next: "check the state database, then run 'hk apply \(name)' again; nothing ran")
     }
     // A new 0700 directory (mkdtemp), after sweeping those a killed hk left behind.
     let parent = FileManager.default.temporaryDirectory.path
@@ -229,6 +237,9 @@ struct Run: Sendable {
       if completed.contains(where: { $0.id == step.id }) { continue }
       // Never start a step that could not be recorded: the lease or the database is gone.
       if let problem = storeProblem ?? lease?.problem {
+        // The gateway is never left attached because the database failed (a lost lease refuses
+        // the detach: another apply owns the cluster then).
+        if let closed = await closeGatewayBracket() { engine.observer.note(environment: name, closed) }
         return finish(
           .failed, failed: nil, reason: "\(problem) (before step \(step.id), \(step.kind.rawValue))",
           next: "run 'hk apply \(name)' again once the state database is reachable: the next plan contains exactly what is left")
@@ -264,7 +275,17 @@ struct Run: Sendable {
 
   mutating func finish(_ status: ApplyOutcome.Status, failed: Step?, reason: String, next: String) -> ApplyOutcome {
     let result: RunResult = status == .succeeded ? .succeeded : status == .interrupted ? .interrupted : .failed
-    try? store.finishRun(runID: runID, result: result, message: Redaction.redact(text: reason), fence: fence)
+    do {
+      guard let lifecycle else { throw StoreError.leaseLost(environment: name, lockID: "", detail: "no lease was taken") }
+      try lifecycle.finish(runID, result: result, message: reason)
+    } catch {
+      // The work is done (or stopped) but the journal does not say so: never a silent success.
+      let problem = "the end of run \(runID) could not be recorded: \(error.localizedDescription)"
+      return outcome(
+        status == .succeeded ? .failed : status, failed: failed, reason: reason.isEmpty ? problem : reason + "; " + problem,
+        next: "check the state database ('hk state show \(name) --run \(runID)' shows the run), then run 'hk apply \(name)': "
+          + "the next plan contains exactly what is left")
+    }
     return outcome(status, failed: failed, reason: reason, next: next)
   }
 

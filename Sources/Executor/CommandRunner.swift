@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// One external command to run: an argv (never a shell string) plus its environment additions.
 ///
@@ -147,7 +148,7 @@ extension CommandRunner {
 /// The executable of a command does not exist (or is not on `PATH`).
 ///
 /// Adapters replace ``hint`` with tool-specific advice ("install kops 1.28 or pass --kops …").
-public struct ExecutableNotFoundError: LocalizedError, Sendable, Hashable {
+public struct ExecutableNotFoundError: HKError, Hashable {
   /// The executable as given (name or path).
   public var executable: String
   /// The `PATH` searched, when the executable was a bare name.
@@ -169,10 +170,11 @@ public struct ExecutableNotFoundError: LocalizedError, Sendable, Hashable {
     let path = searchPath.map { " (PATH=\($0))" } ?? ""
     return "\(name) not found on PATH\(path); \(hint)"
   }
+  public var nextStep: String { hint }
 }
 
 /// A command exists but could not be started (not executable, bad working directory, …).
-public struct CommandLaunchError: LocalizedError, Sendable, Hashable {
+public struct CommandLaunchError: HKError, Hashable {
   /// The executable as given.
   public var executable: String
   /// Why it could not start, from the operating system.
@@ -184,6 +186,7 @@ public struct CommandLaunchError: LocalizedError, Sendable, Hashable {
   }
 
   public var errorDescription: String? {
-    "could not start \(executable): \(reason); check that it is an executable file and that the working directory exists"
+    "could not start \(executable): \(reason); \(nextStep)"
   }
+  public var nextStep: String { "check that it is an executable file and that the working directory exists" }
 }

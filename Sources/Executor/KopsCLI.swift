@@ -102,7 +102,7 @@ public struct KopsCLI: Sendable {
 }
 
 /// A kops command exited non-zero (or timed out / was cancelled).
-public struct KopsCommandError: LocalizedError, Sendable, Hashable {
+public struct KopsCommandError: HKError, Hashable {
   /// The full argv, executable first.
   public var arguments: [String]
   /// What the command did (exit status, output).
@@ -145,7 +145,7 @@ public struct KopsCommandError: LocalizedError, Sendable, Hashable {
 }
 
 /// `kops version` printed no version number.
-public struct KopsVersionError: LocalizedError, Sendable, Hashable {
+public struct KopsVersionError: HKError, Hashable {
   /// The kops binary that was asked.
   public var executable: String
   /// What it printed instead of a version.
@@ -158,6 +158,7 @@ public struct KopsVersionError: LocalizedError, Sendable, Hashable {
 
   public var errorDescription: String? {
     let shown = output.trimmingSpaces().prefix(200)
-    return "\(executable) version printed no version number (\"\(shown)\"); check that \(executable) is the kops CLI"
+    return "\(executable) version printed no version number (\"\(shown)\"); \(nextStep)"
   }
+  public var nextStep: String { "check that \(executable) is the kops CLI" }
 }

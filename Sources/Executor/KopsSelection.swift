@@ -68,10 +68,12 @@ public struct KopsSelection: Sendable, Hashable {
 }
 
 /// A `--kops-map`/`HK_KOPS_MAP` entry hk cannot read.
-public struct KopsSelectionError: Error, Sendable, CustomStringConvertible {
+public struct KopsSelectionError: HKError, CustomStringConvertible {
   public var source: String
   public var entry: String
   public var description: String {
     "\(source): '\(OutputEscaping.text(entry))' is not VERSION=/absolute/path (e.g. 1.28.4=/opt/kops-1.28.4/kops or 1.28=/opt/kops-1.28/kops)"
   }
+  public var errorDescription: String? { description }
+  public var nextStep: String { "write each \(source) entry as VERSION=/absolute/path" }
 }

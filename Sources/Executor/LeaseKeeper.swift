@@ -3,7 +3,8 @@ import Store
 import Synchronization
 
 /// Keeps a lease alive while a run lasts (DESIGN.md §8): renews it every TTL/3 and remembers
-/// the first renewal that failed, which the run reads before each step and stops on.
+/// the first failure to keep or record the run (a renewal, a journal write), which the run
+/// reads before each step and stops on.
 public final class LeaseKeeper: Sendable {
   /// The lease as taken (its generation fences every write of the run).
   public let lease: LockInfo
@@ -49,7 +50,12 @@ public final class LeaseKeeper: Sendable {
     }
   }
 
-  /// Why the run must stop (the lease could not be renewed), or nil while it holds.
+  /// Remembers a failure to record the run (the first one wins): the run stops before its next step.
+  public func report(_ problem: String) {
+    state.withLock { if $0.problem == nil { $0.problem = problem } }
+  }
+
+  /// Why the run must stop (the lease could not be renewed, a journal write failed), or nil.
   public var problem: String? { state.withLock { $0.problem } }
 
   /// Stops renewing (before the lease is released).

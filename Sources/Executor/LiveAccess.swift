@@ -4,10 +4,11 @@ import Model
 import Planner
 
 /// A failure to read an environment's live side, phrased with what to do next.
-public struct LiveAccessError: LocalizedError, Sendable, Hashable {
+public struct LiveAccessError: HKError, Hashable {
   public var message: String
   public init(_ message: String) { self.message = message }
   public var errorDescription: String? { message }
+  public var nextStep: String { NextStep.of(message, otherwise: "check kops, aws and the environment's settings") }
 }
 
 /// Reads one environment's live side, read-only: checks `kops version --short` against

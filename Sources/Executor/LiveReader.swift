@@ -29,7 +29,7 @@ public struct LiveReader: Sendable {
     KopsCapabilities(version).hasGetAll ? [argv.getAll()] : [argv.getCluster(), argv.getInstanceGroups()]
   }
 
-  public enum Failure: Error, Sendable, CustomStringConvertible {
+  public enum Failure: HKError, CustomStringConvertible {
     case command(String)
     case unreadable(String)
     public var description: String {
@@ -37,6 +37,8 @@ public struct LiveReader: Sendable {
       case .command(let m), .unreadable(let m): m
       }
     }
+    public var errorDescription: String? { description }
+    public var nextStep: String { NextStep.of(description, otherwise: "check the kops binary and the state store") }
   }
 
   /// Runs the reads through `run` (which journals or not, as its caller wants).

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// Apply's scratch directories (docs/SECURITY.md): manifests written for kops and, for kops
 /// ≤ 1.30, a one-hour admin kubeconfig. Each is made by `mkdtemp` (new, 0700, never an existing
@@ -42,7 +43,8 @@ public enum Scratch {
 }
 
 /// A scratch directory that could not be made.
-public struct ScratchError: Error, LocalizedError, Sendable {
+public struct ScratchError: HKError {
   public var message: String
   public var errorDescription: String? { message }
+  public var nextStep: String { NextStep.of(message, otherwise: "check TMPDIR") }
 }

@@ -3,8 +3,8 @@ import Config
 import Executor
 import Foundation
 import Model
+import Operations
 import Planner
-import Store
 
 extension HK {
   /// `hk apply`: plan (or load a saved plan), confirm, then run the steps.
@@ -64,110 +64,40 @@ extension HK {
 
     public func run() async throws {
       let term = global.terminal
-      let service = PlanService(global: global)
-      var plan: Plan
-      var envs: [Environment]
-      var planID: String? = nil
-      if let planFile {
-        let text: String
-        do { text = try String(contentsOfFile: planFile, encoding: .utf8) } catch {
-          throw CommandError.message("cannot read the plan file \(planFile): \(error.localizedDescription)")
-        }
-        let saved: PlanJSON.Saved
-        do { saved = try PlanJSON.decodeSaved(text) } catch { throw CommandError.message("\(planFile): \(error.description)") }
-        let names = saved.plan.environments.map(\.name)
-        if Set(names).count != names.count { throw CommandError.message("\(planFile): an environment appears twice; nothing was run") }
-        if let missing = environments.first(where: { !names.contains($0) }) {
-          throw CommandError.message("\(planFile): the plan has no environment \(missing) (it has: \(names.joined(separator: ", ")))")
-        }
-        if names.isEmpty {
-          term.out("The plan \(planFile) names no environment: nothing to apply.\n")
-          return
-        }
-        // The file's own digest covers all its environments; the check runs on them all, then
-        // only the named ones run.
-        let current = try service.plan(names, term: term)
-        if !current.failed.isEmpty { throw CommandError.invalidEnvironments(current.failed) }
-        try Staleness.check(saved: saved, file: planFile, current: current.plan)
-        if let expectDigest { try Staleness.check(expected: expectDigest, current: current.plan) }
-        plan = current.plan
-        if !environments.isEmpty { plan.environments = plan.environments.filter { environments.contains($0.name) } }
-        envs = current.environments
-      } else {
-        var names = environments
-        if let ref = changedSince {
-          names = try await ChangedEnvironments.names(root: global.root, since: ref, among: environments)
-          if names.isEmpty {
-            term.err("No environment changed since \(ref); nothing to apply.\n")
-            return
-          }
-        }
-        let result = try service.plan(names, term: term)
-        if !result.failed.isEmpty { throw CommandError.invalidEnvironments(result.failed) }
-        if let expectDigest { try Staleness.check(expected: expectDigest, current: result.plan) }
-        plan = result.plan
-        envs = result.environments
+      let operation = ApplyOperation(
+        root: global.root, stateLocation: global.stateDBPath, kops: try global.kopsSelection(), defaultKops: global.kopsExecutable,
+        aws: global.awsExecutable, commandLine: (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        options: ApplyOptions(
+          allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),
+          validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt, allowSurprises: allowSurprises),
+        report: { term.print($0) })
+      let prepared = try await term.printingDiagnostics {
+        try await operation.prepare(environments: environments, planFile: planFile, changedSince: changedSince, expectDigest: expectDigest)
       }
-      try KopsPresence.check(plan, envs: envs, kops: global.kopsExecutable)
-      if planFile != nil || expectDigest != nil { planID = PlanDigest.digest(plan) }
-      term.out(PlanRenderer(color: term.color).text(plan))
-      let work = plan.environments.filter(\.hasChanges)
-      if work.isEmpty { return }
-      let moved = work.filter { e in e.settingsChanges.contains { $0.path == "settings.stateStore" } }.map(\.name)
-      if !moved.isEmpty && !allowStateStoreChange {
-        throw CommandError.message(
-          "stateStore changed for \(moved.joined(separator: ", ")): kops would work on another state store (the cluster's "
-            + "objects are not there); if that is intended, run 'hk apply' again with --allow-state-store-change")
+      let ready: ApplyOperation.Ready
+      switch prepared {
+      case .nothing(let message, let toStderr):
+        if toStderr { term.err(message) } else { term.out(message) }
+        return
+      case .ready(let r): ready = r
       }
+      term.out(PlanRenderer(color: term.color).text(ready.plan))
+      if ready.work.isEmpty { return }
+      try ready.checkStateStoreMoves(allowed: allowStateStoreChange)
       if !yes {
         guard term.isInteractive else { throw CommandError.noTerminal }
         term.out("\nApply these steps? Only 'yes' is accepted: ")
         guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else { throw CommandError.declined }
       }
-      let store = try StoreAccess.open(global.stateDBPath)
-      if let planID {
-        let bindings = plan.environments.map { PlanBinding(environment: $0.name, prior: $0.prior, desiredDigest: $0.desiredDigest) }
-        try? store.savePlan(id: planID, planJSON: PlanJSON.render(plan), bindings: bindings)
-      }
-      let observer = TerminalObserver(terminal: term)
-      let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-      let options = ApplyOptions(
-        allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),
-        validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt, allowSurprises: allowSurprises)
-      var failures = 0
-      for e in work {
-        guard let env = envs.first(where: { $0.name == e.name }) else { continue }
-        var options = options
-        options.gitCommit = await GitCommit.of(env, root: global.root)
-        let engine = ApplyEngine(
-          store: store, runner: SubprocessRunner(), kops: try global.kopsSelection().executable(for: env.settings),
-          aws: global.awsExecutable,
-          actor: .current(command: commandLine), options: options, observer: observer)
+      let succeeded = try await operation.apply(ready, observer: TerminalObserver(terminal: term)) { e in
         term.out("\nApplying \(e.name) (\(e.steps.count) steps)\n")
-        let id = planID
-        let outcome = await SignalGuard.run { await engine.apply(e, env: env, planID: id) }
+      } finished: { outcome, notApplied in
         term.out(Account.describe(outcome))
-        if !outcome.succeeded {
-          failures += 1
-          let rest = work.drop { $0.name != e.name }.dropFirst().map(\.name)
-          if !rest.isEmpty { term.out("Not applied (stopped after \(e.name) failed): \(rest.joined(separator: ", "))\n") }
-          break
+        if !notApplied.isEmpty {
+          term.out("Not applied (stopped after \(outcome.environment) failed): \(notApplied.joined(separator: ", "))\n")
         }
       }
-      if failures > 0 { throw ExitCode.failure }
-    }
-  }
-}
-
-/// A missing kops is said before the plan is printed (the plan could not be applied).
-enum KopsPresence {
-  static func check(_ plan: Plan, envs: [Environment], kops: String) throws {
-    for e in plan.environments where e.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) {
-      guard let env = envs.first(where: { $0.name == e.name }) else { continue }
-      let access = LiveAccess(runner: SubprocessRunner(), kops: env.settings.kopsPath ?? kops, aws: "aws", env: env)
-      if let missing = ExecutableLookup.missing(access.kops, hint: access.installAdvice) {
-        throw CommandError.message("\(e.name): \(missing.localizedDescription)")
-      }
+      if !succeeded { throw ExitCode.failure }
     }
   }
 }

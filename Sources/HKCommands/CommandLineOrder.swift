@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Operations
 
 extension HK {
   /// Parses the command line as people type it: global options before the command too
@@ -21,9 +22,7 @@ extension HK {
         try command.run()
       }
     } catch {
-      let error = printable(error)
-      let code = exitCode(for: error)
-      let message = fullMessage(for: error)
+      let (message, code) = report(error)
       if code == .success {
         if !message.isEmpty { FileHandle.standardOutput.write(Data((message + "\n").utf8)) }
       } else if !message.isEmpty {

@@ -1,10 +1,8 @@
 import ArgumentParser
-import Config
-import Executor
 import Foundation
 import Model
+import Operations
 import Planner
-import Store
 
 extension HK {
   /// `hk drift`: live objects (through kops) and the internet gateway (through aws) vs the
@@ -48,33 +46,22 @@ extension HK {
     public func run() async throws {
       let term = global.terminal
       if let history {
-        try DriftHistory(global: global, format: format).show(history, limit: limit, term: term)
+        let rows = try DriftOperation.history(history, limit: limit, stateLocation: global.stateDBPath)
+        switch format {
+        case .json: term.out(DriftOperation.historyJSON(history, rows: rows).serialized(pretty: true) + "\n")
+        case .text, .markdown:
+          if rows.isEmpty {
+            term.out("No drift reports stored for \(history); run 'hk drift \(history)'.\n")
+            return
+          }
+          term.out(Format.table(DriftOperation.historyTable(rows)))
+        }
         return
       }
-      let loaded: LoadedEnvironments
-      do {
-        loaded = try Workspace(root: global.root).load(environments, validate: false)
-      } catch {
-        term.print(error.diagnostics)
-        throw ExitCode.failure
-      }
-      var targets: [DriftChecker.Target] = []
-      for (name, diagnostics) in loaded.diagnostics {
-        if let env = loaded.environments.first(where: { $0.name == name }) {
-          targets.append(.environment(env))
-          continue
-        }
-        let errors = diagnostics.filter { $0.severity == .error }
-        term.print(errors)
-        let first = errors.first.map(\.description) ?? "cannot be loaded"
-        let more = errors.count > 1 ? " (and \(errors.count - 1) more problems, above)" : ""
-        targets.append(.unloadable(name: name, message: "\(first)\(more); fix the environment's files and run 'hk drift \(name)' again"))
-      }
-      let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false)
-      let checker = DriftChecker(
-        runner: SubprocessRunner(), kops: try global.kopsSelection(), aws: global.awsExecutable, store: store,
-        parallelism: parallel)
-      let outcome = await checker.check(targets)
+      let operation = DriftOperation(
+        root: global.root, stateLocation: global.stateDBPath, kops: try global.kopsSelection(), aws: global.awsExecutable,
+        parallelism: parallel, report: { term.print($0) })
+      let outcome = try await term.printingDiagnostics { try await operation.check(environments) }
       for w in outcome.warnings { term.err("warning: " + w + "\n") }
       let report = outcome.report
       switch format {
@@ -84,58 +71,6 @@ extension HK {
       }
       if report.hasErrors { throw ExitCode.failure }
       if detailedExitCode && (report.hasDrift || report.hasPending) { throw ExitCode(2) }
-    }
-  }
-}
-
-/// `hk drift --history ENV`: the stored reports of one environment, newest first.
-struct DriftHistory {
-  var global: GlobalOptions
-  var format: OutputFormat
-
-  struct Row {
-    var record: DriftReportRecord
-    var entry: EnvironmentDrift?
-  }
-
-  func show(_ name: String, limit: Int, term: Terminal) throws {
-    guard Environment.isValidName(name) else {
-      throw CommandError.message("'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*)")
-    }
-    var rows: [Row] = []
-    if let store = try StoreAccess.openForReading(global.stateDBPath) {
-      rows = try store.driftReports(name, limit: limit).map { Row(record: $0, entry: try? DriftJSON.decodeEnvironment($0.reportJSON)) }
-    }
-    switch format {
-    case .json:
-      let reports = rows.map { r in
-        JSONValue.obj([
-          ("created_at", .string(Format.date(r.record.createdAt))), ("status", .string(r.record.status)),
-          ("drift", .int(Int64(r.entry?.drift.count ?? 0))), ("new", .int(Int64(r.entry?.newCount ?? 0))),
-          ("pending", .int(Int64(r.entry?.pending.count ?? 0))), ("ignored", .int(Int64(r.entry?.ignored.count ?? 0))),
-          ("igw_finding", .bool(r.entry?.gateway?.finding != nil)), ("error", r.entry?.error.map(JSONValue.string) ?? .null),
-        ])
-      }
-      let doc = JSONValue.obj([
-        ("format_version", .string(DriftReport.formatVersion)), ("environment", .string(name)), ("reports", .array(reports)),
-      ])
-      term.out(doc.serialized(pretty: true) + "\n")
-    case .text, .markdown:
-      if rows.isEmpty {
-        term.out("No drift reports stored for \(name); run 'hk drift \(name)'.\n")
-        return
-      }
-      var table = [["AT", "STATUS", "DRIFT", "NEW", "PENDING", "IGNORED", "IGW", "ERROR"]]
-      for r in rows {
-        let e = r.entry
-        table.append([
-          Format.date(r.record.createdAt), r.record.status, String(e?.drift.count ?? 0), String(e?.newCount ?? 0),
-          String(e?.pending.count ?? 0), String(e?.ignored.count ?? 0),
-          e?.gateway?.finding != nil ? "attached (finding)" : (e?.gateway.map { $0.actual.rawValue } ?? "-"),
-          e?.error.map { String($0.prefix(60)) } ?? "-",
-        ])
-      }
-      term.out(Format.table(table))
     }
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Executor
 import Foundation
+import Operations
 import Store
 
 /// Options every hk command takes (DESIGN.md §3).
@@ -49,14 +50,10 @@ public struct GlobalOptions: ParsableArguments, Sendable {
   /// repository's `kopsPath` (``KopsSelection``).
   public func kopsSelection() throws -> KopsSelection {
     let env = self.env
-    do {
-      return KopsSelection(
-        commandLine: kops, commandLineMap: try KopsSelection.parseMap(kopsMap, source: "--kops-map"),
-        environmentVariable: env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 },
-        environmentMap: try KopsSelection.parseMap(env["HK_KOPS_MAP"].map { [$0] } ?? [], source: "HK_KOPS_MAP"))
-    } catch {
-      throw CommandError.message(error.description)
-    }
+    return KopsSelection(
+      commandLine: kops, commandLineMap: try KopsSelection.parseMap(kopsMap, source: "--kops-map"),
+      environmentVariable: env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 },
+      environmentMap: try KopsSelection.parseMap(env["HK_KOPS_MAP"].map { [$0] } ?? [], source: "HK_KOPS_MAP"))
   }
   public var awsExecutable: String { aws ?? env["HK_AWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "aws" }
   public var terminal: Terminal { Terminal(noColor: noColor) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Operations
 
 /// The `hk` command: GitOps for kops clusters in AWS hybrid VPCs.
 public struct HK: AsyncParsableCommand {
@@ -29,13 +30,20 @@ public struct HK: AsyncParsableCommand {
 
   public init() {}
 
-  /// `error`, or for an error of the database library (whose description quotes the whole row,
-  /// recorded YAML included) a message that names only its type: hk never prints a row.
-  static func printable(_ error: any Error) -> any Error {
+  /// The message and exit code of an error that ends hk: every hk error (``Model/HKError``) in
+  /// one form, its message with its next step; argument-parser's own errors (usage, help,
+  /// ``ExitCode``) as argument-parser prints them; an error of the database library (whose
+  /// description quotes the whole row, recorded YAML included) by its type only: hk never
+  /// prints a row.
+  static func report(_ error: any Error) -> (message: String, code: ExitCode) {
+    if let error = error as? any HKError { return (error.userMessage, .failure) }
     let type = String(reflecting: Swift.type(of: error))
-    guard type.hasPrefix("GRDB.") else { return error }
-    return CommandError.message(
-      "the state database holds a value hk cannot read (\(type)): it was damaged or written by another tool; "
-        + "check it with sqlite3 (PRAGMA integrity_check), or restore it from a backup")
+    if type.hasPrefix("GRDB.") {
+      return (
+        "the state database holds a value hk cannot read (\(type)): it was damaged or written by another tool; "
+          + "check it with sqlite3 (PRAGMA integrity_check), or restore it from a backup", .failure
+      )
+    }
+    return (fullMessage(for: error), exitCode(for: error))
   }
 }

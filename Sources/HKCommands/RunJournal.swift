@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Operations
 import Planner
 import Store
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import Model
+import Operations
 import Store
 
 extension HK {
@@ -58,7 +59,10 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        guard Environment.isValidName(environment) else {
+          throw CommandError.message(
+            "'\(environment)' is not an environment name; name one of those 'hk state list' shows")
+        }
         if let run = runID {
           let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true)
           guard let summary = try store?.runs(environment, limit: Int.max).first(where: { $0.id == run }), let store else {
@@ -186,7 +190,10 @@ extension HK {
       @Option(name: .customLong("force"), help: "The lock ID, as 'hk lock list' shows it.") public var lockID: String
       public init() {}
       public func run() async throws {
-        guard Environment.isValidName(environment) else { throw CommandError.message("'\(environment)' is not an environment name") }
+        guard Environment.isValidName(environment) else {
+          throw CommandError.message(
+            "'\(environment)' is not an environment name; name one of those 'hk state list' shows")
+        }
         guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false), let held = try store.lock(environment) else {
           throw CommandError.message("\(environment) is not locked; nothing to do")
         }
@@ -198,24 +205,5 @@ extension HK {
         global.terminal.out("Unlocked \(environment) (lock \(lockID)). Run 'hk apply \(environment)' to finish any interrupted work.\n")
       }
     }
-  }
-}
-
-/// Small text formatting helpers for tables and times.
-enum Format {
-  static func date(_ d: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: d)
-  }
-
-  static func table(_ rows: [[String]]) -> String {
-    guard let first = rows.first else { return "" }
-    var widths = Array(repeating: 0, count: first.count)
-    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-    return rows.map { r in
-      r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(
-        separator: "  ")
-    }.joined(separator: "\n") + "\n"
   }
 }

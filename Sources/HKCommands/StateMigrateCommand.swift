@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Operations
 import Store
 
 extension HK.StateCommand {
@@ -23,31 +24,11 @@ extension HK.StateCommand {
       let term = global.terminal
       let sourceShown = StoreLocation.redact(global.stateDBPath)
       let targetShown = StoreLocation.redact(target)
-      guard try StoreLocation.parse(global.stateDBPath) != StoreLocation.parse(target) else {
-        throw CommandError.message("the target \(targetShown) is the source itself; pass another location with --to")
-      }
-      guard let source = try StoreAccess.openForReading(global.stateDBPath) else {
-        throw CommandError.message("nothing is recorded at \(sourceShown); nothing to migrate (check --state-db / HK_STATE_DB)")
-      }
-      let dump = try source.exportAll()
-      let destination = try StoreAccess.open(target)
-      if !force, try !destination.isEmpty() {
-        throw CommandError.message(
-          "the target \(targetShown) already holds recorded state; nothing was copied. Pass --force to replace it")
-      }
-      try destination.importAll(dump, replacing: force)
-      let copied = try destination.exportAll()
+      let result = try MigrateOperation(source: global.stateDBPath, target: target, force: force).run()
+      let mismatches = result.mismatches
       var table = [["KIND", "SOURCE", "TARGET", "DIGEST (SHA-256)"]]
-      var mismatches: [String] = []
-      let targetCounts = Dictionary(uniqueKeysWithValues: copied.counts.map { ($0.kind, $0.count) })
-      let targetDigests = Dictionary(uniqueKeysWithValues: copied.digests.map { ($0.kind, $0.digest) })
-      let sourceDigests = Dictionary(uniqueKeysWithValues: dump.digests.map { ($0.kind, $0.digest) })
-      for (kind, count) in dump.counts {
-        let copiedCount = targetCounts[kind] ?? -1
-        let digest = sourceDigests[kind]
-        if copiedCount != count { mismatches.append("\(kind): \(count) in the source, \(copiedCount) in the target") }
-        if let digest, digest != targetDigests[kind] { mismatches.append("\(kind): the digests differ") }
-        table.append([kind, String(count), String(copiedCount), digest.map { String($0.prefix(16)) } ?? "-"])
+      for r in result.rows {
+        table.append([r.kind, String(r.sourceCount), String(r.targetCount), r.digest.map { String($0.prefix(16)) } ?? "-"])
       }
       term.out(Format.table(table))
       guard mismatches.isEmpty else {

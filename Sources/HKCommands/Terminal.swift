@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Model
 
@@ -39,5 +40,18 @@ public struct Terminal: Sendable {
       s += line + "\n"
     }
     if toStdout { out(s) } else { err(s) }
+  }
+}
+
+extension Terminal {
+  /// Runs an operation; the diagnostics it throws (files that cannot be loaded, names that are
+  /// no environment) are printed as `file:line:col: severity: message` and hk exits 1.
+  func printingDiagnostics<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch let error as DiagnosticError {
+      print(error.diagnostics)
+      throw ExitCode.failure
+    }
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Model
+import Operations
 
 extension HK {
   /// `hk validate [ENV...]`: the kops-version-aware and hybrid rules; runs no kops or aws.

@@ -2,7 +2,7 @@
 ///
 /// Every problem hk finds in a user's files is one of these. The message is lower-case, has no
 /// trailing period, names the key it is about and says what to do next.
-public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
+public struct Diagnostic: HKError, Hashable, CustomStringConvertible {
   /// How bad the problem is; `error` makes `hk validate` exit 1 and stops plan/apply.
   public enum Severity: String, Sendable, Hashable, Codable, Comparable {
     case error, warning, note
@@ -48,6 +48,9 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
   public var description: String {
     (location.map { "\($0.file):\($0.line):\($0.column): " } ?? "") + "\(severity.rawValue): \(message)"
   }
+  public var errorDescription: String? { description }
+  /// The message says what to do next (see above).
+  public var nextStep: String { message }
 }
 
 extension Diagnostic.Location {
@@ -57,10 +60,13 @@ extension Diagnostic.Location {
 }
 
 /// A bundle of diagnostics thrown when loading fails; `description` lists them one per line.
-public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
+public struct DiagnosticError: HKError, CustomStringConvertible {
   public var diagnostics: [Diagnostic]
   public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
   public init(_ diagnostic: Diagnostic) { self.diagnostics = [diagnostic] }
   public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+  public var errorDescription: String? { description }
+  /// Each diagnostic's message says what to fix; the first one's is the next step.
+  public var nextStep: String { diagnostics.first?.message ?? "fix the files and run the command again" }
 }

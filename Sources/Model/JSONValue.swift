@@ -148,11 +148,13 @@ extension JSONValue {
 // MARK: Parsing
 
 /// A JSON syntax error with the 1-based line and column inside the parsed text.
-public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct JSONParseError: HKError, Equatable, CustomStringConvertible {
   public var message: String
   public var line: Int
   public var column: Int
   public var description: String { "\(message) at line \(line), column \(column)" }
+  public var errorDescription: String? { description }
+  public var nextStep: String { "correct the JSON at line \(line), column \(column)" }
 }
 
 extension JSONValue {

@@ -82,9 +82,11 @@ public enum DriftJSON {
   }
 
   /// A stored entry that cannot be read.
-  public struct DecodeError: Error, Sendable, CustomStringConvertible {
+  public struct DecodeError: HKError, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public var errorDescription: String? { message }
+    public var nextStep: String { NextStep.of(message, otherwise: "run 'hk drift' again to store a new report") }
   }
 
   /// Reads one environment entry written by ``encode(_:)-(EnvironmentDrift)`` (older hk

@@ -2,7 +2,7 @@ import Config
 import Model
 
 /// A problem that stops planning an environment (its recorded state cannot be read).
-public struct PlanningError: Error, Sendable, CustomStringConvertible {
+public struct PlanningError: HKError, CustomStringConvertible {
   public var environment: String
   public var message: String
   public init(environment: String, message: String) {
@@ -10,6 +10,8 @@ public struct PlanningError: Error, Sendable, CustomStringConvertible {
     self.message = message
   }
   public var description: String { "environment \(environment): \(message)" }
+  public var errorDescription: String? { description }
+  public var nextStep: String { NextStep.of(message, otherwise: "inspect it with 'hk state show \(environment)'") }
 }
 
 /// The recorded objects parsed back into trees.

@@ -88,9 +88,11 @@ public enum PlanJSON {
   }
 
   /// A saved plan that cannot be read.
-  public struct DecodeError: Error, Sendable, CustomStringConvertible {
+  public struct DecodeError: HKError, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public var errorDescription: String? { message }
+    public var nextStep: String { NextStep.of(message, otherwise: "write the plan again with 'hk plan --out FILE'") }
   }
 
   /// A plan file as read back: the plan, each environment's entry as written (what its digest

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Model
 import StoreCore
 
 /// One libpq connection. All connection handling is libpq's (conninfo URI and keyword forms,
@@ -161,7 +162,9 @@ final class PGConnection {
 }
 
 /// A failed PostgreSQL statement: its SQLSTATE and libpq's message (secrets scrubbed).
-struct PGError: Error {
+struct PGError: HKError {
   var sqlState: String
   var message: String
+  var errorDescription: String? { "PostgreSQL error \(sqlState): \(message)" }
+  var nextStep: String { "check the database server and retry" }
 }

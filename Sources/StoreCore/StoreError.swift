@@ -5,7 +5,7 @@ import Model
 ///
 /// `path` is the location as displayed (``StoreLocation/display``): a file path, or a URL with
 /// its password replaced by `***`.
-public enum StoreError: LocalizedError, Sendable, Hashable {
+public enum StoreError: HKError, Hashable {
   /// The recorded (serial, lineage) moved since the caller read it; nothing was written.
   case conflict(expected: PriorState?, actual: PriorState?)
   /// The environment is locked by someone else.
@@ -51,6 +51,9 @@ public enum StoreError: LocalizedError, Sendable, Hashable {
   /// The S3 backend: a call failed, or the state object changed under this writer; `message`
   /// says what happened and what to do.
   case s3(location: String, message: String)
+
+  /// What to do next (each message ends with it).
+  public var nextStep: String { NextStep.of(errorDescription ?? "", otherwise: "check the state location (--state-db)") }
 
   public var errorDescription: String? {
     switch self {

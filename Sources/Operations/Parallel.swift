@@ -8,11 +8,11 @@ import Model
 /// as the process may run at once (``Model/UsableCPUs``: affinity and cgroup quota, not the
 /// machine's cores), each taking the next index; results keep input order. With one usable CPU
 /// everything runs inline on the calling thread: no thread is started, nothing waits.
-enum Parallel {
+public enum Parallel {
   /// How many threads hk's CPU-bound work uses (``Model/UsableCPUs/count``).
-  static var width: Int { UsableCPUs.count }
+  public static var width: Int { UsableCPUs.count }
 
-  static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
+  public static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
     let width = min(items.count, Parallel.width)
     if width < 2 { return items.map(body) }
     let slots = Slots<R>(count: items.count)
@@ -50,11 +50,11 @@ enum Parallel {
 /// With one usable CPU the work runs inline, right here: another thread could only take turns
 /// with this one, and waiting for it costs a handoff (or, when the thread pool is busy, an idle
 /// wait until it grows).
-final class Background<T: Sendable>: @unchecked Sendable {
+public final class Background<T: Sendable>: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var result: Result<T, any Error> = .failure(CancellationError())
 
-  init(_ body: @escaping @Sendable () throws -> T) {
+  public init(_ body: @escaping @Sendable () throws -> T) {
     if Parallel.width < 2 {
       result = Result { try body() }
       done.signal()
@@ -68,7 +68,7 @@ final class Background<T: Sendable>: @unchecked Sendable {
   }
 
   /// Waits for the work, then returns its result or throws its error (once).
-  func value() throws -> T {
+  public func value() throws -> T {
     done.wait()
     return try result.get()
   }
@@ -78,11 +78,11 @@ final class Background<T: Sendable>: @unchecked Sendable {
 /// over a thousand environments is millions of small tree nodes and strings, and freeing them
 /// one by one just before exit cost a tenth of `hk plan`'s time. The kernel reclaims the pages
 /// at exit anyway. Only for values a command is done with right before it returns.
-enum KeepUntilExit {
+public enum KeepUntilExit {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var kept: [Any] = []
 
-  static func keep(_ value: Any) {
+  public static func keep(_ value: Any) {
     lock.withLock { kept.append(value) }
   }
 }

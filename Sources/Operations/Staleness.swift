@@ -7,7 +7,7 @@ import Planner
 /// digest (a plan file's, or `--expect-digest`) must equal the re-plan's, and then the
 /// *re-planned* steps run. Nothing read from a plan file is ever executed; the file only says
 /// what was reviewed. A refusal says what differs.
-enum Staleness {
+public enum Staleness {
   /// Checks a plan file against the re-plan of its environments.
   ///
   /// - Parameters:
@@ -15,7 +15,7 @@ enum Staleness {
   ///   - file: its path, for messages.
   ///   - current: the re-plan of the same environments, in the same order.
   /// - Throws: ``CommandError`` saying what differs when the file may not run.
-  static func check(saved: PlanJSON.Saved, file: String, current: Plan) throws {
+  public static func check(saved: PlanJSON.Saved, file: String, current: Plan) throws {
     var problems: [String] = []
     guard let stated = saved.statedDigest else {
       throw CommandError.message(
@@ -49,7 +49,7 @@ enum Staleness {
 
   /// Checks the digest a reviewer saw (`--expect-digest`) against the re-plan.
   /// - Throws: ``CommandError`` with the digest of now when they differ.
-  static func check(expected: String, current: Plan) throws {
+  public static func check(expected: String, current: Plan) throws {
     let now = PlanDigest.digest(current)
     guard now != expected else { return }
     let names = current.environments.map(\.name).joined(separator: " ")

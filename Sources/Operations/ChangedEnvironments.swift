@@ -4,9 +4,9 @@ import Foundation
 
 /// `--changed-since GITREF`: the environments whose files, or the base they use, differ between
 /// GITREF and the working tree (untracked files included), as git reports them.
-enum ChangedEnvironments {
-  static func names(root: String, since ref: String, among requested: [String]) async throws -> [String] {
-    if ref.hasPrefix("-") { throw CommandError.gitFailed("'\(ref)' is not a git ref") }
+public enum ChangedEnvironments {
+  public static func names(root: String, since ref: String, among requested: [String]) async throws -> [String] {
+    if ref.hasPrefix("-") { throw CommandError.gitFailed("'\(ref)' is not a git ref; pass a branch, tag or commit to --changed-since") }
     let diff = try await git(["diff", "--name-only", "--relative", ref, "--", "environments"], root: root)
     let untracked = try await git(["ls-files", "--others", "--exclude-standard", "--", "environments"], root: root)
     let changed = Set((diff + "\n" + untracked).split(separator: "\n").map(String.init))
@@ -25,7 +25,7 @@ enum ChangedEnvironments {
   }
 
   /// Runs git through hk's one process seam (argv, both streams read concurrently).
-  static func git(_ args: [String], root: String) async throws -> String {
+  public static func git(_ args: [String], root: String) async throws -> String {
     let result: CommandResult
     do {
       result = try await SubprocessRunner().run(CommandInvocation("git", ["-C", root] + args, timeout: .seconds(120)))

@@ -4,8 +4,8 @@ import Foundation
 /// Turns SIGINT and SIGTERM into task cancellation while an apply runs: the running step is
 /// stopped (SIGTERM, then SIGKILL after a grace period, by the runner), the internet gateway is
 /// detached, progress is recorded and the lock released before hk exits 1.
-enum SignalGuard {
-  static func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+public enum SignalGuard {
+  public static func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
     let task = Task { await body() }
     let queue = DispatchQueue(label: "hk.signals")
     var sources: [any DispatchSourceSignal] = []
