@@ -154,6 +154,8 @@ struct Run: Sendable {
   /// The live objects the pre-flight read (what kops assigned is sent back on replace).
   var liveCluster: YAMLNode? = nil
   var liveInstanceGroups: [YAMLNode] = []
+  /// The recorded objects, read once at the pre-flight and advanced with each object step.
+  var recordedObjects = RecordedObjects(cluster: nil, instanceGroups: [])
   /// The rolls the recorded state owed when the run began (predicted, like the plan's own).
   var owedAtStart: [String] = []
   /// Whether the recorded state owed `update --yes` when the run began: the cloud then lags by
@@ -238,8 +240,9 @@ struct Run: Sendable {
       case .success:
         completed.append(step)
         dropKubeconfigIfDone(after: step)
-      case .failure(let reason, let cancelled):
-        if cancelled { return await interrupted(at: step) }
+      case .interrupted:
+        return await interrupted(at: step)
+      case .failure(let reason):
         let closed = await closeGatewayBracket()
         let account = closed.map { " " + $0 } ?? ""
         return finish(
