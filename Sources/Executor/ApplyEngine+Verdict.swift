@@ -8,11 +8,10 @@ import Store
 /// compared with the plan (a launch template or IAM change the plan did not predict is a
 /// *surprise*), and kops's `NeedsUpdate` listing after it decides the rolls with the plan's.
 extension Run {
-  /// The instance groups this plan predicts to roll: its changes' rolls and the rolls the
-  /// recorded state owed when the run began.
+  /// The instance groups this plan predicts to roll (the planner put them on its `kops update`
+  /// step): its changes' rolls and the rolls the recorded state owed.
   var predictedRolls: Set<String> {
-    let desired = Set(env.instanceGroupViews.compactMap(\.name))
-    return Set(plan.changes.flatMap(\.rolls)).union(owedAtStart).intersection(desired).subtracting(createdGroups)
+    Set(plan.steps.first { $0.kind == .kopsUpdate }?.predictedRolls ?? [])
   }
 
   /// Groups this plan creates (their launch templates are new, never a surprise or a roll).

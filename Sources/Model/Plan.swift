@@ -153,7 +153,8 @@ public enum StepKind: String, Sendable, Hashable, CaseIterable, Codable {
 ///
 /// Equality is the reviewed step's (what plan JSON shows: id, kind, command, disruptive, object,
 /// instance groups): the payload (``rolls``, ``manifest``, ``recordedObject``) comes from the
-/// desired files and the recorded revision the plan's digest binds.
+/// desired files and the recorded revision the plan's digest binds (apply runs a re-plan, never
+/// steps read from a file).
 public struct Step: Sendable {
   public var id: Int
   public var kind: StepKind
@@ -169,6 +170,10 @@ public struct Step: Sendable {
   /// The instance groups whose roll is owed once this step succeeded: an object write's
   /// changes' rolls; for `kops update --yes`, a kops upgrade's.
   public var rolls: [String]
+  /// For `kops update --yes`: the instance groups the plan predicts to roll (its changes' rolls
+  /// and those the recorded state owes, less the groups it creates), which kops's dry run and
+  /// `NeedsUpdate` listing are compared with.
+  public var predictedRolls: [String]
   /// The desired documents an object step writes: the cluster and its instance groups for
   /// `cluster-create`, the one object for a replace; empty for a delete.
   public var manifest: [YAMLNode]
@@ -177,7 +182,8 @@ public struct Step: Sendable {
 
   public init(
     id: Int, kind: StepKind, command: [String], disruptive: Bool = false, object: ObjectAddress? = nil,
-    instanceGroups: [String] = [], rolls: [String] = [], manifest: [YAMLNode] = [], recordedObject: YAMLNode? = nil
+    instanceGroups: [String] = [], rolls: [String] = [], predictedRolls: [String] = [], manifest: [YAMLNode] = [],
+    recordedObject: YAMLNode? = nil
   ) {
     self.id = id
     self.kind = kind
@@ -186,6 +192,7 @@ public struct Step: Sendable {
     self.object = object
     self.instanceGroups = instanceGroups
     self.rolls = rolls
+    self.predictedRolls = predictedRolls
     self.manifest = manifest
     self.recordedObject = recordedObject
   }

@@ -225,6 +225,8 @@ public enum PlanBuilder {
     rolls.formUnion(pending)
     rolls = rolls.intersection(desiredNames).subtracting(igCreates)
     if isCreate { rolls = [] }
+    // What kops's dry run and NeedsUpdate listing after `update --yes` are compared with.
+    if let i = steps.firstIndex(where: { $0.kind == .kopsUpdate }) { steps[i].predictedRolls = rolls.sorted() }
     if !rolls.isEmpty {
       if settings.rollingUpdate == .auto {
         add(.rollingUpdate, k.rollingUpdate(yes: true, instanceGroups: rolls.sorted()), disruptive: true, igs: rolls.sorted())
