@@ -36,7 +36,7 @@ extension Run {
     }
     // IAM: only when this plan is the whole difference (an owed update also pushes the IAM
     // changes of earlier, reviewed writes).
-    let planChangesIAM = plan.changes.contains { $0.category == .iam }
+    let planChangesIAM = plan.steps.first { $0.kind == .kopsUpdate }?.changesIAM ?? false
     if !planChangesIAM && !updateOwedAtStart {
       let iam =
         report.modified.filter { $0.type.hasPrefix("IAM") }

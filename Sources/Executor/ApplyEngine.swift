@@ -156,8 +156,6 @@ struct Run: Sendable {
   var liveInstanceGroups: [YAMLNode] = []
   /// The recorded objects, read once at the pre-flight and advanced with each object step.
   var recordedObjects = RecordedObjects(cluster: nil, instanceGroups: [])
-  /// The rolls the recorded state owed when the run began (predicted, like the plan's own).
-  var owedAtStart: [String] = []
   /// Whether the recorded state owed `update --yes` when the run began: the cloud then lags by
   /// earlier, already reviewed writes too, whose IAM changes this plan does not list.
   var updateOwedAtStart = false
@@ -185,7 +183,6 @@ struct Run: Sendable {
   mutating func execute() async -> ApplyOutcome {
     do {
       current = try store.recorded(name)
-      owedAtStart = current?.pendingRolls ?? []
       updateOwedAtStart = current?.owesUpdate ?? false
     } catch {
       return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")

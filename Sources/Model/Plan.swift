@@ -152,9 +152,9 @@ public enum StepKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// One command of a plan, with what the executor needs to run it.
 ///
 /// Equality is the reviewed step's (what plan JSON shows: id, kind, command, disruptive, object,
-/// instance groups): the payload (``rolls``, ``manifest``, ``recordedObject``) comes from the
-/// desired files and the recorded revision the plan's digest binds (apply runs a re-plan, never
-/// steps read from a file).
+/// instance groups): the payload (``rolls``, ``predictedRolls``, ``changesIAM``, ``manifest``,
+/// ``recordedObject``) comes from the desired files and the recorded revision the plan's digest
+/// binds (apply runs a re-plan, never steps read from a file).
 public struct Step: Sendable {
   public var id: Int
   public var kind: StepKind
@@ -174,6 +174,9 @@ public struct Step: Sendable {
   /// and those the recorded state owes, less the groups it creates), which kops's dry run and
   /// `NeedsUpdate` listing are compared with.
   public var predictedRolls: [String]
+  /// For `kops update --yes`: whether the plan changes IAM (else IAM tasks in kops's dry run are
+  /// a surprise).
+  public var changesIAM: Bool
   /// The desired documents an object step writes: the cluster and its instance groups for
   /// `cluster-create`, the one object for a replace; empty for a delete.
   public var manifest: [YAMLNode]
@@ -182,8 +185,8 @@ public struct Step: Sendable {
 
   public init(
     id: Int, kind: StepKind, command: [String], disruptive: Bool = false, object: ObjectAddress? = nil,
-    instanceGroups: [String] = [], rolls: [String] = [], predictedRolls: [String] = [], manifest: [YAMLNode] = [],
-    recordedObject: YAMLNode? = nil
+    instanceGroups: [String] = [], rolls: [String] = [], predictedRolls: [String] = [], changesIAM: Bool = false,
+    manifest: [YAMLNode] = [], recordedObject: YAMLNode? = nil
   ) {
     self.id = id
     self.kind = kind
@@ -193,6 +196,7 @@ public struct Step: Sendable {
     self.instanceGroups = instanceGroups
     self.rolls = rolls
     self.predictedRolls = predictedRolls
+    self.changesIAM = changesIAM
     self.manifest = manifest
     self.recordedObject = recordedObject
   }

@@ -212,6 +212,7 @@ public enum PlanBuilder {
       // A kops upgrade's rolls are owed once kops updated the cloud (no object write records them).
       let upgradeRolls = changes.filter { $0.category == .upgrade }.flatMap(\.rolls)
       add(.kopsUpdate, k.update(yes: true, lifecycleOverrides: overrides), rolls: upgradeRolls)
+      steps[steps.count - 1].changesIAM = changes.contains { $0.category == .iam }
       if usesTemporaryIGW { add(.igwDetach, a.detach(igw: igwID, vpc: vpc), object: .internetGateway(igwID)) }
     }
 
