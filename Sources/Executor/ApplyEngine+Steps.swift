@@ -4,9 +4,40 @@ import Model
 import Planner
 import Store
 
-enum StepResult {
+/// How a step ended.
+enum StepResult: Equatable {
   case success
-  case failure(String, cancelled: Bool)
+  /// The step failed (why): the run stops, closing the gateway bracket.
+  case failure(String)
+  /// The apply was cancelled (SIGINT/SIGTERM) while the step ran: the run stops as interrupted.
+  /// The text is what the step's line shows (``cancelled``'s is "cancelled").
+  case interrupted(String)
+
+  static let cancelled = StepResult.interrupted("cancelled")
+
+  /// What the step's line shows when it did not succeed.
+  var message: String? {
+    switch self {
+    case .success: nil
+    case .failure(let why), .interrupted(let why): why
+    }
+  }
+}
+
+/// Why one command of a step did not run to an exit status.
+enum CommandStop: Error {
+  /// It could not be started (why).
+  case notStarted(String)
+  /// The apply was cancelled before or while it started.
+  case cancelled
+
+  /// The step's result when a command it needed stopped so (`prefix` names what was tried).
+  func result(_ prefix: String = "") -> StepResult {
+    switch self {
+    case .notStarted(let why): .failure(prefix + why)
+    case .cancelled: prefix.isEmpty ? .cancelled : .interrupted(prefix + "cancelled")
+    }
+  }
 }
 
 extension Run {
@@ -24,156 +55,30 @@ extension Run {
       defaultTimeout: engine.options.stepTimeout)
   }
 
-  /// Runs one argv, journaled; returns the result, or nil with a reason when the command could
-  /// not be started.
+  /// Runs one argv, journaled.
+  /// - Throws: ``CommandStop`` when the command could not be started or the apply was cancelled.
   func runJournaled(
     _ argv: [String], step: Step, kind: String, environment: [String: String] = [:], timeout: Duration? = nil,
     streamTo observed: Step? = nil
-  ) async -> (CommandResult?, String?) {
-    guard let exe = argv.first else { return (nil, "empty command") }
+  ) async throws(CommandStop) -> CommandResult {
+    guard let exe = argv.first else { throw .notStarted("empty command") }
     let invocation = CommandInvocation(exe, Array(argv.dropFirst()), environment: environment, timeout: timeout)
     let observer = engine.observer
     let envName = name
     do {
-      let result = try await journaling(step, kind: { _ in kind }).run(invocation) { line in
+      return try await journaling(step, kind: { _ in kind }).run(invocation) { line in
         if let observed { observer.output(environment: envName, step: observed, line: line) }
       }
-      return (result, nil)
+    } catch is CancellationError {
+      throw .cancelled
     } catch {
-      return (nil, error is CancellationError ? "cancelled" : error.localizedDescription)
+      throw .notStarted(error.localizedDescription)
     }
   }
 
   static func failureReason(_ r: CommandResult) -> String {
     let detail = KopsOutput.failureSummary(stderr: r.stderr, stdout: r.stdout) ?? ""
     return r.statusDescription + (detail.isEmpty ? "" : ": " + detail)
-  }
-
-  // MARK: Pre-flight
-
-  /// Checks kops's version and compares the live objects with the recorded ones. Objects that
-  /// already equal the desired ones (an apply interrupted after a write) are adopted and their
-  /// steps skipped, so that no write runs twice.
-  mutating func preflight() async -> ApplyOutcome? {
-    let pre = Step(id: 0, kind: .validate, command: [])
-    // A plan that only closes a gateway left attached needs no kops.
-    guard plan.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) else { return nil }
-    // kops version, then the live objects: the same adapter as drift and import, journaled.
-    let access = LiveAccess(
-      runner: journaling(pre, kind: { $0.arguments.first == "version" ? "preflight-version" : "preflight-read" }),
-      kops: engine.kops, aws: engine.aws, env: env)
-    let live: (cluster: YAMLNode?, igs: [YAMLNode])
-    do {
-      let version = try await access.checkedVersion()
-      kopsVersion = version
-      let objects = try await access.readObjects(version: version)
-      live = (objects.cluster, objects.instanceGroups)
-      liveCluster = objects.cluster
-      liveInstanceGroups = objects.instanceGroups
-    } catch {
-      return finish(.refused, failed: nil, reason: error.message, next: "fix that, then run 'hk apply \(name)' again")
-    }
-    let recordedObjects: RecordedObjects
-    do { recordedObjects = try RecordedObjects.parse(current) } catch {
-      return finish(.refused, failed: nil, reason: error.description, next: "inspect the state with 'hk state show \(name)'")
-    }
-
-    guard let recordedCluster = recordedObjects.cluster else {
-      // Nothing recorded: the cluster must not exist yet, unless an interrupted create wrote it.
-      guard let liveCluster = live.cluster else { return nil }
-      let diffs = LiveComparison.differences(
-        recordedCluster: env.cluster, recordedIGs: env.instanceGroups, liveCluster: liveCluster, liveIGs: live.igs)
-      if diffs.isEmpty, plan.steps.first(where: { $0.kind.writesObjects })?.kind == .clusterCreate {
-        // Only an earlier apply of this environment that ran 'kops create' explains it; any
-        // other cluster (another state's, or one made by hand) is adopted on purpose only.
-        let interrupted = earlierRunCreatedCluster()
-        guard interrupted || engine.options.adopt else {
-          return finish(
-            .refused, failed: nil,
-            reason:
-              "cluster \(settings.cluster) already exists in \(settings.stateStore) as the files describe it, but nothing is recorded for \(name) and no earlier apply of \(name) created it (another state may track it)",
-            next: "adopt it with 'hk import \(name)' (or record it as it is with 'hk apply \(name) --adopt'), then plan again")
-        }
-        engine.observer.note(
-          environment: name,
-          interrupted
-            ? "the cluster is already in the kops state store as desired (an earlier apply was interrupted after 'kops create'): recording it and going on"
-            : "the cluster is already in the kops state store as desired: recording it (--adopt) and going on")
-        recordObjects(
-          cluster: env.cluster, igs: env.instanceGroups, rolls: [],
-          note: interrupted ? "adopted objects written by an interrupted apply" : "adopted an existing cluster (--adopt)")
-        completed += plan.steps.filter { $0.kind == .clusterCreate }
-        return nil
-      }
-      return finish(
-        .refused, failed: nil,
-        reason: "cluster \(settings.cluster) already exists in \(settings.stateStore) but nothing is recorded for \(name)",
-        next: "adopt it with 'hk import \(name)', then plan again")
-    }
-    let drift = LiveComparison.differences(
-      recordedCluster: recordedCluster, recordedIGs: recordedObjects.instanceGroups, liveCluster: live.cluster, liveIGs: live.igs)
-    if drift.isEmpty { return nil }
-    // Differences explained by this plan's own writes (interrupted after a write): adopt them.
-    var remaining = drift
-    var adoptedSteps: [Step] = []
-    for step in plan.steps where step.kind.writesObjects {
-      guard let object = step.object else { continue }
-      let prefix = object == "cluster" ? nil : "instancegroup[\(object.dropFirst("instancegroup/".count))]"
-      let related = remaining.filter { d in prefix.map { d.path.hasPrefix($0) } ?? !d.path.hasPrefix("instancegroup[") }
-      if related.isEmpty { continue }
-      if objectMatchesDesired(object, live: live) {
-        remaining.removeAll { d in related.contains(d) }
-        adoptedSteps.append(step)
-      }
-    }
-    if !remaining.isEmpty && !engine.options.allowDrift {
-      let fields = remaining.prefix(12).map { d in
-        "  \(d.path): recorded \(d.recorded.map { $0.serialized() } ?? "absent"), live \(d.live.map { $0.serialized() } ?? "absent")"
-      }.joined(separator: "\n")
-      return finish(
-        .refused, failed: nil,
-        reason:
-          "the live objects differ from the recorded state (changed outside hk):\n\(fields)\(remaining.count > 12 ? "\n  … and \(remaining.count - 12) more" : "")",
-        next: "review with 'hk drift \(name)'; bring the change into git, or apply over it with --allow-drift")
-    }
-    if !remaining.isEmpty {
-      engine.observer.note(environment: name, "applying over \(remaining.count) drifted field(s) (--allow-drift)")
-    }
-    for step in adoptedSteps {
-      engine.observer.note(
-        environment: name,
-        "step \(step.id) (\(step.object ?? "")) is already in the kops state store as desired (an earlier apply was interrupted): recording it, not writing it again"
-      )
-      advanceObjects(after: step)
-      completed.append(step)
-    }
-    return nil
-  }
-
-  /// Whether one of this environment's last runs journaled a `kops create` of the cluster: that
-  /// tells a crash after the create from a cluster hk never made.
-  func earlierRunCreatedCluster() -> Bool {
-    guard let runs = try? store.runs(name, limit: 20) else { return false }
-    for run in runs where run.id != runID {
-      guard let journal = try? store.journal(runID: run.id) else { continue }
-      if journal.contains(where: { $0.kind == StepKind.clusterCreate.rawValue }) { return true }
-    }
-    return false
-  }
-
-  func objectMatchesDesired(_ object: String, live: (cluster: YAMLNode?, igs: [YAMLNode])) -> Bool {
-    if object == "cluster" {
-      guard let lc = live.cluster else { return false }
-      return TreeDiff.diff(LiveNormalizer.stripVolatile(env.cluster), LiveNormalizer.cluster(live: lc, recorded: env.cluster)).isEmpty
-    }
-    let igName = String(object.dropFirst("instancegroup/".count))
-    let desired = env.instanceGroups.first { InstanceGroupView($0).name == igName }
-    let liveIG = live.igs.first { InstanceGroupView($0).name == igName }
-    switch (desired, liveIG) {
-    case (nil, nil): return true  // a delete that already happened
-    case (let d?, let l?): return TreeDiff.diff(LiveNormalizer.stripVolatile(d), LiveNormalizer.instanceGroup(live: l, recorded: d)).isEmpty
-    default: return false
-    }
   }
 
   // MARK: Steps
@@ -186,19 +91,15 @@ extension Run {
     let result = await runStepBody(step)
     let d = clock.now - start
     let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    switch result {
-    case .success:
-      engine.observer.stepFinished(environment: name, step: step, total: total, status: "done", duration: seconds, succeeded: true)
-    case .failure(let reason, _):
-      engine.observer.stepFinished(environment: name, step: step, total: total, status: reason, duration: seconds, succeeded: false)
-    }
+    engine.observer.stepFinished(
+      environment: name, step: step, total: total, status: result.message ?? "done", duration: seconds, succeeded: result == .success)
     return result
   }
 
   mutating func runStepBody(_ step: Step) async -> StepResult {
     switch step.kind {
     case .clusterCreate, .clusterReplace, .instanceGroupCreate, .instanceGroupReplace:
-      guard writeManifest(for: step) else { return .failure("cannot write the manifest to \(scratch)", cancelled: false) }
+      guard writeManifest(for: step) else { return .failure("cannot write the manifest to \(scratch)") }
       let r = await plainStep(step)
       if case .success = r { advanceObjects(after: step) }
       return r
@@ -227,7 +128,7 @@ extension Run {
       if case .success = r {
         // The cloud changed: it is validated again before the apply is done (layer 4).
         let by = kopsVersion?.description ?? settings.kopsVersion.description
-        let upgradeRolls = plan.changes.filter { $0.category == .upgrade }.flatMap(\.rolls)
+        let upgradeRolls = step.rolls
         record(note: "step \(step.id): kops update --yes applied (kops \(by))") {
           $0.cloudUpdated = true
           $0.validated = false
@@ -281,18 +182,19 @@ extension Run {
   }
 
   func plainStep(_ step: Step, environment: [String: String] = [:]) async -> StepResult {
-    let (r, err) = await runJournaled(
-      substituted(step.command), step: step, kind: step.kind.rawValue, environment: environment, streamTo: step)
-    guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
-    if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
-    return r.succeeded ? .success : .failure(Self.failureReason(r), cancelled: false)
+    let r: CommandResult
+    do {
+      r = try await runJournaled(substituted(step.command), step: step, kind: step.kind.rawValue, environment: environment, streamTo: step)
+    } catch { return error.result() }
+    if r.cancelled || Task.isCancelled { return .cancelled }
+    return r.succeeded ? .success : .failure(Self.failureReason(r))
   }
 
   /// attach/detach through ``AWSCLI``, idempotently: attached to this VPC already is a
   /// success, and so is detached already; attached to another VPC is an error.
   func gatewayStep(_ step: Step, attach: Bool) async -> StepResult {
     guard let igw = settings.igwID, let vpc = env.clusterView.networkID else {
-      return .failure("strategy temporary needs internetGateway.id in \(env.settingsFile) and spec.networkID", cancelled: false)
+      return .failure("strategy temporary needs internetGateway.id in \(env.settingsFile) and spec.networkID")
     }
     let kind = step.kind.rawValue
     let cli = AWSCLI(
@@ -307,8 +209,7 @@ extension Run {
       }
       return .success
     } catch {
-      let cancelled = error is CancellationError || Task.isCancelled
-      return .failure(cancelled ? "cancelled" : error.localizedDescription, cancelled: cancelled)
+      return error is CancellationError || Task.isCancelled ? .cancelled : .failure(error.localizedDescription)
     }
   }
 
@@ -346,9 +247,14 @@ extension Run {
     guard needsKubeconfig, kubeconfig == nil else { return nil }
     let file = scratch + "/kubeconfig"
     let argv = k.exportKubeconfig(file: file, admin: engine.options.kubeconfigAdminTTL)
-    let (r, err) = await runJournaled(argv, step: step, kind: "export-kubeconfig", environment: ["KUBECONFIG": file])
-    guard let r else { return .failure("cannot export a kubeconfig: \(err ?? "")", cancelled: err == "cancelled") }
-    guard r.succeeded else { return .failure("kops export kubeconfig: " + Self.failureReason(r), cancelled: r.cancelled) }
+    let r: CommandResult
+    do { r = try await runJournaled(argv, step: step, kind: "export-kubeconfig", environment: ["KUBECONFIG": file]) } catch {
+      return error.result("cannot export a kubeconfig: ")
+    }
+    guard r.succeeded else {
+      let why = "kops export kubeconfig: " + Self.failureReason(r)
+      return r.cancelled ? .interrupted(why) : .failure(why)
+    }
     kubeconfig = file
     return nil
   }
@@ -371,10 +277,13 @@ extension Run {
     var attempt = 0
     while true {
       attempt += 1
-      let (r, err) = await runJournaled(
-        substituted(step.command), step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300), streamTo: nil)
-      guard let r else { return .failure(err ?? "could not start", cancelled: err == "cancelled") }
-      if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
+      let r: CommandResult
+      do {
+        r = try await runJournaled(
+          substituted(step.command), step: step, kind: "validate", environment: kubeconfigEnvironment, timeout: .seconds(300),
+          streamTo: nil)
+      } catch { return error.result() }
+      if r.cancelled || Task.isCancelled { return .cancelled }
       if let report = KopsOutput.parseValidate(r.stdout) {
         if report.healthy && r.exitCode == 0 { return .success }
         last = report.failures.prefix(5).map { "\($0.type) \($0.name): \($0.message)" }.joined(separator: "; ")
@@ -383,82 +292,74 @@ extension Run {
       }
       if clock.now >= deadline { break }
       engine.observer.note(environment: name, "cluster not healthy yet (attempt \(attempt)): \(last)")
-      do { try await Task.sleep(for: engine.options.validateInterval) } catch { return .failure("cancelled", cancelled: true) }
+      do { try await Task.sleep(for: engine.options.validateInterval) } catch { return .cancelled }
       if clock.now >= deadline { break }
     }
-    return .failure("cluster not healthy within \(engine.options.validateTimeout): \(last)", cancelled: false)
+    return .failure("cluster not healthy within \(engine.options.validateTimeout): \(last)")
   }
 
   // MARK: Manifests and layers
 
+  /// Writes the manifest of an object step to the scratch directory: the step's desired
+  /// documents, with what kops assigned kept on a replace.
   func writeManifest(for step: Step) -> Bool {
     guard let fileArg = step.command.first(where: { $0.hasPrefix(Step.scratchPlaceholder + "/") }) else { return false }
     let path = scratch + fileArg.dropFirst(Step.scratchPlaceholder.count)
-    let recorded = try? RecordedObjects.parse(current)
+    guard let desired = step.manifest.first else { return false }
     let text: String
-    switch step.kind {
-    case .clusterCreate:
+    switch (step.kind, step.object) {
+    case (.clusterCreate, _):
       // kops splits a file on "\n---\n" before decoding (util/pkg/text/text.go), so a `|` block
       // ending a document other than the last would lose its line break: a blank line before
       // each `---` keeps it (kops-contract §9).
-      text = ([env.cluster] + env.instanceGroups).map { YAMLEmitter.emit($0) }.joined(separator: "\n---\n")
-    case .clusterReplace:
+      text = step.manifest.map { YAMLEmitter.emit($0) }.joined(separator: "\n---\n")
+    case (_, .cluster?):
       // Keep what kops assigned at create: replacing with the bare manifest would change every node.
-      text = YAMLEmitter.emit(KopsAssignments.keep(desired: env.cluster, recorded: recorded?.cluster, live: liveCluster))
-    default:
-      guard let ig = desiredIG(step.object) else { return false }
-      let name = InstanceGroupView(ig).name
+      text = YAMLEmitter.emit(KopsAssignments.keep(desired: desired, recorded: step.recordedObject, live: liveCluster))
+    case (_, .instanceGroup(let name)?):
       let live = liveInstanceGroups.first { InstanceGroupView($0).name == name }
-      let rec = recorded?.instanceGroups.first { InstanceGroupView($0).name == name }
-      text = YAMLEmitter.emit(KopsAssignments.keep(desired: ig, recorded: rec, live: live))
+      text = YAMLEmitter.emit(KopsAssignments.keep(desired: desired, recorded: step.recordedObject, live: live))
+    default:
+      return false
     }
     return FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
   }
 
-  func desiredIG(_ object: String?) -> YAMLNode? {
-    guard let object, object.hasPrefix("instancegroup/") else { return nil }
-    let n = String(object.dropFirst("instancegroup/".count))
-    return env.instanceGroups.first { InstanceGroupView($0).name == n }
-  }
-
-  /// Layer 1: the object a step wrote is now what the kops state store holds; its rolls are owed.
+  /// Layer 1: the object a step wrote is now what the kops state store holds; the rolls the
+  /// planner put on the step are owed.
   mutating func advanceObjects(after step: Step) {
-    let objects = (try? RecordedObjects.parse(current)) ?? RecordedObjects(cluster: nil, instanceGroups: [])
-    var cluster = objects.cluster
-    var igs = objects.instanceGroups
-    var rolls: [String] = []
-    switch step.kind {
-    case .clusterCreate:
-      cluster = env.cluster
-      igs = env.instanceGroups
-    case .clusterReplace:
-      cluster = env.cluster
-      rolls = plan.changes.filter { !$0.path.hasPrefix("instancegroup[") && $0.category != .igw }.flatMap(\.rolls)
-    case .instanceGroupCreate, .instanceGroupReplace:
-      guard let ig = desiredIG(step.object), let n = InstanceGroupView(ig).name else { return }
-      if let i = igs.firstIndex(where: { InstanceGroupView($0).name == n }) { igs[i] = ig } else { igs.append(ig) }
-      rolls = plan.changes.filter { $0.path.hasPrefix("instancegroup[\(n)]") }.flatMap(\.rolls)
-    case .instanceGroupDelete:
-      let n = String((step.object ?? "").dropFirst("instancegroup/".count))
-      igs.removeAll { InstanceGroupView($0).name == n }
+    var objects = recordedObjects
+    switch (step.kind, step.object) {
+    case (.clusterCreate, _):
+      objects = RecordedObjects(cluster: step.manifest.first, instanceGroups: Array(step.manifest.dropFirst()))
+    case (.clusterReplace, _):
+      objects.cluster = step.manifest.first ?? objects.cluster
+    case (.instanceGroupCreate, .instanceGroup(let n)?), (.instanceGroupReplace, .instanceGroup(let n)?):
+      guard let ig = step.manifest.first else { return }
+      if let i = objects.instanceGroups.firstIndex(where: { InstanceGroupView($0).name == n }) {
+        objects.instanceGroups[i] = ig
+      } else {
+        objects.instanceGroups.append(ig)
+      }
+    case (.instanceGroupDelete, .instanceGroup(let n)?):
+      objects.instanceGroups.removeAll { InstanceGroupView($0).name == n }
     default: return
     }
-    recordObjects(
-      cluster: cluster ?? env.cluster, igs: igs, rolls: rolls, note: "step \(step.id): \(step.kind.rawValue) \(step.object ?? "")")
+    recordObjects(objects, rolls: step.rolls, note: "step \(step.id): \(step.kind.rawValue) \(step.object?.stepObject ?? "")")
   }
 
-  mutating func recordObjects(cluster: YAMLNode, igs: [YAMLNode], rolls: [String], note: String) {
-    let deleted = Set(
-      plan.steps.filter { $0.kind == .instanceGroupDelete }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+  /// Records `objects` as what the kops state store holds (layer 1), `rolls` owed.
+  mutating func recordObjects(_ objects: RecordedObjects, rolls: [String], note: String) {
+    let deleted = Set(plan.steps.filter { $0.kind == .instanceGroupDelete }.compactMap(\.instanceGroup))
     // A group this plan creates starts on the final configuration (its instances launch at
     // `update --yes`, after every write): it never owes a roll, as the planner says too.
-    let created = Set(
-      plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+    let created = Set(plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap(\.instanceGroup))
     let digest = env.desiredDigest
     let commit = engine.options.gitCommit
+    recordedObjects = objects
     record(note: note) { d in
-      d.clusterYAML = YAMLEmitter.emit(cluster)
-      d.instanceGroupsYAML = igs.map { YAMLEmitter.emit($0) }
+      d.clusterYAML = objects.cluster.map { YAMLEmitter.emit($0) } ?? ""
+      d.instanceGroupsYAML = objects.instanceGroups.map { YAMLEmitter.emit($0) }
       d.cloudUpdated = false
       d.validated = false
       d.pendingRolls = Array(Set(d.pendingRolls).union(rolls).subtracting(deleted).subtracting(created)).sorted()

@@ -8,16 +8,15 @@ import Store
 /// compared with the plan (a launch template or IAM change the plan did not predict is a
 /// *surprise*), and kops's `NeedsUpdate` listing after it decides the rolls with the plan's.
 extension Run {
-  /// The instance groups this plan predicts to roll: its changes' rolls and the rolls the
-  /// recorded state owed when the run began.
+  /// The instance groups this plan predicts to roll (the planner put them on its `kops update`
+  /// step): its changes' rolls and the rolls the recorded state owed.
   var predictedRolls: Set<String> {
-    let desired = Set(env.instanceGroupViews.compactMap(\.name))
-    return Set(plan.changes.flatMap(\.rolls)).union(owedAtStart).intersection(desired).subtracting(createdGroups)
+    Set(plan.steps.first { $0.kind == .kopsUpdate }?.predictedRolls ?? [])
   }
 
   /// Groups this plan creates (their launch templates are new, never a surprise or a roll).
   var createdGroups: Set<String> {
-    Set(plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap { $0.object?.dropFirst("instancegroup/".count) }.map(String.init))
+    Set(plan.steps.filter { $0.kind == .instanceGroupCreate }.compactMap(\.instanceGroup))
   }
 
   /// What the dry run shows that the plan did not predict: the groups whose launch template
@@ -37,7 +36,7 @@ extension Run {
     }
     // IAM: only when this plan is the whole difference (an owed update also pushes the IAM
     // changes of earlier, reviewed writes).
-    let planChangesIAM = plan.changes.contains { $0.category == .iam }
+    let planChangesIAM = plan.steps.first { $0.kind == .kopsUpdate }?.changesIAM ?? false
     if !planChangesIAM && !updateOwedAtStart {
       let iam =
         report.modified.filter { $0.type.hasPrefix("IAM") }
@@ -52,10 +51,10 @@ extension Run {
   func checkDryRun(_ step: Step) async -> StepResult? {
     guard !plan.steps.contains(where: { $0.kind == .clusterCreate }) else { return nil }
     let argv = substituted(step.command).filter { $0 != "--yes" && $0 != "--create-kube-config=false" }
-    let (r, err) = await runJournaled(argv, step: step, kind: "kops-update-dryrun")
-    guard let r else { return .failure(err ?? "could not start the dry run", cancelled: err == "cancelled") }
-    if r.cancelled || Task.isCancelled { return .failure("cancelled", cancelled: true) }
-    guard r.succeeded else { return .failure("kops update (dry run): " + Self.failureReason(r), cancelled: false) }
+    let r: CommandResult
+    do { r = try await runJournaled(argv, step: step, kind: "kops-update-dryrun") } catch { return error.result() }
+    if r.cancelled || Task.isCancelled { return .cancelled }
+    guard r.succeeded else { return .failure("kops update (dry run): " + Self.failureReason(r)) }
     let found = surprises(in: KopsOutput.parseUpdateDryRun(r.stdout))
     if found.isEmpty { return nil }
     let list = found.map { "  kops would change " + $0 }.joined(separator: "\n")
@@ -65,7 +64,7 @@ extension Run {
     }
     return .failure(
       "kops update would change what the plan does not contain; nothing was applied to the cloud:\n\(list)\n"
-        + "review the plan (a kops rule hk does not know?), then apply with --allow-surprises to go on", cancelled: false)
+        + "review the plan (a kops rule hk does not know?), then apply with --allow-surprises to go on")
   }
 
   /// After `update --yes`: asks `kops rolling-update cluster NAME --state S` (a listing) which
@@ -73,14 +72,21 @@ extension Run {
   /// and makes the rolls the union of kops's verdict and the prediction; with `rollingUpdate:
   /// manual` kops's verdict is what stays owed.
   mutating func askKopsForRolls(after step: Step) async {
-    if let failure = await ensureKubeconfig(step), case .failure(let reason, _) = failure {
+    if let failure = await ensureKubeconfig(step), let reason = failure.message {
       engine.observer.note(environment: name, "could not ask kops which groups need a roll (\(reason)): rolling the predicted groups")
       return
     }
     let argv = k.rollingUpdate(yes: false, instanceGroups: [])
-    let (r, err) = await runJournaled(argv, step: step, kind: "rolling-update-listing", environment: kubeconfigEnvironment)
-    guard let r, r.succeeded else {
-      let why = r.map { Self.failureReason($0) } ?? err ?? "could not start"
+    let listing: Result<CommandResult, CommandStop>
+    do {
+      listing = .success(try await runJournaled(argv, step: step, kind: "rolling-update-listing", environment: kubeconfigEnvironment))
+    } catch { listing = .failure(error) }
+    guard case .success(let r) = listing, r.succeeded else {
+      let why: String
+      switch listing {
+      case .success(let r): why = Self.failureReason(r)
+      case .failure(let stop): why = stop.result().message ?? ""
+      }
       engine.observer.note(environment: name, "could not ask kops which groups need a roll (\(why)): rolling the predicted groups")
       return
     }

@@ -159,8 +159,8 @@ struct Run: Sendable {
   /// The live objects the pre-flight read (what kops assigned is sent back on replace).
   var liveCluster: YAMLNode? = nil
   var liveInstanceGroups: [YAMLNode] = []
-  /// The rolls the recorded state owed when the run began (predicted, like the plan's own).
-  var owedAtStart: [String] = []
+  /// The recorded objects, read once at the pre-flight and advanced with each object step.
+  var recordedObjects = RecordedObjects(cluster: nil, instanceGroups: [])
   /// Whether the recorded state owed `update --yes` when the run began: the cloud then lags by
   /// earlier, already reviewed writes too, whose IAM changes this plan does not list.
   var updateOwedAtStart = false
@@ -188,7 +188,6 @@ struct Run: Sendable {
   mutating func execute() async -> ApplyOutcome {
     do {
       current = try store.recorded(name)
-      owedAtStart = current?.pendingRolls ?? []
       updateOwedAtStart = current?.owesUpdate ?? false
     } catch {
       return outcome(.refused, failed: nil, reason: error.localizedDescription, next: "check the state database")
@@ -249,8 +248,9 @@ struct Run: Sendable {
       case .success:
         completed.append(step)
         dropKubeconfigIfDone(after: step)
-      case .failure(let reason, let cancelled):
-        if cancelled { return await interrupted(at: step) }
+      case .interrupted:
+        return await interrupted(at: step)
+      case .failure(let reason):
         let closed = await closeGatewayBracket()
         let account = closed.map { " " + $0 } ?? ""
         return finish(

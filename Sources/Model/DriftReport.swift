@@ -172,13 +172,16 @@ public struct IgnoredField: Sendable, Hashable {
 /// One field whose live value differs from the recorded one.
 public struct DriftItem: Sendable, Hashable {
   public var path: String
+  /// The object the field belongs to.
+  public var object: ObjectAddress
   public var recorded: JSONValue?
   public var live: JSONValue?
   /// Not in the environment's previous drift report (same path and live value); set by
   /// the planner's drift evaluation, always false from its live comparison.
   public var isNew: Bool
-  public init(path: String, recorded: JSONValue?, live: JSONValue?, isNew: Bool = false) {
+  public init(path: String, recorded: JSONValue?, live: JSONValue?, isNew: Bool = false, object: ObjectAddress = .cluster) {
     self.path = path
+    self.object = object
     self.recorded = recorded
     self.live = live
     self.isNew = isNew

@@ -48,14 +48,15 @@ public struct EnvironmentPlan: Sendable, Hashable {
   public var desiredDigest: String
   public var changes: [Change]
   public var steps: [Step]
-  /// Why steps exist without changes (e.g. "the last apply stopped before kops update").
-  public var owed: [String]
+  /// Why steps exist without changes (e.g. the last apply stopped before kops update), and
+  /// what the user still owes (a manual roll, a kops upgrade to review).
+  public var owed: [OwedWork]
   /// Variables every kops call of this environment gets (its AWS profile and region).
   public var kopsEnvironment: [String: String]
 
   public init(
     name: String, cluster: String, prior: PriorState?, desiredDigest: String, changes: [Change], steps: [Step],
-    owed: [String] = [], kopsEnvironment: [String: String] = [:]
+    owed: [OwedWork] = [], kopsEnvironment: [String: String] = [:]
   ) {
     self.name = name
     self.cluster = cluster
@@ -98,6 +99,11 @@ public struct Change: Sendable, Hashable {
   public var action: ChangeAction
   /// `spec.egressProxy.excludes`, `spec.subnets[name=a].cidr`, `instancegroup[nodes-a].spec.machineType`.
   public var path: String
+  /// The object the change is about (the path starts with its ``ObjectAddress/pathPrefix``).
+  public var object: ObjectAddress
+  /// The gateway attached around `kops update --yes` and detached after it (strategy
+  /// temporary): a means of the apply, not a change of what is recorded.
+  public var gatewayBracket: Bool
   public var before: JSONValue?
   public var after: JSONValue?
   /// Instance groups this change makes roll.
@@ -107,11 +113,13 @@ public struct Change: Sendable, Hashable {
 
   public init(
     category: ChangeCategory, action: ChangeAction, path: String, before: JSONValue?, after: JSONValue?,
-    rolls: [String] = [], widening: Bool = false
+    rolls: [String] = [], widening: Bool = false, object: ObjectAddress = .cluster, gatewayBracket: Bool = false
   ) {
     self.category = category
     self.action = action
     self.path = path
+    self.object = object
+    self.gatewayBracket = gatewayBracket
     self.before = before
     self.after = after
     self.rolls = rolls
@@ -141,23 +149,44 @@ public enum StepKind: String, Sendable, Hashable, CaseIterable, Codable {
   }
 }
 
-/// One command of a plan.
-public struct Step: Sendable, Hashable {
+/// One command of a plan, with what the executor needs to run it.
+///
+/// Equality is the reviewed step's (what plan JSON shows: id, kind, command, disruptive, object,
+/// instance groups): the payload (``rolls``, ``predictedRolls``, ``changesIAM``, ``manifest``,
+/// ``recordedObject``) comes from the desired files and the recorded revision the plan's digest
+/// binds (apply runs a re-plan, never steps read from a file).
+public struct Step: Sendable {
   public var id: Int
   public var kind: StepKind
-  /// The argv as it will run. A manifest file argument is `<scratch>/NAME.yaml`: apply writes the
-  /// desired object (from files whose digest matches the plan) there.
+  /// The argv as it will run. A manifest file argument is `<scratch>/NAME.yaml`: apply writes
+  /// ``manifest`` there.
   public var command: [String]
   /// Replaces nodes or interrupts workloads.
   public var disruptive: Bool
-  /// The object this step writes (`cluster` or `instancegroup/NAME`), for object steps.
-  public var object: String?
+  /// The object this step writes (object steps) or attaches/detaches (gateway steps).
+  public var object: ObjectAddress?
   /// For rolling-update: the instance groups rolled.
   public var instanceGroups: [String]
+  /// The instance groups whose roll is owed once this step succeeded: an object write's
+  /// changes' rolls; for `kops update --yes`, a kops upgrade's.
+  public var rolls: [String]
+  /// For `kops update --yes`: the instance groups the plan predicts to roll (its changes' rolls
+  /// and those the recorded state owes, less the groups it creates), which kops's dry run and
+  /// `NeedsUpdate` listing are compared with.
+  public var predictedRolls: [String]
+  /// For `kops update --yes`: whether the plan changes IAM (else IAM tasks in kops's dry run are
+  /// a surprise).
+  public var changesIAM: Bool
+  /// The desired documents an object step writes: the cluster and its instance groups for
+  /// `cluster-create`, the one object for a replace; empty for a delete.
+  public var manifest: [YAMLNode]
+  /// The object as recorded (what a replace keeps kops's assignments from); nil for a create.
+  public var recordedObject: YAMLNode?
 
   public init(
-    id: Int, kind: StepKind, command: [String], disruptive: Bool = false, object: String? = nil,
-    instanceGroups: [String] = []
+    id: Int, kind: StepKind, command: [String], disruptive: Bool = false, object: ObjectAddress? = nil,
+    instanceGroups: [String] = [], rolls: [String] = [], predictedRolls: [String] = [], changesIAM: Bool = false,
+    manifest: [YAMLNode] = [], recordedObject: YAMLNode? = nil
   ) {
     self.id = id
     self.kind = kind
@@ -165,8 +194,32 @@ public struct Step: Sendable, Hashable {
     self.disruptive = disruptive
     self.object = object
     self.instanceGroups = instanceGroups
+    self.rolls = rolls
+    self.predictedRolls = predictedRolls
+    self.changesIAM = changesIAM
+    self.manifest = manifest
+    self.recordedObject = recordedObject
   }
 
   /// The placeholder directory in manifest arguments.
   public static let scratchPlaceholder = "<scratch>"
+
+  /// The instance group an object step writes or deletes.
+  public var instanceGroup: String? { object?.instanceGroupName }
+}
+
+extension Step: Hashable {
+  public static func == (a: Step, b: Step) -> Bool {
+    a.id == b.id && a.kind == b.kind && a.command == b.command && a.disruptive == b.disruptive
+      && a.object?.stepObject == b.object?.stepObject && a.instanceGroups == b.instanceGroups
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(id)
+    hasher.combine(kind)
+    hasher.combine(command)
+    hasher.combine(disruptive)
+    hasher.combine(object?.stepObject)
+    hasher.combine(instanceGroups)
+  }
 }

@@ -140,7 +140,7 @@ public enum DriftEvaluator {
   public static func pending(_ plan: EnvironmentPlan, recorded: RecordedState?, env: Environment) -> [PendingItem] {
     var out: [PendingItem] = []
     for c in plan.changes {
-      if c.category == .igw && c.before == .string("detached") { continue }
+      if c.gatewayBracket { continue }
       out.append(PendingItem(category: c.category.rawValue, action: c.action.rawValue, path: c.path))
     }
     guard let recorded, !recorded.isEmpty else { return out }

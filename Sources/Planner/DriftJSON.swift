@@ -104,7 +104,9 @@ public enum DriftJSON {
     }
     e.drift = (json["drift"]?.arrayValue ?? []).compactMap { d in
       guard let path = d["path"]?.stringValue else { return nil }
-      return DriftItem(path: path, recorded: value(d["recorded"]), live: value(d["live"]), isNew: d["new"]?.boolValue ?? false)
+      return DriftItem(
+        path: path, recorded: value(d["recorded"]), live: value(d["live"]), isNew: d["new"]?.boolValue ?? false,
+        object: ObjectAddress(path: path))
     }
     e.pending = (json["pending"]?.arrayValue ?? []).compactMap { p in
       guard let category = p["category"]?.stringValue, let path = p["path"]?.stringValue else { return nil }

@@ -317,17 +317,19 @@ public enum LiveComparison {
       guard let name = InstanceGroupView(r).name else { continue }
       seen.insert(name)
       guard let live = liveByName[name] else {
-        out.append(DriftItem(path: "instancegroup[\(name)]", recorded: .string("present"), live: nil))
+        out.append(DriftItem(path: "instancegroup[\(name)]", recorded: .string("present"), live: nil, object: .instanceGroup(name)))
         continue
       }
       let l = LiveNormalizer.instanceGroup(live: live, recorded: r)
       for d in TreeDiff.diff(LiveNormalizer.stripVolatile(r), l, path: "instancegroup[\(name)]") {
         out.append(
-          DriftItem(path: d.path, recorded: d.before.map { shown($0.json, d.path) }, live: d.after.map { shown($0.json, d.path) }))
+          DriftItem(
+            path: d.path, recorded: d.before.map { shown($0.json, d.path) }, live: d.after.map { shown($0.json, d.path) },
+            object: .instanceGroup(name)))
       }
     }
     for (name, _) in liveByName where !seen.contains(name) {
-      out.append(DriftItem(path: "instancegroup[\(name)]", recorded: nil, live: .string("present")))
+      out.append(DriftItem(path: "instancegroup[\(name)]", recorded: nil, live: .string("present"), object: .instanceGroup(name)))
     }
     return out.sorted { $0.path < $1.path }
   }

@@ -62,7 +62,9 @@ public enum PlanBuilder {
     let settings = env.settings
     let desiredIGs = env.instanceGroupViews
     var changes: [Change] = []
-    var owed: [String] = []
+    var owed: [OwedWork] = []
+    let recordedByName = Dictionary(
+      objects.instanceGroups.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
 
     // MARK: changes
     var clusterChanged = false
@@ -73,8 +75,6 @@ public enum PlanBuilder {
       let c = clusterChanges(recorded: recordedCluster, desired: env.cluster, desiredIGs: desiredIGs, kops: settings.kopsVersion)
       clusterChanged = !c.isEmpty
       changes += c
-      let recordedByName = Dictionary(
-        objects.instanceGroups.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
       for ig in env.instanceGroups {
         guard let name = InstanceGroupView(ig).name else { continue }
         if let before = recordedByName[name] {
@@ -85,13 +85,16 @@ public enum PlanBuilder {
           }
         } else {
           igCreates.append(name)
-          changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+          changes.append(
+            Change(
+              category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json,
+              object: .instanceGroup(name)))
           // A new group with its own instance profile: the profile is an IAM grant to review.
           if let profile = ig[path: "spec", "iam", "profile"], !profile.isNull {
             changes.append(
               Change(
                 category: .iam, action: .create, path: "instancegroup[\(name)].spec.iam.profile", before: nil, after: profile.json,
-                widening: true))
+                widening: true, object: .instanceGroup(name)))
           }
         }
       }
@@ -99,14 +102,20 @@ public enum PlanBuilder {
       for ig in objects.instanceGroups {
         guard let name = InstanceGroupView(ig).name, !desiredNames.contains(name) else { continue }
         igDeletes.append(name)
-        changes.append(Change(category: .instancegroup, action: .delete, path: "instancegroup[\(name)]", before: ig.json, after: nil))
+        changes.append(
+          Change(
+            category: .instancegroup, action: .delete, path: "instancegroup[\(name)]", before: ig.json, after: nil,
+            object: .instanceGroup(name)))
       }
     } else {
       changes.append(Change(category: .spec, action: .create, path: "cluster[\(settings.cluster)]", before: nil, after: env.cluster.json))
       for ig in env.instanceGroups {
         let name = InstanceGroupView(ig).name ?? "?"
         igCreates.append(name)
-        changes.append(Change(category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json))
+        changes.append(
+          Change(
+            category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json,
+            object: .instanceGroup(name)))
       }
     }
 
@@ -122,9 +131,7 @@ public enum PlanBuilder {
           category: .upgrade, action: .update, path: "kopsVersion", before: .string(last.description),
           after: .string(settings.kopsVersion.description), rolls: desiredIGs.compactMap(\.name).sorted()))
       if settings.kopsCapabilities.upgradeNeedsReview(from: last) {
-        owed.append(
-          "kops upgrade \(last.majorMinor) → \(settings.kopsVersion.majorMinor): review 'kops upgrade cluster \(settings.cluster) --state \(settings.stateStore)' "
-            + "(hk does not run it) and bring what it changes into git")
+        owed.append(.upgradeReview(from: last, to: settings.kopsVersion, cluster: settings.cluster, stateStore: settings.stateStore))
       }
     }
     // Settings recorded with the last revision vs the files (none before hk recorded them).
@@ -138,38 +145,61 @@ public enum PlanBuilder {
     let vpc = env.clusterView.networkID ?? ""
     let scratch = Step.scratchPlaceholder
     var steps: [Step] = []
-    func add(_ kind: StepKind, _ command: [String], disruptive: Bool = false, object: String? = nil, igs: [String] = []) {
-      steps.append(Step(id: steps.count + 1, kind: kind, command: command, disruptive: disruptive, object: object, instanceGroups: igs))
+    func add(
+      _ kind: StepKind, _ command: [String], disruptive: Bool = false, object: ObjectAddress? = nil, igs: [String] = [],
+      rolls: [String] = [], manifest: [YAMLNode] = [], recordedObject: YAMLNode? = nil
+    ) {
+      steps.append(
+        Step(
+          id: steps.count + 1, kind: kind, command: command, disruptive: disruptive, object: object, instanceGroups: igs, rolls: rolls,
+          manifest: manifest, recordedObject: recordedObject))
     }
+    // The rolls an object's write makes owed: its own changes' (a kops upgrade's are the cluster's).
+    func rollsOwed(by object: ObjectAddress) -> [String] {
+      changes.filter { $0.object == object }.flatMap(\.rolls)
+    }
+    let desiredByName = Dictionary(
+      env.instanceGroups.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
 
     let usesTemporaryIGW = settings.igwStrategy == .temporary
     let igwID = settings.igwID ?? "<internetGateway.id>"
     if let recorded, recorded.igwAttached, usesTemporaryIGW {
-      owed.append("internet gateway \(igwID) was left attached by an interrupted apply: detach it first")
+      owed.append(.gatewayLeftAttached(gateway: igwID))
       changes.append(
-        Change(category: .igw, action: .update, path: "internetGateway[\(igwID)]", before: .string("attached"), after: .string("detached")))
-      add(.igwDetach, a.detach(igw: igwID, vpc: vpc))
+        Change(
+          category: .igw, action: .update, path: "internetGateway[\(igwID)]", before: .string("attached"), after: .string("detached"),
+          object: .internetGateway(igwID)))
+      add(.igwDetach, a.detach(igw: igwID, vpc: vpc), object: .internetGateway(igwID))
     }
 
     let isCreate = objects.cluster == nil
     if isCreate {
-      add(.clusterCreate, k.create(file: "\(scratch)/cluster.yaml"), object: "cluster")
+      // kops splits a file on "\n---\n": the cluster and its groups go in one manifest.
+      add(.clusterCreate, k.create(file: "\(scratch)/cluster.yaml"), object: .cluster, manifest: [env.cluster] + env.instanceGroups)
     } else {
-      if clusterChanged { add(.clusterReplace, k.replace(file: "\(scratch)/cluster.yaml", force: false), object: "cluster") }
+      if clusterChanged {
+        add(
+          .clusterReplace, k.replace(file: "\(scratch)/cluster.yaml", force: false), object: .cluster, rolls: rollsOwed(by: .cluster),
+          manifest: [env.cluster], recordedObject: objects.cluster)
+      }
       for n in igCreates {
-        add(.instanceGroupCreate, k.replace(file: "\(scratch)/instancegroup-\(n).yaml", force: true), object: "instancegroup/\(n)")
+        add(
+          .instanceGroupCreate, k.replace(file: "\(scratch)/instancegroup-\(n).yaml", force: true), object: .instanceGroup(n),
+          rolls: rollsOwed(by: .instanceGroup(n)), manifest: desiredByName[n].map { [$0] } ?? [])
       }
       for n in igUpdates {
-        add(.instanceGroupReplace, k.replace(file: "\(scratch)/instancegroup-\(n).yaml", force: false), object: "instancegroup/\(n)")
+        add(
+          .instanceGroupReplace, k.replace(file: "\(scratch)/instancegroup-\(n).yaml", force: false), object: .instanceGroup(n),
+          rolls: rollsOwed(by: .instanceGroup(n)), manifest: desiredByName[n].map { [$0] } ?? [], recordedObject: recordedByName[n])
       }
       for n in igDeletes {
-        add(.instanceGroupDelete, k.deleteInstanceGroup(n), disruptive: true, object: "instancegroup/\(n)")
+        add(.instanceGroupDelete, k.deleteInstanceGroup(n), disruptive: true, object: .instanceGroup(n), recordedObject: recordedByName[n])
       }
     }
     let wroteObjects = steps.contains { $0.kind.writesObjects }
     let cloudLags = recorded?.owesUpdate ?? false
     if cloudLags && !wroteObjects {
-      owed.append("kops update --yes has not run since recorded serial \(recorded?.serial ?? 0): the cloud lags the state store")
+      owed.append(.cloudLags(serial: recorded?.serial ?? 0))
     }
     let needsUpdate = wroteObjects || cloudLags || upgrades
     if needsUpdate {
@@ -177,12 +207,15 @@ public enum PlanBuilder {
         changes.append(
           Change(
             category: .igw, action: .update, path: "internetGateway[\(igwID)]", before: .string("detached"),
-            after: .string("attached during kops update --yes, then detached")))
-        add(.igwAttach, a.attach(igw: igwID, vpc: vpc))
+            after: .string("attached during kops update --yes, then detached"), object: .internetGateway(igwID), gatewayBracket: true))
+        add(.igwAttach, a.attach(igw: igwID, vpc: vpc), object: .internetGateway(igwID))
       }
       let overrides = settings.igwStrategy == .lifecycleIgnore ? ["InternetGateway=Ignore"] : []
-      add(.kopsUpdate, k.update(yes: true, lifecycleOverrides: overrides))
-      if usesTemporaryIGW { add(.igwDetach, a.detach(igw: igwID, vpc: vpc)) }
+      // A kops upgrade's rolls are owed once kops updated the cloud (no object write records them).
+      let upgradeRolls = changes.filter { $0.category == .upgrade }.flatMap(\.rolls)
+      add(.kopsUpdate, k.update(yes: true, lifecycleOverrides: overrides), rolls: upgradeRolls)
+      steps[steps.count - 1].changesIAM = changes.contains { $0.category == .iam }
+      if usesTemporaryIGW { add(.igwDetach, a.detach(igw: igwID, vpc: vpc), object: .internetGateway(igwID)) }
     }
 
     let desiredNames = Set(desiredIGs.compactMap(\.name))
@@ -190,18 +223,18 @@ public enum PlanBuilder {
     let pending = Set(recorded?.pendingRolls ?? [])
     if !pending.isEmpty {
       let owedRolls = pending.subtracting(rolls).intersection(desiredNames)
-      if !owedRolls.isEmpty { owed.append("rolls still owed from an earlier apply: \(owedRolls.sorted().joined(separator: ", "))") }
+      if !owedRolls.isEmpty { owed.append(.rollsOwed(owedRolls.sorted())) }
     }
     rolls.formUnion(pending)
     rolls = rolls.intersection(desiredNames).subtracting(igCreates)
     if isCreate { rolls = [] }
+    // What kops's dry run and NeedsUpdate listing after `update --yes` are compared with.
+    if let i = steps.firstIndex(where: { $0.kind == .kopsUpdate }) { steps[i].predictedRolls = rolls.sorted() }
     if !rolls.isEmpty {
       if settings.rollingUpdate == .auto {
         add(.rollingUpdate, k.rollingUpdate(yes: true, instanceGroups: rolls.sorted()), disruptive: true, igs: rolls.sorted())
       } else {
-        owed.append(
-          "rollingUpdate is manual: run 'kops rolling-update cluster \(settings.cluster) --yes' for \(rolls.sorted().joined(separator: ", "))"
-        )
+        owed.append(.manualRolls(cluster: settings.cluster, instanceGroups: rolls.sorted()))
       }
     }
     // Layer 4: an apply that stopped during (or before) its validate left the cluster
@@ -209,7 +242,7 @@ public enum PlanBuilder {
     let owesValidation = recorded?.owesValidation ?? false
     let validates = needsUpdate || steps.contains(where: { $0.kind == .rollingUpdate })
     if owesValidation && !validates {
-      owed.append("kops validate cluster has not passed since the cloud last changed (an apply stopped before it finished)")
+      owed.append(.validationOwed)
     }
     if validates || owesValidation {
       add(.validate, k.validate())
@@ -231,7 +264,7 @@ public enum PlanBuilder {
       let action: ChangeAction = before == nil ? .create : after == nil ? .delete : .update
       return Change(
         category: .settings, action: action, path: "settings.\(key)", before: before.map(JSONValue.string),
-        after: after.map(JSONValue.string))
+        after: after.map(JSONValue.string), object: .settings)
     }
   }
 
@@ -333,7 +366,8 @@ public enum PlanBuilder {
       let specKey = f.keys.count >= 2 && f.keys[0] == "spec" ? f.keys[1] : nil
       let rolls = specKey.map { RollRules.rollsInstanceGroup(specKey: $0) } ?? false
       let change = Change(
-        category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [])
+        category: .instancegroup, action: f.action, path: f.path, before: f.before?.json, after: f.after?.json, rolls: rolls ? [name] : [],
+        object: .instanceGroup(name))
       return IAMFields.classify(change, keys: f.keys, instanceGroup: true)
     }
   }

@@ -49,7 +49,7 @@ public enum PlanJSON {
       ("desired_digest", .string(e.desiredDigest)),
       ("changes", .array(e.changes.map(encode))),
       ("steps", .array(e.steps.map(encode))),
-      ("owed", .array(e.owed.map(JSONValue.string))),
+      ("owed", .array(e.owed.map { JSONValue.string(PlanRenderer.owedLine($0)) })),
       ("kops_environment", .obj(e.kopsEnvironment.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
       (
         "summary",
@@ -82,7 +82,7 @@ public enum PlanJSON {
       ("id", .int(Int64(s.id))), ("kind", .string(s.kind.rawValue)),
       ("command", .array(s.command.map { JSONValue.string(Redaction.redact(text: $0)) })), ("disruptive", .bool(s.disruptive)),
     ]
-    if let o = s.object { m.append(("object", .string(o))) }
+    if let o = s.object?.stepObject { m.append(("object", .string(o))) }
     if !s.instanceGroups.isEmpty { m.append(("instance_groups", .array(s.instanceGroups.map(JSONValue.string)))) }
     return .obj(m)
   }
@@ -140,11 +140,14 @@ public enum PlanJSON {
         guard let cat = c["category"]?.stringValue.flatMap(ChangeCategory.init(rawValue:)),
           let action = c["action"]?.stringValue.flatMap(ChangeAction.init(rawValue:)), let path = c["path"]?.stringValue
         else { throw DecodeError(message: "plan environment \(name): a change lacks category, action or path") }
+        let before = c["before"].flatMap { $0 == .null ? nil : $0 }
         changes.append(
           Change(
-            category: cat, action: action, path: path, before: c["before"].flatMap { $0 == .null ? nil : $0 },
-            after: c["after"].flatMap { $0 == .null ? nil : $0 }, rolls: (c["rolls"]?.arrayValue ?? []).compactMap(\.stringValue),
-            widening: c["widening"]?.boolValue ?? false))
+            category: cat, action: action, path: path, before: before, after: c["after"].flatMap { $0 == .null ? nil : $0 },
+            rolls: (c["rolls"]?.arrayValue ?? []).compactMap(\.stringValue), widening: c["widening"]?.boolValue ?? false,
+            object: ObjectAddress(path: path),
+            // format "1" spells the gateway bracket as the gateway's change from "detached"
+            gatewayBracket: cat == .igw && before == .string("detached")))
       }
       var steps: [Step] = []
       for s in e["steps"]?.arrayValue ?? [] {
@@ -153,10 +156,11 @@ public enum PlanJSON {
         else { throw DecodeError(message: "plan environment \(name): a step lacks id, a known kind or its command") }
         steps.append(
           Step(
-            id: Int(id), kind: kind, command: command, disruptive: s["disruptive"]?.boolValue ?? false, object: s["object"]?.stringValue,
+            id: Int(id), kind: kind, command: command, disruptive: s["disruptive"]?.boolValue ?? false,
+            object: s["object"]?.stringValue.flatMap(ObjectAddress.init(stepObject:)),
             instanceGroups: (s["instance_groups"]?.arrayValue ?? []).compactMap(\.stringValue)))
       }
-      let owed = (e["owed"]?.arrayValue ?? []).compactMap(\.stringValue)
+      let owed = (e["owed"]?.arrayValue ?? []).compactMap(\.stringValue).map(OwedWork.note)
       var kopsEnvironment: [String: String] = [:]
       for m in e["kops_environment"]?.members ?? [] { if let v = m.value.stringValue { kopsEnvironment[m.key] = v } }
       out.append(

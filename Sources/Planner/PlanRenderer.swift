@@ -46,7 +46,7 @@ public struct PlanRenderer: Sendable {
       out += "  No changes.\n\n"
       return out
     }
-    for line in e.owed { out += "  ! " + OutputEscaping.text(line) + "\n" }
+    for owed in e.owed { out += "  ! " + OutputEscaping.text(Self.owedLine(owed)) + "\n" }
     if !e.settingsChanges.isEmpty { out += "  " + paint("! " + Self.settingsBanner, .red) + "\n" }
     for category in ChangeCategory.allCases {
       let cs = e.changes.filter { $0.category == category }
@@ -237,7 +237,7 @@ public struct PlanRenderer: Sendable {
       var s = "<details><summary><b>\(escape(e.name))</b> (\(escape(e.cluster))): "
       s += e.hasChanges ? "\(Self.count(e.changes.count, "change")), \(Self.count(e.steps.count, "step"))" : "no changes"
       s += "</summary>\n\n"
-      for line in e.owed { s += "> " + OutputEscaping.markdown(line) + "\n" }
+      for owed in e.owed { s += "> " + OutputEscaping.markdown(Self.owedLine(owed)) + "\n" }
       if !e.owed.isEmpty { s += "\n" }
       if !e.changes.isEmpty {
         s += "```diff\n"

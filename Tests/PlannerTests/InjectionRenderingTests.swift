@@ -30,7 +30,7 @@ import Testing
     return Plan(environments: [
       EnvironmentPlan(
         name: "dev", cluster: "dev.k8s.corp.local" + payload, prior: PriorState(serial: 3, lineage: "abc"), desiredDigest: "sha256:x",
-        changes: changes, steps: steps, owed: [payload + workflow])
+        changes: changes, steps: steps, owed: [.note(payload + workflow)])
     ])
   }
 

@@ -120,7 +120,7 @@ import Testing
     }
     // Owed notes and summaries are derived: not covered.
     var e = plan.environments[0]
-    e.owed = ["note"]
+    e.owed = [.note("note")]
     #expect(PlanDigest.digest(Plan(environments: [e])) == digest)
   }
 
