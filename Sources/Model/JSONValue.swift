@@ -110,6 +110,53 @@ extension JSONValue {
     }
   }
 
+  /// The UTF-8 bytes of ``serialized(pretty:)`` (compact), written straight into bytes (for
+  /// digests: no `String` is grown on the way).
+  public func compactUTF8() -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(4096)
+    writeCompact(to: &out)
+    return out
+  }
+
+  private func writeCompact(to out: inout [UInt8]) {
+    switch self {
+    case .null: out.append(contentsOf: "null".utf8)
+    case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+    case .int, .double: out.append(contentsOf: serialized().utf8)
+    case .string(let s): JSONValue.quote(s, into: &out)
+    case .array(let items):
+      out.append(UInt8(ascii: "["))
+      for (i, item) in items.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        item.writeCompact(to: &out)
+      }
+      out.append(UInt8(ascii: "]"))
+    case .object(let members):
+      out.append(UInt8(ascii: "{"))
+      for (i, m) in members.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        JSONValue.quote(m.key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        m.value.writeCompact(to: &out)
+      }
+      out.append(UInt8(ascii: "}"))
+    }
+  }
+
+  /// ``quote(_:into:alsoEscaping:)`` into bytes.
+  static func quote(_ s: String, into out: inout [UInt8]) {
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+      out.append(UInt8(ascii: "\""))
+      out.append(contentsOf: s.utf8)
+      out.append(UInt8(ascii: "\""))
+      return
+    }
+    var quoted = ""
+    quote(s, into: &quoted)
+    out.append(contentsOf: quoted.utf8)
+  }
+
   /// Appends `s` as a JSON string literal; `alsoEscaping` picks more characters to write as
   /// `\u` escapes (the YAML emitter escapes C1 controls and BOMs too).
   public static func quote(

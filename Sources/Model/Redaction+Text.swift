@@ -128,6 +128,8 @@ extension Redaction {
       var v: Int? = nil
       if i + 2 <= b.count && b[i + 1] == 0x75 {  // -u
         v = i + 2
+      } else if i + 1 < b.count && b[i + 1] != 0x2D {
+        v = nil  // neither `--user` nor `--proxy-user`
       } else if folded(b, at: i, "--user") && i + 6 <= b.count && (i + 6 == b.count || b[i + 6] == 0x20 || b[i + 6] == 0x3D) {
         v = i + 6
       } else if folded(b, at: i, "--proxy-user") {
@@ -155,7 +157,7 @@ extension Redaction {
   static func authorization(_ b: [UInt8], into ranges: inout [Range<Int>]) {
     var i = 0
     while i + 13 <= b.count {
-      guard folded(b, at: i, "authorization") else {
+      guard b[i] | 0x20 == 0x61, folded(b, at: i, "authorization") else {
         i += 1
         continue
       }

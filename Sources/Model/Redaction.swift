@@ -114,10 +114,15 @@ public enum Redaction {
     (Array("eyJ".utf8), .jwt, 30, false),
   ]
 
+  /// Which bytes start a token of ``tokenShapes``.
+  static let tokenStarts: [Bool] = (0..<256).map { c in tokenShapes.contains { Int($0.prefix[0]) == c } }
+
   /// `text` with every token of ``tokenShapes`` masked; nil when it holds none.
   static func redactTokens(_ text: String) -> String? {
     func isWord(_ c: UInt8) -> Bool { TokenAlphabet.alphanumericUnderscore.contains(c) }
     func tokenEnd(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
+      // Most words start with a byte no token starts with.
+      guard tokenStarts[Int(b[i])] else { return nil }
       for shape in tokenShapes where b[i] == shape.prefix[0] && b.count - i > shape.prefix.count {
         var k = 1
         while k < shape.prefix.count && b[i + k] == shape.prefix[k] { k += 1 }

@@ -55,7 +55,7 @@ extension PlanRenderer {
     default: return nil
     }
     let text: String
-    if case .string(let s) = v { text = s } else { text = YAMLEmitter.emit(YAMLNode(json: v)) }
+    if case .string(let s) = v { text = s } else { text = YAMLEmitter.emit(json: v) }
     var lines = LineDiff.split(text)
     while lines.last?.isEmpty == true { lines.removeLast() }
     return lines

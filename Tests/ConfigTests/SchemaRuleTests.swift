@@ -110,6 +110,26 @@ import Testing
     #expect(schema.field("egressProxy", in: "ClusterSpec", release: i) == .object("EgressProxySpec"))
     #expect(schema.field("egresProxy", in: "ClusterSpec", release: i) == nil)
   }
+
+  /// The generated data packs a struct's `field type releases` triples onto as few lines as
+  /// fit; the one-triple-a-line layout the script wrote before reads the same.
+  @Test func packedSchemaTextReadsLikeOneFieldALine() {
+    let packed = "T A x s 0-1 y ~[@B 1 z i 0\nw b 0-1,3\nT B v {s 0-3\n"
+    let lines = "T A\nx s 0-1\ny ~[@B 1\nz i 0\nw b 0-1,3\nT B\nv {s 0-3\n"
+    let a = KopsSchema(releases: "1.0.0 1.1.0 1.2.0 1.3.0", text: packed)
+    let b = KopsSchema(releases: "1.0.0 1.1.0 1.2.0 1.3.0", text: lines)
+    for release in 0..<4 {
+      for (field, type) in [("x", "A"), ("y", "A"), ("z", "A"), ("w", "A"), ("v", "B"), ("nope", "A")] {
+        #expect(a.field(field, in: type, release: release) == b.field(field, in: type, release: release), "\(type).\(field) at \(release)")
+      }
+    }
+    #expect(a.field("y", in: "A", release: 1) == .list(.object("B")))
+    #expect(a.anyRelease("y", in: "A")?.omittedWhenZero == true)
+    #expect(a.field("w", in: "A", release: 2) == nil)
+    #expect(a.field("w", in: "A", release: 3) == .bool)
+    #expect(a.otherReleases(of: "w", in: "A") == "1.0.0–1.1.0, 1.3.0")
+    #expect(a.hasType("B") && !a.hasType("C"))
+  }
 }
 
 /// What kops checks only at update, after the objects are written: errors before anything runs.

@@ -100,4 +100,20 @@ import Testing
       }
     }
   }
+
+  /// The bytes a digest hashes are the compact serialisation's.
+  @Test func compactBytesAreTheCompactSerialisation() {
+    let strings = ["", "plain", "quote\" and \\", "line\nbreak\t", "ünï 日本 👉", "c0\u{1}\u{7F}\u{85}\u{2028}", "</script>"]
+    let scalars: [JSONValue] =
+      strings.map(JSONValue.string) + [
+        .null, .bool(true), .bool(false), .int(-42), .int(Int64.max), .double(0.1), .double(3), .double(.infinity),
+      ]
+    let value: JSONValue = .obj([
+      ("list", .array(scalars)), ("empty", .object([])), ("none", .array([])),
+      ("nested", .obj(strings.map { ($0, .array([.obj([($0, .string($0))])])) })),
+    ])
+    for v in scalars + [value] {
+      #expect(v.compactUTF8() == Array(v.serialized().utf8), "\(v.serialized())")
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import Config
-import Model
 import Testing
+
+@testable import Model
 
 @Suite struct YAMLEmitterTests {
   static let policy = """
@@ -167,6 +168,43 @@ import Testing
       let back = try YAMLParser.parse(text, file: "emitted.yaml")
       #expect(back == docs, "\(name)")
       #expect(YAMLEmitter.emit(documents: back) == text, "\(name): emitting twice differs")
+    }
+  }
+
+  /// The byte-level check for printable ASCII decides as the general one does.
+  @Test func asciiPlainSafetyAgreesWithTheGeneralCheck() {
+    let alphabet = [" ", "-", ":", ".", "#", "0", "1", "a", "e", "N", "y", "~", "\"", "'", "!", ",", "+", "x", "\t"]
+    var samples = Self.tricky
+    for a in alphabet {
+      for b in alphabet {
+        samples.append(a + b)
+        for c in alphabet { samples.append(a + b + c) }
+      }
+    }
+    for s in samples {
+      let fast = YAMLEmitter.isPlainSafeASCII(s)
+      if s.utf8.allSatisfy({ $0 < 0x80 }) {
+        #expect(fast == YAMLEmitter.isPlainSafeScalars(s), "\(s.debugDescription)")
+      } else {
+        #expect(fast == nil, "\(s.debugDescription)")
+      }
+      #expect(YAMLEmitter.isPlainSafe(s) == YAMLEmitter.isPlainSafeScalars(s), "\(s.debugDescription)")
+    }
+  }
+
+  /// A plan's created objects are emitted straight from JSON: the same text as through a YAML tree.
+  @Test func emittingJSONEqualsEmittingItsYAMLTree() {
+    let scalars: [JSONValue] =
+      Self.tricky.map(JSONValue.string) + [
+        .null, .bool(true), .bool(false), .int(0), .int(-7), .int(Int64.min), .double(1.5), .double(2), .double(-.infinity),
+        .double(.nan), .double(1e300),
+      ]
+    let nested: JSONValue = .array([.array([.string("a"), .array([])]), .object([]), .obj([("k", .array([.int(1)]))])])
+    var members = Self.tricky.enumerated().map { ($0.element, scalars[$0.offset]) }
+    members += [("list", .array(scalars)), ("empty", .object([])), ("none", .array([])), ("nested", nested)]
+    let values: [JSONValue] = scalars + [.obj(members), .array([.obj(members), nested]), nested, .obj([("a", .obj(members))])]
+    for v in values {
+      #expect(YAMLEmitter.emit(json: v) == YAMLEmitter.emit(YAMLNode(json: v)), "\(v.serialized())")
     }
   }
 }

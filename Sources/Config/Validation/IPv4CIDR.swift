@@ -10,25 +10,42 @@ struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
 
   /// Parses `a.b.c.d/n`: four decimal octets without leading zeros, a prefix of 0…32.
   init?(_ text: String) {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, let prefix = Self.decimal(parts[1], max: 32) else { return nil }
-    let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-    guard octets.count == 4 else { return nil }
-    var address: UInt32 = 0
-    for o in octets {
-      guard let v = Self.decimal(o, max: 255) else { return nil }
-      address = address << 8 | UInt32(v)
-    }
+    var text = text
+    guard let (address, prefix) = text.withUTF8({ Self.parse($0) }) else { return nil }
     self.prefix = prefix
     self.network = address & Self.mask(prefix)
   }
 
-  /// A decimal number without sign or leading zeros, at most `max`.
-  private static func decimal(_ s: Substring, max: Int) -> Int? {
-    guard !s.isEmpty, s.count <= 3, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-    if s.count > 1 && s.first == "0" { return nil }
-    guard let v = Int(s), v <= max else { return nil }
-    return v
+  /// The address and prefix of `a.b.c.d/n` on its bytes: each number 1–3 decimal digits
+  /// without a leading zero, octets at most 255, the prefix at most 32.
+  private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> (UInt32, Int)? {
+    var address: UInt32 = 0
+    var fields = 0
+    var value = 0
+    var digits = 0
+    var leadingZero = false
+    func close(max: Int) -> Bool {
+      guard digits > 0, !(digits > 1 && leadingZero), value <= max else { return false }
+      return true
+    }
+    for c in b {
+      switch c {
+      case 0x30...0x39:
+        guard digits < 3 else { return nil }
+        if digits == 0 { leadingZero = c == 0x30 }
+        value = value * 10 + Int(c - 0x30)
+        digits += 1
+      case 0x2E where fields < 3, 0x2F where fields == 3:
+        guard close(max: 255) else { return nil }
+        address = address << 8 | UInt32(value)
+        fields += 1
+        value = 0
+        digits = 0
+      default: return nil
+      }
+    }
+    guard fields == 4, close(max: 32) else { return nil }
+    return (address, value)
   }
 
   static func mask(_ prefix: Int) -> UInt32 {

@@ -107,22 +107,30 @@ public struct KopsSchema: Sendable {
     var types: [String: [String: [Variant]]] = [:]
     var current = ""
     var fields: [String: [Variant]] = [:]
+    // A line of 3k + 2 tokens starts a struct (`T Name`); every other token is part of a
+    // `field type releases` triple of the current struct.
     for line in text.split(separator: "\n") {
-      let parts = line.split(separator: " ")
-      if parts.count == 2, parts[0] == "T" {
+      var parts = line.split(separator: " ")[...]
+      if parts.count % 3 == 2, parts.first == "T" {
         if !current.isEmpty { types[current] = fields }
-        current = String(parts[1])
+        current = String(parts[parts.startIndex + 1])
         fields = [:]
-        continue
+        parts = parts.dropFirst(2)
       }
-      let omitted = parts.count == 3 && parts[1].first == "~"
-      guard parts.count == 3, let type = ValueType(code: omitted ? parts[1].dropFirst() : parts[1]) else { continue }
-      let ranges: [ClosedRange<Int>] = parts[2].split(separator: ",").compactMap { r in
-        let ends = r.split(separator: "-")
-        guard let lo = ends.first.flatMap({ Int($0) }), let hi = ends.last.flatMap({ Int($0) }), lo <= hi else { return nil }
-        return lo...hi
+      while parts.count >= 3 {
+        let name = parts[parts.startIndex]
+        let code = parts[parts.startIndex + 1]
+        let releases = parts[parts.startIndex + 2]
+        parts = parts.dropFirst(3)
+        let omitted = code.first == "~"
+        guard let type = ValueType(code: omitted ? code.dropFirst() : code) else { continue }
+        let ranges: [ClosedRange<Int>] = releases.split(separator: ",").compactMap { r in
+          let ends = r.split(separator: "-")
+          guard let lo = ends.first.flatMap({ Int($0) }), let hi = ends.last.flatMap({ Int($0) }), lo <= hi else { return nil }
+          return lo...hi
+        }
+        fields[String(name), default: []].append(Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
       }
-      fields[String(parts[0]), default: []].append(Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
     }
     if !current.isEmpty { types[current] = fields }
     self.types = types
@@ -138,7 +146,16 @@ public struct KopsSchema: Sendable {
 
   /// The type of `field` in struct `type` at release `release`; nil when that release has no such field.
   public func field(_ field: String, in type: String, release: Int) -> ValueType? {
-    guard let variants = types[type]?[field] else { return nil }
+    Self.type(of: types[type]?[field], release: release)
+  }
+
+  /// The fields of struct `type` over all releases (look one up with ``type(of:release:)``):
+  /// for a walk over a mapping's keys, the struct is looked up once.
+  func fields(of type: String) -> [String: [Variant]]? { types[type] }
+
+  /// The type a field's variants give it at `release`; nil when that release has no such field.
+  static func type(of variants: [Variant]?, release: Int) -> ValueType? {
+    guard let variants else { return nil }
     for v in variants where v.contains(release) { return v.type }
     return nil
   }

@@ -6,7 +6,8 @@
 // v1.28.1 v1.28.2 v1.28.3 v1.28.4 v1.28.5 v1.28.6 v1.28.7 v1.29.0 v1.29.1 v1.29.2 v1.30.0 v1.30.1 v1.30.2 v1.30.3 v1.30.4 v1.31.0
 // v1.32.0 v1.32.1 v1.32.2 v1.32.3 v1.32.4 v1.33.0 v1.33.1 v1.33.2 v1.34.0 v1.34.1 v1.34.2 v1.34.3 v1.35.0 v1.35.1 v1.35.2 v1.36.0
 // v1.36.1 v1.36.2 268927e264 (1.37.0-dev)
-// Lines of `text`: `T Struct`, then `field type releases` (type codes: see the script).
+// `text`: `T Struct` then that struct's `field type releases` triples, space-separated over
+// as many lines as they take (type codes: see the script).
 
 /// kops's v1alpha2 field names and value types per release, generated from kops's API types.
 enum KopsSchemaData {
@@ -18,1399 +19,377 @@ enum KopsSchemaData {
     1.28.4 1.28.5 1.28.6 1.28.7 1.29.0 1.29.1 1.29.2 1.30.0 1.30.1 1.30.2 1.30.3 1.30.4 1.31.0 1.32.0 1.32.1 1.32.2 1.32.3
     1.32.4 1.33.0 1.33.1 1.33.2 1.34.0 1.34.1 1.34.2 1.34.3 1.35.0 1.35.1 1.35.2 1.36.0 1.36.1 1.36.2 1.37.0-dev
     """#
-  /// One struct type per `T` line, then one line per field and value type.
+  /// Per struct type: `T Name`, then one `field type releases` triple per field and value type.
   static let text = #"""
-    T APISpec
-    dns @DNSAccessSpec 36-82
-    loadBalancer @LoadBalancerAccessSpec 36-82
-    T AWSAuthenticationIdentityMappingSpec
-    arn ~s 20-82
-    groups ~[s 20-82
-    username ~s 20-82
-    T AWSAuthenticationSpec
-    backendMode ~s 20-82
-    clusterID ~s 20-82
-    cpuLimit q 20-82
-    cpuRequest q 20-82
-    identityMappings ~[@AWSAuthenticationIdentityMappingSpec 20-82
-    image ~s 20-82
-    memoryLimit q 20-82
-    memoryRequest q 20-82
-    T AWSEBSCSIDriver
-    enabled b 4-35
-    managed b 31-35
-    podAnnotations ~{s 25-35
-    version s 5-35
-    volumeAttachLimit i 5-35
-    T AWSLoadBalancerControllerConfig
-    enableShield ~b 25-35
-    enableWAF ~b 25-35
-    enableWAFv2 ~b 25-35
-    enabled b 4-35
+    T APISpec dns @DNSAccessSpec 36-82 loadBalancer @LoadBalancerAccessSpec 36-82
+    T AWSAuthenticationIdentityMappingSpec arn ~s 20-82 groups ~[s 20-82 username ~s 20-82
+    T AWSAuthenticationSpec backendMode ~s 20-82 clusterID ~s 20-82 cpuLimit q 20-82 cpuRequest q 20-82
+    identityMappings ~[@AWSAuthenticationIdentityMappingSpec 20-82 image ~s 20-82 memoryLimit q 20-82 memoryRequest q 20-82
+    T AWSEBSCSIDriver enabled b 4-35 managed b 31-35 podAnnotations ~{s 25-35 version s 5-35 volumeAttachLimit i 5-35
+    T AWSLoadBalancerControllerConfig enableShield ~b 25-35 enableWAF ~b 25-35 enableWAFv2 ~b 25-35 enabled b 4-35
     version s 4-35
-    T AWSPermission
-    inlinePolicy ~s 8-82
-    policyARNs ~[s 8-82
-    T AcceleratorConfig
-    acceleratorCount ~i 25-82
-    acceleratorType ~s 25-82
-    T AccessLogSpec
-    bucket ~s 13-28,31
-    bucket s 29-30,32-82
-    bucketPrefix ~s 13-28,31
-    bucketPrefix s 29-30,32-82
+    T AWSPermission inlinePolicy ~s 8-82 policyARNs ~[s 8-82
+    T AcceleratorConfig acceleratorCount ~i 25-82 acceleratorType ~s 25-82
+    T AccessLogSpec bucket ~s 13-28,31 bucket s 29-30,32-82 bucketPrefix ~s 13-28,31 bucketPrefix s 29-30,32-82
     interval ~i 13-82
-    T AccessSpec
-    dns @DNSAccessSpec 0-35
-    loadBalancer @LoadBalancerAccessSpec 0-35
-    T AddonSpec
-    manifest ~s 0-82
-    T AmazonVPCNetworkingSpec
-    env ~[@EnvVar 0-82
-    imageName ~s 0-82
-    initImageName ~s 6-82
-    networkPolicyAgentImage ~s 57-82
-    T Assets
-    containerProxy s 0-42
-    containerRegistry s 0-42
-    fileRepository s 0-42
-    T AssetsSpec
-    containerProxy s 43-82
-    containerRegistry s 43-82
-    fileRepository s 43-82
-    T AuthenticationSpec
-    aws @AwsAuthenticationSpec 0-19
-    aws @AWSAuthenticationSpec 20-82
+    T AccessSpec dns @DNSAccessSpec 0-35 loadBalancer @LoadBalancerAccessSpec 0-35
+    T AddonSpec manifest ~s 0-82
+    T AmazonVPCNetworkingSpec env ~[@EnvVar 0-82 imageName ~s 0-82 initImageName ~s 6-82 networkPolicyAgentImage ~s 57-82
+    T Assets containerProxy s 0-42 containerRegistry s 0-42 fileRepository s 0-42
+    T AssetsSpec containerProxy s 43-82 containerRegistry s 43-82 fileRepository s 43-82
+    T AuthenticationSpec aws @AwsAuthenticationSpec 0-19 aws @AWSAuthenticationSpec 20-82
     kopeio @KopeioAuthenticationSpec 0-82
-    T AuthorizationSpec
-    alwaysAllow @AlwaysAllowAuthorizationSpec 0-82
-    rbac @RBACAuthorizationSpec 0-82
-    T AwsAuthenticationSpec
-    backendMode ~s 0-19
-    clusterID ~s 0-19
-    cpuLimit q 0-19
-    cpuRequest q 0-19
-    image ~s 0-19
-    memoryLimit q 0-19
-    memoryRequest q 0-19
-    T AzureConfiguration
-    adminUser ~s 4-24
-    resourceGroupName ~s 4-24
-    routeTableName ~s 4-24
-    subscriptionId ~s 4-24
+    T AuthorizationSpec alwaysAllow @AlwaysAllowAuthorizationSpec 0-82 rbac @RBACAuthorizationSpec 0-82
+    T AwsAuthenticationSpec backendMode ~s 0-19 clusterID ~s 0-19 cpuLimit q 0-19 cpuRequest q 0-19 image ~s 0-19
+    memoryLimit q 0-19 memoryRequest q 0-19
+    T AzureConfiguration adminUser ~s 4-24 resourceGroupName ~s 4-24 routeTableName ~s 4-24 subscriptionId ~s 4-24
     tenantId s 4-24
-    T AzureSpec
-    adminUser ~s 25-82
-    resourceGroupName ~s 25-82
-    routeTableName ~s 25-82
-    storageAccountID ~s 58-82
-    subscriptionId ~s 25-82
-    tenantId s 25-82
-    T BastionLoadBalancerSpec
-    additionalSecurityGroups ~[s 0-82
-    type ~s 20-82
-    T BastionSpec
-    bastionPublicName ~s 0-82
-    idleTimeoutSeconds i 0-82
-    loadBalancer @BastionLoadBalancerSpec 0-82
-    T CNINetworkingSpec
-    usesSecondaryIP ~b 0-82
-    T CalicoNetworkingSpec
-    allowIPForwarding ~b 20-82
-    awsSrcDstCheck ~s 0-82
-    bpfEnabled ~b 0-82
-    bpfExternalServiceMode ~s 0-82
-    bpfKubeProxyIptablesCleanupEnabled ~b 0-82
-    bpfLogLevel ~s 0-82
-    chainInsertMode ~s 0-82
-    cpuRequest q 0-82
-    crossSubnet ~b 0-12
-    crossSubnet b 13-82
-    encapsulationMode ~s 0-82
-    ipipMode ~s 0-82
-    iptablesBackend ~s 0-82
-    ipv4AutoDetectionMethod ~s 0-82
-    ipv6AutoDetectionMethod ~s 0-82
-    logSeverityScreen ~s 0-82
-    majorVersion ~s 0-82
-    mtu i 0-82
-    nftablesMode ~s 78-82
-    prometheusGoMetricsEnabled ~b 0-82
-    prometheusMetricsEnabled ~b 0-82
-    prometheusMetricsPort ~i 0-82
-    prometheusProcessMetricsEnabled ~b 0-82
-    registry ~s 0-82
-    typhaPrometheusMetricsEnabled ~b 0-82
-    typhaPrometheusMetricsPort ~i 0-82
-    typhaReplicas ~i 0-82
-    version ~s 0-82
-    vxlanMode ~s 13-82
-    wireguardEnabled ~b 0-75
-    wireguardEnabled b 76-82
-    T CanalNetworkingSpec
-    chainInsertMode ~s 0-82
-    cpuRequest q 0-82
-    defaultEndpointToHostAction ~s 0-82
-    disableFlannelForwardRules ~b 0-19
-    disableFlannelForwardRules b 20-82
-    disableTxChecksumOffloading ~b 0-82
-    iptablesBackend ~s 0-82
-    logSeveritySys ~s 0-82
-    mtu i 0-82
-    prometheusGoMetricsEnabled ~b 0-82
-    prometheusMetricsEnabled ~b 0-82
-    prometheusMetricsPort ~i 0-82
-    prometheusProcessMetricsEnabled ~b 0-82
-    typhaPrometheusMetricsEnabled ~b 0-82
-    typhaPrometheusMetricsPort ~i 0-82
-    typhaReplicas ~i 0-82
-    T CertManagerConfig
-    defaultIssuer s 5-82
-    enabled b 4-82
-    featureGates ~{b 55-82
-    hostedZoneIDs ~[s 31-82
-    image s 4-82
-    managed b 6-82
-    nameservers ~[s 23-82
-    T CiliumGatewayAPISpec
-    enableSecretsSync b 64-82
-    enabled b 64-82
-    T CiliumIngressSpec
-    defaultLoadBalancerMode ~s 55-82
-    enableSecretsSync b 55-82
-    enabled b 55-82
-    enforceHttps b 55-82
-    loadBalancerAnnotationPrefixes ~s 55-82
-    sharedLoadBalancerServiceName ~s 55-82
-    T CiliumNetworkingSpec
-    IPTablesRulesNoinstall ~b 0-19
-    IPTablesRulesNoinstall b 20-82
-    accessLog ~s 0-82
-    agentLabels ~[s 0-82
-    agentPodAnnotations ~{s 20-82
-    agentPrometheusPort ~i 0-82
-    allowLocalhost ~s 0-82
-    autoDirectNodeRoutes ~b 0-82
-    autoIpv6NodeRoutes ~b 0-82
-    bpfCTGlobalAnyMax ~i 0-82
-    bpfCTGlobalTCPMax ~i 0-82
-    bpfLBAlgorithm ~s 13-82
-    bpfLBMaglevTableSize ~s 13-82
-    bpfLBMapMax ~i 13-82
-    bpfLBSock ~b 75,77-82
-    bpfLBSockHostNSOnly ~b 20-82
-    bpfNATGlobalMax ~i 13-82
-    bpfNeighGlobalMax ~i 13-82
-    bpfPolicyMapMax ~i 13-82
-    bpfRoot ~s 0-82
-    chainingMode ~s 20-82
-    clusterID ~i 47-82
-    clusterName ~s 0-82
-    cniBinPath ~s 0-82
-    cniExclusive b 64-82
-    containerRuntime ~[s 0-82
-    containerRuntimeEndpoint ~{s 0-82
-    containerRuntimeLabels ~s 0-82
-    cpuRequest q 8-82
-    debug ~b 0-82
-    debugVerbose ~[s 0-82
-    device ~s 0-82
-    disableCNPStatusUpdates b 15-82
-    disableConntrack ~b 0-82
-    disableEndpointCRD ~b 13-82
-    disableIpv4 ~b 0-82
-    disableK8sServices ~b 0-82
-    disableMasquerade ~b 0-12
-    disableMasquerade b 13-82
-    enableBPFMasquerade b 13-82
-    enableEncryption ~b 0-82
-    enableEndpointHealthChecking b 13-82
-    enableHostFirewall b 79-82
-    enableHostReachableServices ~b 5-82
-    enableL7Proxy b 13-82
-    enableLocalRedirectPolicy b 63-82
-    enableNodePort ~b 0-82
-    enablePolicy ~s 0-82
-    enablePrometheusMetrics ~b 0-82
-    enableRemoteNodeIdentity b 0-82
-    enableServiceTopology ~b 20-82
-    enableTracing ~b 0-82
-    enableUnreachableRoutes b 43-82
-    enableipv4 ~b 0-82
-    enableipv6 ~b 0-82
-    encryptionType ~s 13-82
-    envoyLog ~s 0-82
-    etcdManaged ~b 0-82
-    extraConfig ~{s 75,77-82
-    gatewayAPI @CiliumGatewayAPISpec 64-82
-    hubble @HubbleSpec 0-82
-    identityAllocationMode ~s 13-82
-    identityChangeGracePeriod ~s 13-82
-    ingress @CiliumIngressSpec 55-82
-    ipam ~s 0-82
-    ipv4ClusterCidrMaskSize ~i 0-82
-    ipv4Node ~s 0-82
-    ipv4Range ~s 0-82
-    ipv4ServiceRange ~s 0-82
-    ipv6ClusterAllocCidr ~s 0-82
-    ipv6Node ~s 0-82
-    ipv6Range ~s 0-82
-    ipv6ServiceRange ~s 0-82
-    k8sApiServer ~s 0-82
-    k8sKubeconfigPath ~s 0-82
-    keepBpfTemplates ~b 0-82
-    keepConfig ~b 0-82
-    labelPrefixFile ~s 0-82
-    labels ~[s 0-82
-    lb ~s 0-82
-    libDir ~s 0-82
-    logDriver ~[s 0-82
-    logOpt ~{s 0-82
-    logstash ~b 0-82
-    logstashAgent ~s 0-82
-    logstashProbeTimer ~i 0-82
-    memoryRequest q 8-82
-    metrics ~[s 25-82
-    monitorAggregation ~s 0-82
-    nat46Range ~s 0-82
-    nodeEncryption ~b 48-82
-    nodeInitBootstrapFile ~s 0-82
-    operatorPodAnnotations ~{s 40-82
-    pprof ~b 0-82
-    preallocateBPFMaps ~b 0-82
-    prefilterDevice ~s 0-82
-    prometheusServeAddr ~s 0-82
-    reconfigureKubelet ~b 0-82
-    registry ~s 44-82
-    removeCbrBridge ~b 0-82
-    restartPods ~b 0-82
-    restore ~b 0-82
-    sidecarIstioProxyImage ~s 0-82
-    singleClusterRoute ~b 0-82
-    socketPath ~s 0-82
-    stateDir ~s 0-82
-    toFqdnsDnsRejectResponseCode ~s 0-82
-    toFqdnsEnablePoller ~b 0-82
-    tracePayloadlen ~i 0-82
-    tunnel ~s 0-82
-    version ~s 0-82
-    T CloudConfiguration
-    awsEBSCSIDriver @AWSEBSCSIDriver 4-35
-    awsEBSCSIDriver @EBSCSIDriverSpec 36-82
-    azure @AzureConfiguration 4-24
-    azure @AzureSpec 25-82
-    disableSecurityGroupIngress b 0-82
-    elbSecurityGroup s 0-82
-    gceServiceAccount ~s 0-82
-    gceUseStartupScript b 63-82
-    gcpPDCSIDriver @GCPPDCSIDriver 20-35
-    gcpPDCSIDriver @PDCSIDriver 36-82
-    manageStorageClasses b 4-82
-    multizone b 0-82
-    nlbSecurityGroupMode s 79-82
-    nodeIPFamilies ~[s 13-82
-    nodeInstancePrefix s 0-82
-    nodeTags s 0-82
-    openstack @OpenstackConfiguration 0-24
-    openstack @OpenstackSpec 25-82
-    spotinstOrientation s 0-82
-    spotinstProduct s 0-82
-    useIPBasedNodeNames b 82
-    vSphereCoreDNSServer s 0-82
-    vSphereDatacenter s 0-82
-    vSphereDatastore s 0-82
-    vSpherePassword s 0-82
-    vSphereResourcePool s 0-82
-    vSphereServer s 0-82
-    vSphereUsername s 0-82
-    T CloudControllerManagerConfig
-    allocateNodeCIDRs b 0-82
-    allowUntaggedCloud b 32-82
-    azureNodeManagerImage ~s 79-82
-    cidrAllocatorType s 0-82
-    cloudProvider ~s 0-82
-    clusterCIDR ~s 0-82
-    clusterName ~s 0-82
-    concurrentNodeSyncs i 55-82
-    configureCloudRoutes b 0-82
-    controllers ~[s 25-82
-    cpuRequest q 25-82
-    enableLeaderMigration b 20-82
-    image ~s 0-82
-    leaderElection @LeaderElectionConfiguration 0-82
-    logLevel ~i 0-82
-    master ~s 0-82
-    nodeStatusUpdateFrequency d 36-82
+    T AzureSpec adminUser ~s 25-82 resourceGroupName ~s 25-82 routeTableName ~s 25-82 storageAccountID ~s 58-82
+    subscriptionId ~s 25-82 tenantId s 25-82
+    T BastionLoadBalancerSpec additionalSecurityGroups ~[s 0-82 type ~s 20-82
+    T BastionSpec bastionPublicName ~s 0-82 idleTimeoutSeconds i 0-82 loadBalancer @BastionLoadBalancerSpec 0-82
+    T CNINetworkingSpec usesSecondaryIP ~b 0-82
+    T CalicoNetworkingSpec allowIPForwarding ~b 20-82 awsSrcDstCheck ~s 0-82 bpfEnabled ~b 0-82
+    bpfExternalServiceMode ~s 0-82 bpfKubeProxyIptablesCleanupEnabled ~b 0-82 bpfLogLevel ~s 0-82 chainInsertMode ~s 0-82
+    cpuRequest q 0-82 crossSubnet ~b 0-12 crossSubnet b 13-82 encapsulationMode ~s 0-82 ipipMode ~s 0-82
+    iptablesBackend ~s 0-82 ipv4AutoDetectionMethod ~s 0-82 ipv6AutoDetectionMethod ~s 0-82 logSeverityScreen ~s 0-82
+    majorVersion ~s 0-82 mtu i 0-82 nftablesMode ~s 78-82 prometheusGoMetricsEnabled ~b 0-82
+    prometheusMetricsEnabled ~b 0-82 prometheusMetricsPort ~i 0-82 prometheusProcessMetricsEnabled ~b 0-82 registry ~s 0-82
+    typhaPrometheusMetricsEnabled ~b 0-82 typhaPrometheusMetricsPort ~i 0-82 typhaReplicas ~i 0-82 version ~s 0-82
+    vxlanMode ~s 13-82 wireguardEnabled ~b 0-75 wireguardEnabled b 76-82
+    T CanalNetworkingSpec chainInsertMode ~s 0-82 cpuRequest q 0-82 defaultEndpointToHostAction ~s 0-82
+    disableFlannelForwardRules ~b 0-19 disableFlannelForwardRules b 20-82 disableTxChecksumOffloading ~b 0-82
+    iptablesBackend ~s 0-82 logSeveritySys ~s 0-82 mtu i 0-82 prometheusGoMetricsEnabled ~b 0-82
+    prometheusMetricsEnabled ~b 0-82 prometheusMetricsPort ~i 0-82 prometheusProcessMetricsEnabled ~b 0-82
+    typhaPrometheusMetricsEnabled ~b 0-82 typhaPrometheusMetricsPort ~i 0-82 typhaReplicas ~i 0-82
+    T CertManagerConfig defaultIssuer s 5-82 enabled b 4-82 featureGates ~{b 55-82 hostedZoneIDs ~[s 31-82 image s 4-82
+    managed b 6-82 nameservers ~[s 23-82
+    T CiliumGatewayAPISpec enableSecretsSync b 64-82 enabled b 64-82
+    T CiliumIngressSpec defaultLoadBalancerMode ~s 55-82 enableSecretsSync b 55-82 enabled b 55-82 enforceHttps b 55-82
+    loadBalancerAnnotationPrefixes ~s 55-82 sharedLoadBalancerServiceName ~s 55-82
+    T CiliumNetworkingSpec IPTablesRulesNoinstall ~b 0-19 IPTablesRulesNoinstall b 20-82 accessLog ~s 0-82
+    agentLabels ~[s 0-82 agentPodAnnotations ~{s 20-82 agentPrometheusPort ~i 0-82 allowLocalhost ~s 0-82
+    autoDirectNodeRoutes ~b 0-82 autoIpv6NodeRoutes ~b 0-82 bpfCTGlobalAnyMax ~i 0-82 bpfCTGlobalTCPMax ~i 0-82
+    bpfLBAlgorithm ~s 13-82 bpfLBMaglevTableSize ~s 13-82 bpfLBMapMax ~i 13-82 bpfLBSock ~b 75,77-82
+    bpfLBSockHostNSOnly ~b 20-82 bpfNATGlobalMax ~i 13-82 bpfNeighGlobalMax ~i 13-82 bpfPolicyMapMax ~i 13-82
+    bpfRoot ~s 0-82 chainingMode ~s 20-82 clusterID ~i 47-82 clusterName ~s 0-82 cniBinPath ~s 0-82 cniExclusive b 64-82
+    containerRuntime ~[s 0-82 containerRuntimeEndpoint ~{s 0-82 containerRuntimeLabels ~s 0-82 cpuRequest q 8-82
+    debug ~b 0-82 debugVerbose ~[s 0-82 device ~s 0-82 disableCNPStatusUpdates b 15-82 disableConntrack ~b 0-82
+    disableEndpointCRD ~b 13-82 disableIpv4 ~b 0-82 disableK8sServices ~b 0-82 disableMasquerade ~b 0-12
+    disableMasquerade b 13-82 enableBPFMasquerade b 13-82 enableEncryption ~b 0-82 enableEndpointHealthChecking b 13-82
+    enableHostFirewall b 79-82 enableHostReachableServices ~b 5-82 enableL7Proxy b 13-82 enableLocalRedirectPolicy b 63-82
+    enableNodePort ~b 0-82 enablePolicy ~s 0-82 enablePrometheusMetrics ~b 0-82 enableRemoteNodeIdentity b 0-82
+    enableServiceTopology ~b 20-82 enableTracing ~b 0-82 enableUnreachableRoutes b 43-82 enableipv4 ~b 0-82
+    enableipv6 ~b 0-82 encryptionType ~s 13-82 envoyLog ~s 0-82 etcdManaged ~b 0-82 extraConfig ~{s 75,77-82
+    gatewayAPI @CiliumGatewayAPISpec 64-82 hubble @HubbleSpec 0-82 identityAllocationMode ~s 13-82
+    identityChangeGracePeriod ~s 13-82 ingress @CiliumIngressSpec 55-82 ipam ~s 0-82 ipv4ClusterCidrMaskSize ~i 0-82
+    ipv4Node ~s 0-82 ipv4Range ~s 0-82 ipv4ServiceRange ~s 0-82 ipv6ClusterAllocCidr ~s 0-82 ipv6Node ~s 0-82
+    ipv6Range ~s 0-82 ipv6ServiceRange ~s 0-82 k8sApiServer ~s 0-82 k8sKubeconfigPath ~s 0-82 keepBpfTemplates ~b 0-82
+    keepConfig ~b 0-82 labelPrefixFile ~s 0-82 labels ~[s 0-82 lb ~s 0-82 libDir ~s 0-82 logDriver ~[s 0-82 logOpt ~{s 0-82
+    logstash ~b 0-82 logstashAgent ~s 0-82 logstashProbeTimer ~i 0-82 memoryRequest q 8-82 metrics ~[s 25-82
+    monitorAggregation ~s 0-82 nat46Range ~s 0-82 nodeEncryption ~b 48-82 nodeInitBootstrapFile ~s 0-82
+    operatorPodAnnotations ~{s 40-82 pprof ~b 0-82 preallocateBPFMaps ~b 0-82 prefilterDevice ~s 0-82
+    prometheusServeAddr ~s 0-82 reconfigureKubelet ~b 0-82 registry ~s 44-82 removeCbrBridge ~b 0-82 restartPods ~b 0-82
+    restore ~b 0-82 sidecarIstioProxyImage ~s 0-82 singleClusterRoute ~b 0-82 socketPath ~s 0-82 stateDir ~s 0-82
+    toFqdnsDnsRejectResponseCode ~s 0-82 toFqdnsEnablePoller ~b 0-82 tracePayloadlen ~i 0-82 tunnel ~s 0-82 version ~s 0-82
+    T CloudConfiguration awsEBSCSIDriver @AWSEBSCSIDriver 4-35 awsEBSCSIDriver @EBSCSIDriverSpec 36-82
+    azure @AzureConfiguration 4-24 azure @AzureSpec 25-82 disableSecurityGroupIngress b 0-82 elbSecurityGroup s 0-82
+    gceServiceAccount ~s 0-82 gceUseStartupScript b 63-82 gcpPDCSIDriver @GCPPDCSIDriver 20-35
+    gcpPDCSIDriver @PDCSIDriver 36-82 manageStorageClasses b 4-82 multizone b 0-82 nlbSecurityGroupMode s 79-82
+    nodeIPFamilies ~[s 13-82 nodeInstancePrefix s 0-82 nodeTags s 0-82 openstack @OpenstackConfiguration 0-24
+    openstack @OpenstackSpec 25-82 spotinstOrientation s 0-82 spotinstProduct s 0-82 useIPBasedNodeNames b 82
+    vSphereCoreDNSServer s 0-82 vSphereDatacenter s 0-82 vSphereDatastore s 0-82 vSpherePassword s 0-82
+    vSphereResourcePool s 0-82 vSphereServer s 0-82 vSphereUsername s 0-82
+    T CloudControllerManagerConfig allocateNodeCIDRs b 0-82 allowUntaggedCloud b 32-82 azureNodeManagerImage ~s 79-82
+    cidrAllocatorType s 0-82 cloudProvider ~s 0-82 clusterCIDR ~s 0-82 clusterName ~s 0-82 concurrentNodeSyncs i 55-82
+    configureCloudRoutes b 0-82 controllers ~[s 25-82 cpuRequest q 25-82 enableLeaderMigration b 20-82 image ~s 0-82
+    leaderElection @LeaderElectionConfiguration 0-82 logLevel ~i 0-82 master ~s 0-82 nodeStatusUpdateFrequency d 36-82
     useServiceAccountCredentials b 0-82
-    T Cluster
-    apiVersion s 0-82
-    kind s 0-82
-    metadata @ObjectMeta 0-82
-    spec @ClusterSpec 0-82
-    T ClusterAutoscalerConfig
-    awsUseStaticInstanceList b 9-82
-    balanceSimilarNodeGroups b 0-82
-    cordonNodeBeforeTerminating b 31-82
-    cpuRequest q 4-82
-    createPriorityExpanderConfig b 36-82
-    customPriorityExpanderConfig ~{[s 36-82
-    emitPerNodegroupMetrics b 58-82
-    enabled b 0-82
-    expander s 0-35
-    expander ~s 36-82
-    ignoreDaemonSetsUtilization b 43-82
-    image s 0-82
-    maxNodeProvisionTime ~s 15-82
-    memoryRequest q 4-82
-    newPodScaleUpDelay s 0-82
-    podAnnotations ~{s 21-82
-    scaleDownDelayAfterAdd s 4-82
-    scaleDownUnneededTime s 33-82
-    scaleDownUnreadyTime s 33-82
-    scaleDownUtilizationThreshold s 0-82
-    skipNodesWithCustomControllerPods b 55-82
-    skipNodesWithLocalStorage b 0-82
-    skipNodesWithSystemPods b 0-82
-    T ClusterSpec
-    DisableSubnetTags ~b 0-19
-    DisableSubnetTags b 20-82
-    additionalNetworkCIDRs ~[s 0-82
-    additionalPolicies {s 0-42
-    additionalPolicies ~{s 43-82
-    additionalSans ~[s 0-82
-    addons ~[@AddonSpec 0-82
-    api @AccessSpec 0-35
-    api @APISpec 36-82
-    assets @Assets 0-42
-    assets @AssetsSpec 43-82
-    authentication @AuthenticationSpec 0-82
-    authorization @AuthorizationSpec 0-82
+    T Cluster apiVersion s 0-82 kind s 0-82 metadata @ObjectMeta 0-82 spec @ClusterSpec 0-82
+    T ClusterAutoscalerConfig awsUseStaticInstanceList b 9-82 balanceSimilarNodeGroups b 0-82
+    cordonNodeBeforeTerminating b 31-82 cpuRequest q 4-82 createPriorityExpanderConfig b 36-82
+    customPriorityExpanderConfig ~{[s 36-82 emitPerNodegroupMetrics b 58-82 enabled b 0-82 expander s 0-35 expander ~s 36-82
+    ignoreDaemonSetsUtilization b 43-82 image s 0-82 maxNodeProvisionTime ~s 15-82 memoryRequest q 4-82
+    newPodScaleUpDelay s 0-82 podAnnotations ~{s 21-82 scaleDownDelayAfterAdd s 4-82 scaleDownUnneededTime s 33-82
+    scaleDownUnreadyTime s 33-82 scaleDownUtilizationThreshold s 0-82 skipNodesWithCustomControllerPods b 55-82
+    skipNodesWithLocalStorage b 0-82 skipNodesWithSystemPods b 0-82
+    T ClusterSpec DisableSubnetTags ~b 0-19 DisableSubnetTags b 20-82 additionalNetworkCIDRs ~[s 0-82
+    additionalPolicies {s 0-42 additionalPolicies ~{s 43-82 additionalSans ~[s 0-82 addons ~[@AddonSpec 0-82
+    api @AccessSpec 0-35 api @APISpec 36-82 assets @Assets 0-42 assets @AssetsSpec 43-82
+    authentication @AuthenticationSpec 0-82 authorization @AuthorizationSpec 0-82
     awsLoadBalancerController @AWSLoadBalancerControllerConfig 4-35
-    awsLoadBalancerController @LoadBalancerControllerSpec 36-82
-    certManager @CertManagerConfig 4-82
-    channel ~s 0-82
-    cloudConfig @CloudConfiguration 0-82
-    cloudControllerManager @CloudControllerManagerConfig 0-82
-    cloudLabels ~{s 0-82
-    cloudProvider ~s 0-82
-    clusterAutoscaler @ClusterAutoscalerConfig 0-82
-    clusterDNSDomain ~s 0-82
-    configBase ~s 0-82
-    configStore ~s 0-82
-    containerRuntime ~s 0-82
-    containerd @ContainerdConfig 0-82
-    dnsControllerGossipConfig @DNSControllerGossipConfig 0-82
-    dnsZone ~s 0-82
-    docker @DockerConfig 0-82
-    egressProxy @EgressProxySpec 0-82
-    encryptionConfig b 0-82
-    etcdClusters ~[@EtcdClusterSpec 0-82
-    externalDns @ExternalDNSConfig 0-82
-    externalPolicies {[s 0-42
-    externalPolicies ~{[s 43-82
-    fileAssets ~[@FileAssetSpec 0-82
-    gossipConfig @GossipConfig 0-82
-    hooks ~[@HookSpec 0-82
-    iam @IAMSpec 0-82
-    isolateMasters b 0-82
-    karpenter @KarpenterConfig 25-82
-    keyStore ~s 0-82
-    kubeAPIServer @KubeAPIServerConfig 0-82
-    kubeControllerManager @KubeControllerManagerConfig 0-82
-    kubeDNS @KubeDNSConfig 0-82
-    kubeProxy @KubeProxyConfig 0-82
-    kubeScheduler @KubeSchedulerConfig 0-82
-    kubelet @KubeletConfigSpec 0-82
-    kubernetesApiAccess ~[s 0-82
-    kubernetesVersion ~s 0-82
-    masterInternalName ~s 0-82
-    masterKubelet @KubeletConfigSpec 0-82
-    masterPublicName ~s 0-82
-    metricsServer @MetricsServerConfig 0-82
-    networkCIDR ~s 0-82
-    networkID ~s 0-82
-    networking @NetworkingSpec 0-82
-    nodeAuthorization @NodeAuthorizationSpec 0-82
-    nodePortAccess ~[s 0-82
-    nodeProblemDetector @NodeProblemDetectorConfig 13-82
-    nodeTerminationHandler @NodeTerminationHandlerConfig 0-35
-    nodeTerminationHandler @NodeTerminationHandlerSpec 36-82
-    nonMasqueradeCIDR ~s 0-82
-    ntp @NTPConfig 4-82
-    packages ~[s 55-82
-    podCIDR ~s 0-82
-    podIdentityWebhook @PodIdentityWebhookConfig 20-35
-    podIdentityWebhook @PodIdentityWebhookSpec 36-82
-    project ~s 0-82
-    rollingUpdate @RollingUpdate 0-82
-    secretStore ~s 0-82
-    serviceAccountIssuerDiscovery @ServiceAccountIssuerDiscoveryConfig 8-82
-    serviceClusterIPRange ~s 0-82
-    snapshotController @SnapshotControllerConfig 8-82
-    sshAccess ~[s 0-82
-    sshKeyName s 0-82
-    subnets ~[@ClusterSubnetSpec 0-82
-    sysctlParameters ~[s 0-82
-    target @TargetSpec 0-82
-    topology @TopologySpec 0-82
-    updatePolicy s 0-82
-    useHostCertificates b 0-82
-    warmPool @WarmPoolSpec 8-82
-    T ClusterSubnetSpec
-    additionalRoutes ~[@RouteSpec 25-82
-    cidr ~s 0-82
-    egress ~s 0-82
-    id ~s 0-82
-    ipv6CIDR ~s 13-82
-    name ~s 0-82
-    publicIP ~s 0-82
-    region ~s 0-82
-    type ~s 0-82
-    zone ~s 0-82
-    T ContainerdConfig
-    address s 0-82
-    configAdditions ~{is 55-82
-    configOverride s 0-82
-    gvisor @GVisorConfig 79-82
-    installCriCtl ~b 72-82
-    installNerdCtl ~b 72-82
-    logLevel s 0-82
-    nri @NRIConfig 55-82
-    nvidiaGPU @NvidiaGPUConfig 13-82
-    packages @PackagesConfig 0-82
-    registryMirrors ~{[s 0-82
-    root s 0-82
-    runc @Runc 27-82
-    sandboxImage s 76-82
-    selinuxEnabled ~b 47-82
-    skipInstall ~b 0-82
-    state s 0-82
-    useECRCredentialsForMirrors ~b 69-82
-    version s 0-82
-    T DCGMExporterConfig
-    enabled ~b 36-82
-    T DNSControllerGossipConfig
-    listen s 0-82
-    protocol s 0-82
-    secondary @DNSControllerGossipConfig 0-3
-    secondary @DNSControllerGossipConfigSecondary 4-82
-    secret s 0-82
-    seed s 0-82
-    T DNSControllerGossipConfigSecondary
-    listen s 4-82
-    protocol s 4-82
-    secret s 4-82
-    seed s 4-82
-    T DNSSpec
-    type ~s 0-82
-    T DiscoveryServiceOptions
-    url ~s 76-82
-    T DockerConfig
-    authorizationPlugins ~[s 0-82
-    bridge s 0-82
-    bridgeIP s 0-82
-    dataRoot s 0-82
-    defaultRuntime s 0-82
-    defaultUlimit ~[s 0-82
-    dns ~[s 12,16-82
-    execOpt ~[s 0-82
-    execRoot s 0-82
-    experimental b 0-82
-    healthCheck ~b 0-82
-    hosts ~[s 0-82
-    insecureRegistries ~[s 0-82
-    insecureRegistry s 0-82
-    ipMasq b 0-82
-    ipTables b 0-82
-    liveRestore b 0-82
-    logDriver s 0-82
-    logLevel s 0-82
-    logOpt ~[s 0-82
-    maxConcurrentDownloads i 16-82
-    maxConcurrentUploads i 16-82
-    maxDownloadAttempts i 16-82
-    metricsAddress s 0-82
-    mtu i 0-82
-    packages @PackagesConfig 0-82
-    registryMirrors ~[s 0-82
-    runtimes ~[s 0-82
-    selinuxEnabled b 0-82
-    skipInstall ~b 0-82
-    storage s 0-82
-    storageOpts ~[s 0-82
-    userNamespaceRemap ~s 0-82
-    version s 0-82
-    T EBSCSIDriverSpec
-    enabled b 36-82
-    hostNetwork ~b 55-82
-    kubeAPIBurst i 55-82
-    kubeAPIQPS q 55-82
-    managed b 36-82
-    podAnnotations ~{s 36-82
-    version s 36-82
-    volumeAttachLimit i 36-82
-    T EgressProxySpec
-    excludes ~s 0-82
-    httpProxy @HTTPProxy 0-82
-    T EnvVar
-    name s 0-82
-    value ~s 0-82
-    T EtcdBackupSpec
-    backupStore ~s 0-82
-    image ~s 0-82
-    T EtcdClusterSpec
-    backups @EtcdBackupSpec 0-82
-    cpuRequest q 0-82
-    enableEtcdTLS ~b 0-82
-    enableTLSAuth ~b 0-82
-    etcdMembers ~[@EtcdMemberSpec 0-82
-    heartbeatInterval d 0-82
-    image ~s 0-82
-    leaderElectionTimeout d 0-82
-    manager @EtcdManagerSpec 0-82
-    memoryRequest q 0-82
-    name ~s 0-82
-    provider ~s 0-82
-    version ~s 0-82
-    T EtcdManagerSpec
-    backupInterval d 26-82
-    backupRetentionDays i 43-82
-    discoveryPollInterval s 4-25
-    discoveryPollInterval d 26-82
-    env ~[@EnvVar 0-82
-    image ~s 0-82
-    listenClientHTTPURLs ~[s 79-82
-    listenMetricsURLs ~[s 47-82
-    logLevel i 0-82
-    T EtcdMemberSpec
-    encryptedVolume b 0-82
-    instanceGroup s 0-82
-    kmsKeyId s 0-82
-    name ~s 0-82
-    volumeIops i 0-82
-    volumeSize i 0-82
-    volumeThroughput i 0-82
-    volumeType s 0-82
-    T ExecContainerAction
-    command ~[s 0-82
-    environment ~{s 0-82
-    image ~s 0-82
-    T ExternalDNSConfig
-    disable ~b 0-82
-    priorityClassName s 75,77-82
-    provider ~s 13-82
-    watchIngress b 0-82
+    awsLoadBalancerController @LoadBalancerControllerSpec 36-82 certManager @CertManagerConfig 4-82 channel ~s 0-82
+    cloudConfig @CloudConfiguration 0-82 cloudControllerManager @CloudControllerManagerConfig 0-82 cloudLabels ~{s 0-82
+    cloudProvider ~s 0-82 clusterAutoscaler @ClusterAutoscalerConfig 0-82 clusterDNSDomain ~s 0-82 configBase ~s 0-82
+    configStore ~s 0-82 containerRuntime ~s 0-82 containerd @ContainerdConfig 0-82
+    dnsControllerGossipConfig @DNSControllerGossipConfig 0-82 dnsZone ~s 0-82 docker @DockerConfig 0-82
+    egressProxy @EgressProxySpec 0-82 encryptionConfig b 0-82 etcdClusters ~[@EtcdClusterSpec 0-82
+    externalDns @ExternalDNSConfig 0-82 externalPolicies {[s 0-42 externalPolicies ~{[s 43-82
+    fileAssets ~[@FileAssetSpec 0-82 gossipConfig @GossipConfig 0-82 hooks ~[@HookSpec 0-82 iam @IAMSpec 0-82
+    isolateMasters b 0-82 karpenter @KarpenterConfig 25-82 keyStore ~s 0-82 kubeAPIServer @KubeAPIServerConfig 0-82
+    kubeControllerManager @KubeControllerManagerConfig 0-82 kubeDNS @KubeDNSConfig 0-82 kubeProxy @KubeProxyConfig 0-82
+    kubeScheduler @KubeSchedulerConfig 0-82 kubelet @KubeletConfigSpec 0-82 kubernetesApiAccess ~[s 0-82
+    kubernetesVersion ~s 0-82 masterInternalName ~s 0-82 masterKubelet @KubeletConfigSpec 0-82 masterPublicName ~s 0-82
+    metricsServer @MetricsServerConfig 0-82 networkCIDR ~s 0-82 networkID ~s 0-82 networking @NetworkingSpec 0-82
+    nodeAuthorization @NodeAuthorizationSpec 0-82 nodePortAccess ~[s 0-82
+    nodeProblemDetector @NodeProblemDetectorConfig 13-82 nodeTerminationHandler @NodeTerminationHandlerConfig 0-35
+    nodeTerminationHandler @NodeTerminationHandlerSpec 36-82 nonMasqueradeCIDR ~s 0-82 ntp @NTPConfig 4-82
+    packages ~[s 55-82 podCIDR ~s 0-82 podIdentityWebhook @PodIdentityWebhookConfig 20-35
+    podIdentityWebhook @PodIdentityWebhookSpec 36-82 project ~s 0-82 rollingUpdate @RollingUpdate 0-82 secretStore ~s 0-82
+    serviceAccountIssuerDiscovery @ServiceAccountIssuerDiscoveryConfig 8-82 serviceClusterIPRange ~s 0-82
+    snapshotController @SnapshotControllerConfig 8-82 sshAccess ~[s 0-82 sshKeyName s 0-82 subnets ~[@ClusterSubnetSpec 0-82
+    sysctlParameters ~[s 0-82 target @TargetSpec 0-82 topology @TopologySpec 0-82 updatePolicy s 0-82
+    useHostCertificates b 0-82 warmPool @WarmPoolSpec 8-82
+    T ClusterSubnetSpec additionalRoutes ~[@RouteSpec 25-82 cidr ~s 0-82 egress ~s 0-82 id ~s 0-82 ipv6CIDR ~s 13-82
+    name ~s 0-82 publicIP ~s 0-82 region ~s 0-82 type ~s 0-82 zone ~s 0-82
+    T ContainerdConfig address s 0-82 configAdditions ~{is 55-82 configOverride s 0-82 gvisor @GVisorConfig 79-82
+    installCriCtl ~b 72-82 installNerdCtl ~b 72-82 logLevel s 0-82 nri @NRIConfig 55-82 nvidiaGPU @NvidiaGPUConfig 13-82
+    packages @PackagesConfig 0-82 registryMirrors ~{[s 0-82 root s 0-82 runc @Runc 27-82 sandboxImage s 76-82
+    selinuxEnabled ~b 47-82 skipInstall ~b 0-82 state s 0-82 useECRCredentialsForMirrors ~b 69-82 version s 0-82
+    T DCGMExporterConfig enabled ~b 36-82
+    T DNSControllerGossipConfig listen s 0-82 protocol s 0-82 secondary @DNSControllerGossipConfig 0-3
+    secondary @DNSControllerGossipConfigSecondary 4-82 secret s 0-82 seed s 0-82
+    T DNSControllerGossipConfigSecondary listen s 4-82 protocol s 4-82 secret s 4-82 seed s 4-82
+    T DNSSpec type ~s 0-82
+    T DiscoveryServiceOptions url ~s 76-82
+    T DockerConfig authorizationPlugins ~[s 0-82 bridge s 0-82 bridgeIP s 0-82 dataRoot s 0-82 defaultRuntime s 0-82
+    defaultUlimit ~[s 0-82 dns ~[s 12,16-82 execOpt ~[s 0-82 execRoot s 0-82 experimental b 0-82 healthCheck ~b 0-82
+    hosts ~[s 0-82 insecureRegistries ~[s 0-82 insecureRegistry s 0-82 ipMasq b 0-82 ipTables b 0-82 liveRestore b 0-82
+    logDriver s 0-82 logLevel s 0-82 logOpt ~[s 0-82 maxConcurrentDownloads i 16-82 maxConcurrentUploads i 16-82
+    maxDownloadAttempts i 16-82 metricsAddress s 0-82 mtu i 0-82 packages @PackagesConfig 0-82 registryMirrors ~[s 0-82
+    runtimes ~[s 0-82 selinuxEnabled b 0-82 skipInstall ~b 0-82 storage s 0-82 storageOpts ~[s 0-82
+    userNamespaceRemap ~s 0-82 version s 0-82
+    T EBSCSIDriverSpec enabled b 36-82 hostNetwork ~b 55-82 kubeAPIBurst i 55-82 kubeAPIQPS q 55-82 managed b 36-82
+    podAnnotations ~{s 36-82 version s 36-82 volumeAttachLimit i 36-82
+    T EgressProxySpec excludes ~s 0-82 httpProxy @HTTPProxy 0-82
+    T EnvVar name s 0-82 value ~s 0-82
+    T EtcdBackupSpec backupStore ~s 0-82 image ~s 0-82
+    T EtcdClusterSpec backups @EtcdBackupSpec 0-82 cpuRequest q 0-82 enableEtcdTLS ~b 0-82 enableTLSAuth ~b 0-82
+    etcdMembers ~[@EtcdMemberSpec 0-82 heartbeatInterval d 0-82 image ~s 0-82 leaderElectionTimeout d 0-82
+    manager @EtcdManagerSpec 0-82 memoryRequest q 0-82 name ~s 0-82 provider ~s 0-82 version ~s 0-82
+    T EtcdManagerSpec backupInterval d 26-82 backupRetentionDays i 43-82 discoveryPollInterval s 4-25
+    discoveryPollInterval d 26-82 env ~[@EnvVar 0-82 image ~s 0-82 listenClientHTTPURLs ~[s 79-82
+    listenMetricsURLs ~[s 47-82 logLevel i 0-82
+    T EtcdMemberSpec encryptedVolume b 0-82 instanceGroup s 0-82 kmsKeyId s 0-82 name ~s 0-82 volumeIops i 0-82
+    volumeSize i 0-82 volumeThroughput i 0-82 volumeType s 0-82
+    T ExecContainerAction command ~[s 0-82 environment ~{s 0-82 image ~s 0-82
+    T ExternalDNSConfig disable ~b 0-82 priorityClassName s 75,77-82 provider ~s 13-82 watchIngress b 0-82
     watchNamespace ~s 0-82
-    T FileAssetSpec
-    content ~s 0-82
-    isBase64 ~b 0-82
-    mode ~s 23-82
-    name ~s 0-82
-    path ~s 0-82
-    roles ~[s 0-82
-    T FlannelNetworkingSpec
-    backend ~s 0-82
-    disableTxChecksumOffloading ~b 0-82
-    iptablesResyncSeconds i 0-82
-    T GCPPDCSIDriver
-    enabled b 20-35
-    T GVisorConfig
-    enabled b 79-82
-    platform ~s 79-82
-    T GossipConfig
-    listen s 0-82
-    protocol s 0-82
-    secondary @GossipConfig 0-3
-    secondary @GossipConfigSecondary 4-82
+    T FileAssetSpec content ~s 0-82 isBase64 ~b 0-82 mode ~s 23-82 name ~s 0-82 path ~s 0-82 roles ~[s 0-82
+    T FlannelNetworkingSpec backend ~s 0-82 disableTxChecksumOffloading ~b 0-82 iptablesResyncSeconds i 0-82
+    T GCPPDCSIDriver enabled b 20-35
+    T GVisorConfig enabled b 79-82 platform ~s 79-82
+    T GossipConfig listen s 0-82 protocol s 0-82 secondary @GossipConfig 0-3 secondary @GossipConfigSecondary 4-82
     secret s 0-82
-    T GossipConfigSecondary
-    listen s 4-82
-    protocol s 4-82
-    secret s 4-82
-    T HTTPProxy
-    host ~s 0-82
-    port ~i 0-82
-    T HookSpec
-    before ~[s 0-82
-    disabled ~b 0-19
-    disabled b 20-82
-    execContainer @ExecContainerAction 0-82
-    manifest ~s 0-82
-    name ~s 0-82
-    requires ~[s 0-82
-    roles ~[s 0-82
-    useRawManifest ~b 0-82
-    T HubbleSpec
-    enabled b 0-82
-    metrics ~[s 0-82
-    T IAMProfileSpec
-    profile s 0-82
-    T IAMSpec
-    allowContainerRegistry ~b 0-82
-    legacy b 0-82
-    permissionsBoundary s 0-82
-    serviceAccountExternalPermissions ~[@ServiceAccountExternalPermission 8-82
-    useServiceAccountExternalPermissions b 13-82
-    T InstanceGroup
-    apiVersion s 0-82
-    kind s 0-82
-    metadata @ObjectMeta 0-82
-    spec @InstanceGroupSpec 0-82
-    T InstanceGroupSpec
-    additionalSecurityGroups ~[s 0-82
-    additionalUserData ~[@UserData 0-82
-    associatePublicIp b 0-82
-    autoscale b 4-82
-    autoscalePriority ~i 36-82
-    capacityRebalance b 36-82
-    cloudLabels ~{s 0-82
-    compressUserData b 0-82
-    containerd @ContainerdConfig 25-82
-    cpuCredits s 4-82
-    detailedInstanceMonitoring b 0-82
-    externalLoadBalancers ~[@LoadBalancer 0-35
-    externalLoadBalancers ~[@LoadBalancerSpec 36-82
-    fileAssets ~[@FileAssetSpec 0-82
-    gcpProvisioningModel s 31-82
-    guestAccelerators ~[@AcceleratorConfig 25-82
-    hooks ~[@HookSpec 0-82
-    iam @IAMProfileSpec 0-82
-    image ~s 0-82
-    instanceInterruptionBehavior s 0-82
-    instanceMetadata @InstanceMetadataOptions 0-82
-    instanceProtection b 0-82
-    kubelet @KubeletConfigSpec 0-82
-    machineType ~s 0-82
-    manager ~s 25-82
-    maxInstanceLifetime d 25-82
-    maxPrice s 0-82
-    maxSize i 0-82
-    minSize i 0-82
-    mixedInstancesPolicy @MixedInstancesPolicySpec 0-82
-    nodeLabels ~{s 0-82
-    packages ~[s 25-82
-    role ~s 0-82
-    rollingUpdate @RollingUpdate 0-82
-    rootVolumeDeleteOnTermination b 0-82
-    rootVolumeEncryption b 0-82
-    rootVolumeEncryptionKey s 0-82
-    rootVolumeIops i 0-82
-    rootVolumeOptimization b 0-82
-    rootVolumeSize i 0-82
-    rootVolumeThroughput i 0-82
-    rootVolumeType s 0-82
-    securityGroupOverride s 0-82
-    spotDurationInMinutes i 0-82
-    subnets ~[s 0-82
-    suspendProcesses ~[s 0-82
-    sysctlParameters ~[s 0-82
-    taints ~[s 0-82
-    tenancy ~s 0-82
-    updatePolicy s 4-82
-    volumeMounts ~[@VolumeMountSpec 0-82
-    volumes ~[@VolumeSpec 0-82
-    warmPool @WarmPoolSpec 8-82
-    zones ~[s 0-82
-    T InstanceMetadataOptions
-    httpPutResponseHopLimit i 0-82
-    httpTokens s 0-82
-    T InstanceRequirementsSpec
-    cpu @MinMaxSpec 25-82
-    excludedInstanceTypes ~[s 77-82
-    memory @MinMaxSpec 25-82
-    T KarpenterConfig
-    cpuRequest q 48-82
-    enabled ~b 25-82
-    featureGates ~s 72-82
-    image ~s 44-82
-    logEncoding ~s 44-82
-    logLevel ~s 44-82
-    memoryLimit q 48-82
-    memoryRequest q 48-82
-    T KindnetMasqueradeSpec
-    enabled b 64-82
-    nonMasqueradeCIDRs ~[s 64-82
-    T KindnetNetworkingSpec
-    adminNetworkPolicies b 64-82
-    baselineAdminNetworkPolicies b 64-82
-    dnsCaching b 64-82
-    fastPathThreshold i 64-82
-    logLevel i 64-82
-    masquerade @KindnetMasqueradeSpec 64-82
-    nat64 b 64-82
-    networkPolicies b 64-82
+    T GossipConfigSecondary listen s 4-82 protocol s 4-82 secret s 4-82
+    T HTTPProxy host ~s 0-82 port ~i 0-82
+    T HookSpec before ~[s 0-82 disabled ~b 0-19 disabled b 20-82 execContainer @ExecContainerAction 0-82 manifest ~s 0-82
+    name ~s 0-82 requires ~[s 0-82 roles ~[s 0-82 useRawManifest ~b 0-82
+    T HubbleSpec enabled b 0-82 metrics ~[s 0-82
+    T IAMProfileSpec profile s 0-82
+    T IAMSpec allowContainerRegistry ~b 0-82 legacy b 0-82 permissionsBoundary s 0-82
+    serviceAccountExternalPermissions ~[@ServiceAccountExternalPermission 8-82 useServiceAccountExternalPermissions b 13-82
+    T InstanceGroup apiVersion s 0-82 kind s 0-82 metadata @ObjectMeta 0-82 spec @InstanceGroupSpec 0-82
+    T InstanceGroupSpec additionalSecurityGroups ~[s 0-82 additionalUserData ~[@UserData 0-82 associatePublicIp b 0-82
+    autoscale b 4-82 autoscalePriority ~i 36-82 capacityRebalance b 36-82 cloudLabels ~{s 0-82 compressUserData b 0-82
+    containerd @ContainerdConfig 25-82 cpuCredits s 4-82 detailedInstanceMonitoring b 0-82
+    externalLoadBalancers ~[@LoadBalancer 0-35 externalLoadBalancers ~[@LoadBalancerSpec 36-82
+    fileAssets ~[@FileAssetSpec 0-82 gcpProvisioningModel s 31-82 guestAccelerators ~[@AcceleratorConfig 25-82
+    hooks ~[@HookSpec 0-82 iam @IAMProfileSpec 0-82 image ~s 0-82 instanceInterruptionBehavior s 0-82
+    instanceMetadata @InstanceMetadataOptions 0-82 instanceProtection b 0-82 kubelet @KubeletConfigSpec 0-82
+    machineType ~s 0-82 manager ~s 25-82 maxInstanceLifetime d 25-82 maxPrice s 0-82 maxSize i 0-82 minSize i 0-82
+    mixedInstancesPolicy @MixedInstancesPolicySpec 0-82 nodeLabels ~{s 0-82 packages ~[s 25-82 role ~s 0-82
+    rollingUpdate @RollingUpdate 0-82 rootVolumeDeleteOnTermination b 0-82 rootVolumeEncryption b 0-82
+    rootVolumeEncryptionKey s 0-82 rootVolumeIops i 0-82 rootVolumeOptimization b 0-82 rootVolumeSize i 0-82
+    rootVolumeThroughput i 0-82 rootVolumeType s 0-82 securityGroupOverride s 0-82 spotDurationInMinutes i 0-82
+    subnets ~[s 0-82 suspendProcesses ~[s 0-82 sysctlParameters ~[s 0-82 taints ~[s 0-82 tenancy ~s 0-82 updatePolicy s 4-82
+    volumeMounts ~[@VolumeMountSpec 0-82 volumes ~[@VolumeSpec 0-82 warmPool @WarmPoolSpec 8-82 zones ~[s 0-82
+    T InstanceMetadataOptions httpPutResponseHopLimit i 0-82 httpTokens s 0-82
+    T InstanceRequirementsSpec cpu @MinMaxSpec 25-82 excludedInstanceTypes ~[s 77-82 memory @MinMaxSpec 25-82
+    T KarpenterConfig cpuRequest q 48-82 enabled ~b 25-82 featureGates ~s 72-82 image ~s 44-82 logEncoding ~s 44-82
+    logLevel ~s 44-82 memoryLimit q 48-82 memoryRequest q 48-82
+    T KindnetMasqueradeSpec enabled b 64-82 nonMasqueradeCIDRs ~[s 64-82
+    T KindnetNetworkingSpec adminNetworkPolicies b 64-82 baselineAdminNetworkPolicies b 64-82 dnsCaching b 64-82
+    fastPathThreshold i 64-82 logLevel i 64-82 masquerade @KindnetMasqueradeSpec 64-82 nat64 b 64-82 networkPolicies b 64-82
     version ~s 64-82
-    T KubeAPIServerConfig
-    additionalServiceAccountIssuers ~[s 52-82
-    address ~s 0-82
-    admissionControl ~[s 0-82
-    admissionControlConfigFile ~s 0-82
-    advertiseAddress ~s 25-82
-    allowPrivileged b 0-82
-    anonymousAuth b 0-82
-    apiAudiences ~[s 0-82
-    apiServerCount i 0-82
-    appendAdmissionPlugins ~[s 0-82
-    auditDynamicConfiguration b 0-82
-    auditLogFormat s 0-82
-    auditLogMaxAge i 0-82
-    auditLogMaxBackups i 0-82
-    auditLogMaxSize i 0-82
-    auditLogPath s 0-82
-    auditPolicyFile ~s 0-82
-    auditWebhookBatchBufferSize i 0-82
-    auditWebhookBatchMaxSize i 0-82
-    auditWebhookBatchMaxWait d 0-82
-    auditWebhookBatchThrottleBurst i 0-82
-    auditWebhookBatchThrottleEnable b 0-82
-    auditWebhookBatchThrottleQps q 0-82
-    auditWebhookConfigFile ~s 0-82
-    auditWebhookInitialBackoff d 0-82
-    auditWebhookMode ~s 0-82
-    authenticationConfigFile ~s 58-82
-    authenticationTokenWebhookCacheTtl d 0-82
-    authenticationTokenWebhookConfigFile s 0-82
-    authorizationMode s 0-82
-    authorizationRbacSuperUser s 0-82
-    authorizationWebhookCacheAuthorizedTtl d 0-82
-    authorizationWebhookCacheUnauthorizedTtl d 0-82
-    authorizationWebhookConfigFile s 0-82
-    basicAuthFile ~s 0-82
-    bindAddress ~s 0-82
-    clientCAFile ~s 0-82
-    cloudProvider ~s 0-82
-    compactionInterval d 79-82
-    corsAllowedOrigins ~[s 0-82
-    cpuLimit ~s 0-19
-    cpuLimit q 20-82
-    cpuRequest ~s 0-19
-    cpuRequest q 20-82
-    defaultNotReadyTolerationSeconds i 0-82
-    defaultUnreachableTolerationSeconds i 0-82
-    deleteCollectionWorkers ~i 76-82
-    disableAdmissionPlugins ~[s 0-82
-    disableBasicAuth b 0-82
-    enableAdmissionPlugins ~[s 0-82
-    enableAggregatorRouting b 0-82
-    enableBootstrapTokenAuth b 0-82
-    enableContentionProfiling b 55-82
-    enableProfiling b 0-82
-    encryptionProviderConfig s 0-82
-    env ~[* 63-82
-    etcdCaFile ~s 0-82
-    etcdCertFile ~s 0-82
-    etcdKeyFile ~s 0-82
-    etcdQuorumRead b 0-82
-    etcdServers ~[s 0-82
-    etcdServersOverrides ~[s 0-82
-    eventTTL d 0-82
-    experimentalEncryptionProviderConfig s 0-82
-    featureGates ~{s 0-82
-    goawayChance ~s 64-82
-    http2MaxStreamsPerConnection i 0-82
-    image ~s 0-82
-    insecureBindAddress ~s 0-82
-    insecurePort ~i 0-24
-    insecurePort i 25-82
-    kubeletCertificateAuthority ~s 0-82
-    kubeletClientCertificate ~s 0-82
-    kubeletClientKey ~s 0-82
-    kubeletPreferredAddressTypes ~[s 0-82
-    logFormat ~s 13-82
-    logLevel ~i 0-82
-    maxMutatingRequestsInflight ~i 0-82
-    maxRequestsInflight ~i 0-82
-    memoryLimit ~s 0-19
-    memoryLimit q 20-82
-    memoryRequest ~s 0-19
-    memoryRequest q 20-82
-    minRequestTimeout i 0-82
-    oidcCAFile s 0-82
-    oidcClientID s 0-82
-    oidcGroupsClaim s 0-82
-    oidcGroupsPrefix s 0-82
-    oidcIssuerURL s 0-82
-    oidcRequiredClaim ~[s 0-82
-    oidcUsernameClaim s 0-82
-    oidcUsernamePrefix s 0-82
-    proxyClientCertFile s 0-82
-    proxyClientKeyFile s 0-82
-    requestTimeout d 0-82
-    requestheaderAllowedNames ~[s 0-82
-    requestheaderClientCAFile ~s 0-82
-    requestheaderExtraHeaderPrefixes ~[s 0-82
-    requestheaderGroupHeaders ~[s 0-82
-    requestheaderUsernameHeaders ~[s 0-82
-    runtimeConfig ~{s 0-82
-    securePort ~i 0-82
-    serviceAccountIssuer s 0-82
-    serviceAccountJWKSURI s 0-82
-    serviceAccountKeyFile ~[s 0-82
-    serviceAccountSigningKeyFile s 0-82
-    serviceClusterIPRange ~s 0-82
-    serviceNodePortRange ~s 0-82
-    storageBackend s 0-82
-    storageInitializationTimeout d 78-82
-    strictTransportSecurityDirectives ~[s 82
-    targetRamMb ~i 0-59
-    tlsCertFile ~s 0-82
-    tlsCipherSuites ~[s 0-82
-    tlsMinVersion ~s 0-82
-    tlsPrivateKeyFile ~s 0-82
-    tokenAuthFile ~s 0-82
-    watchCache b 60-82
-    watchCacheSizes ~[s 60-82
-    T KubeControllerManagerConfig
-    ClusterSigningDuration d 45-46,48-82
-    allocateNodeCIDRs b 0-82
-    attachDetachReconcileSyncPeriod d 0-82
-    authenticationKubeconfig ~s 0-82
-    authorizationAlwaysAllowPaths ~[s 0-82
-    authorizationKubeconfig ~s 0-82
-    cidrAllocatorType s 0-82
-    cloudProvider ~s 0-82
-    clusterCIDR ~s 0-82
-    clusterName ~s 0-82
-    concurrentDeploymentSyncs i 0-82
-    concurrentEndpointSyncs i 0-82
-    concurrentHorizontalPodAustoscalerSyncs i 55-82
-    concurrentJobSyncs i 55-82
-    concurrentNamespaceSyncs i 0-82
-    concurrentRcSyncs i 0-82
-    concurrentReplicasetSyncs i 0-82
-    concurrentResourceQuotaSyncs i 0-82
-    concurrentServiceSyncs i 0-82
-    concurrentServiceaccountTokenSyncs i 0-82
-    configureCloudRoutes b 0-82
-    controllers ~[s 0-82
-    cpuLimit q 53-54,56-82
-    cpuRequest q 53-54,56-82
-    disableAttachDetachReconcileSync b 0-82
-    enableContentionProfiling b 55-82
-    enableLeaderMigration b 20-82
-    enableProfiling b 0-82
-    endpointSliceUpdatesBatchPeriod d 47-82
-    endpointUpdatesBatchPeriod d 47-82
-    experimentalClusterSigningDuration d 0-82
-    externalCloudVolumePlugin ~s 4-82
-    featureGates ~{s 0-82
-    horizontalPodAutoscalerCpuInitializationPeriod d 0-82
-    horizontalPodAutoscalerDownscaleDelay d 0-82
-    horizontalPodAutoscalerDownscaleStabilization d 0-82
-    horizontalPodAutoscalerInitialReadinessDelay d 0-82
-    horizontalPodAutoscalerSyncPeriod d 0-82
-    horizontalPodAutoscalerTolerance q 0-82
-    horizontalPodAutoscalerUpscaleDelay d 0-82
-    horizontalPodAutoscalerUseRestClients b 0-82
-    image ~s 0-82
-    kubeAPIBurst i 0-82
-    kubeAPIQPS q 0-82
-    leaderElection @LeaderElectionConfiguration 0-82
-    logFormat ~s 13-82
-    logLevel ~i 0-82
-    master ~s 0-82
-    memoryLimit q 53-54,56-82
-    memoryRequest q 53-54,56-82
-    minResyncPeriod ~s 0-82
-    nodeCIDRMaskSize i 0-82
-    nodeMonitorGracePeriod d 0-82
-    nodeMonitorPeriod d 0-82
-    podEvictionTimeout d 0-82
-    rootCAFile ~s 0-82
-    serviceAccountPrivateKeyFile ~s 0-82
-    terminatedPodGCThreshold i 0-82
-    tlsCertFile s 13-82
-    tlsCipherSuites ~[s 0-82
-    tlsMinVersion ~s 0-82
-    tlsPrivateKeyFile ~s 13-82
-    useServiceAccountCredentials b 0-82
-    T KubeDNSConfig
-    affinity * 13-82
-    cacheMaxConcurrent ~i 0-82
-    cacheMaxSize ~i 0-82
-    coreDNSImage ~s 0-82
-    cpaImage ~s 4-82
-    cpuRequest q 0-82
-    domain ~s 0-82
-    externalCoreFile ~s 0-82
-    image ~s 0-82
-    memoryLimit q 0-82
-    memoryRequest q 0-82
-    nodeLocalDNS @NodeLocalDNSConfig 0-82
-    podAnnotations ~{s 69-82
-    provider ~s 0-82
-    replicas ~i 0-82
-    serverIP ~s 0-82
-    stubDomains ~{[s 0-82
-    tolerations ~[* 13-82
-    upstreamNameservers ~[s 0-82
-    T KubeProxyConfig
-    bindAddress ~s 0-82
-    clusterCIDR ~s 0-19
-    clusterCIDR s 20-82
-    conntrackMaxPerCore i 0-82
-    conntrackMin i 0-82
-    cpuLimit ~s 0-19
-    cpuLimit q 20-82
-    cpuRequest ~s 0-19
-    cpuRequest q 20-82
-    enabled b 0-82
-    featureGates ~{s 0-82
-    hostnameOverride ~s 0-82
-    image ~s 0-82
-    ipvsExcludeCidrs ~[s 0-82
-    ipvsMinSyncPeriod d 0-82
-    ipvsScheduler s 0-82
-    ipvsSyncPeriod d 0-82
-    logLevel ~i 0-82
-    master ~s 0-82
-    memoryLimit ~s 0-19
-    memoryLimit q 20-82
-    memoryRequest ~s 0-19
-    memoryRequest q 20-82
-    metricsBindAddress s 0-82
-    proxyMode ~s 0-82
-    T KubeSchedulerConfig
-    authenticationKubeconfig ~s 0-82
-    authorizationAlwaysAllowPaths ~[s 0-82
-    authorizationKubeconfig ~s 0-82
-    burst ~i 0-82
-    cpuLimit q 53-54,56-82
-    cpuRequest q 53-54,56-82
-    enableContentionProfiling b 55-82
-    enableProfiling b 0-82
-    featureGates ~{s 0-82
-    image ~s 0-82
-    kubeAPIBurst i 55-82
-    kubeAPIQPS q 55-82
-    leaderElection @LeaderElectionConfiguration 0-82
-    logFormat ~s 13-82
-    logLevel ~i 0-82
-    master ~s 0-82
-    maxPersistentVolumes i 0-82
-    memoryLimit q 53-54,56-82
-    memoryRequest q 53-54,56-82
-    qps q 0-82
-    tlsCertFile s 13-82
-    tlsPrivateKeyFile ~s 13-82
-    usePolicyConfigMap b 0-82
-    T KubeletConfigSpec
-    allowPrivileged b 0-82
-    allowedUnsafeSysctls ~[s 0-82
-    anonymousAuth b 0-82
-    apiServers ~s 0-82
-    authenticationTokenWebhook b 0-82
-    authenticationTokenWebhookCacheTtl d 0-82
-    authorizationMode ~s 0-82
-    babysitDaemons b 0-82
-    bootstrapKubeconfig ~s 0-82
-    cgroupDriver ~s 0-82
-    cgroupRoot ~s 0-82
-    clientCaFile ~s 0-82
-    cloudProvider ~s 0-82
-    clusterDNS ~s 0-82
-    clusterDomain ~s 0-82
-    configureCbr0 b 0-82
-    containerLogMaxFiles i 4-82
-    containerLogMaxSize ~s 4-82
-    cpuCFSQuota b 0-82
-    cpuCFSQuotaPeriod d 0-82
-    cpuManagerPolicy ~s 0-82
-    crashLoopBackOffMaxContainerRestartPeriod d 76-82
-    dockerDisableSharedPID b 0-82
-    enableCadvisorJsonEndpoints b 2-82
-    enableCustomMetrics b 0-82
-    enableDebuggingHandlers b 0-82
-    enforceNodeAllocatable ~s 0-82
-    eventBurst i 0-82
-    eventQPS i 0-82
-    eventRecordQPS i 79-82
-    evictionHard s 0-82
-    evictionMaxPodGracePeriod ~i 0-82
-    evictionMinimumReclaim ~s 0-82
-    evictionPressureTransitionPeriod d 0-82
-    evictionSoft ~s 0-82
-    evictionSoftGracePeriod ~s 0-82
-    experimentalAllocatableIgnoreEviction b 44-82
-    experimentalAllowedUnsafeSysctls ~[s 0-82
-    failSwapOn b 0-82
-    featureGates ~{s 0-82
-    hairpinMode ~s 0-82
-    hostnameOverride ~s 0-82
-    housekeepingInterval d 0-82
-    imageGCHighThresholdPercent i 0-82
-    imageGCLowThresholdPercent i 0-82
-    imageMaximumGCAge s 52-68
-    imageMaximumGCAge d 69-82
-    imageMinimumGCAge s 52-68
-    imageMinimumGCAge d 69-82
-    imagePullProgressDeadline d 0-82
-    kernelMemcgNotification b 20-82
-    kubeAPIQPS i 79-82
-    kubeReserved ~{s 0-82
-    kubeReservedCgroup ~s 0-82
-    kubeconfigPath ~s 0-82
-    kubeletCgroups ~s 0-82
-    logFormat ~s 13-82
-    logLevel i 0-82
-    maxParallelImagePulls i 74-82
-    maxPods i 0-82
-    memorySwapBehavior ~s 43-82
-    networkPluginMTU i 0-82
-    networkPluginName ~s 0-24
-    networkPluginName s 25-82
-    nodeLabels ~{s 0-82
-    nodeLeaseDurationSeconds i 79-82
-    nodeStatusUpdateFrequency d 0-82
-    nonMasqueradeCIDR ~s 0-24
-    nonMasqueradeCIDR s 25-82
-    nvidiaGPUs ~i 0-82
-    podCIDR ~s 0-82
-    podInfraContainerImage ~s 0-82
-    podManifestPath ~s 0-82
-    podPidsLimit i 13-82
-    protectKernelDefaults b 0-82
-    readOnlyPort i 0-82
-    reconcileCIDR b 0-82
-    registerNode b 0-82
-    registerSchedulable b 0-82
-    registryBurst i 0-82
-    registryPullQPS i 0-82
-    requireKubeconfig b 0-82
-    resolvConf s 0-82
-    rootDir ~s 0-82
-    rotateCertificates b 0-82
-    runtimeCgroups ~s 0-82
-    runtimeRequestTimeout d 0-82
-    seccompDefault b 42,45-82
-    seccompProfileRoot s 0-82
-    serializeImagePulls b 0-82
-    shutdownGracePeriod d 20-82
-    shutdownGracePeriodCriticalPods d 20-82
-    streamingConnectionIdleTimeout d 0-82
-    systemCgroups ~s 0-82
-    systemReserved ~{s 0-82
-    systemReservedCgroup ~s 0-82
-    taints ~[s 0-82
-    tlsCertFile ~s 0-82
-    tlsCipherSuites ~[s 0-82
-    tlsMinVersion ~s 0-82
-    tlsPrivateKeyFile ~s 0-82
-    topologyManagerPolicy ~s 0-82
-    volumePluginDirectory ~s 0-82
-    volumeStatsAggPeriod d 0-82
-    T KuberouterNetworkingSpec
-    useNFTablesForNetpol b 82
-    T LeaderElectionConfiguration
-    leaderElect b 0-82
-    leaderElectLeaseDuration d 0-82
-    leaderElectRenewDeadlineDuration d 0-82
-    leaderElectResourceLock s 0-82
-    leaderElectResourceName s 0-82
-    leaderElectResourceNamespace s 0-82
+    T KubeAPIServerConfig additionalServiceAccountIssuers ~[s 52-82 address ~s 0-82 admissionControl ~[s 0-82
+    admissionControlConfigFile ~s 0-82 advertiseAddress ~s 25-82 allowPrivileged b 0-82 anonymousAuth b 0-82
+    apiAudiences ~[s 0-82 apiServerCount i 0-82 appendAdmissionPlugins ~[s 0-82 auditDynamicConfiguration b 0-82
+    auditLogFormat s 0-82 auditLogMaxAge i 0-82 auditLogMaxBackups i 0-82 auditLogMaxSize i 0-82 auditLogPath s 0-82
+    auditPolicyFile ~s 0-82 auditWebhookBatchBufferSize i 0-82 auditWebhookBatchMaxSize i 0-82
+    auditWebhookBatchMaxWait d 0-82 auditWebhookBatchThrottleBurst i 0-82 auditWebhookBatchThrottleEnable b 0-82
+    auditWebhookBatchThrottleQps q 0-82 auditWebhookConfigFile ~s 0-82 auditWebhookInitialBackoff d 0-82
+    auditWebhookMode ~s 0-82 authenticationConfigFile ~s 58-82 authenticationTokenWebhookCacheTtl d 0-82
+    authenticationTokenWebhookConfigFile s 0-82 authorizationMode s 0-82 authorizationRbacSuperUser s 0-82
+    authorizationWebhookCacheAuthorizedTtl d 0-82 authorizationWebhookCacheUnauthorizedTtl d 0-82
+    authorizationWebhookConfigFile s 0-82 basicAuthFile ~s 0-82 bindAddress ~s 0-82 clientCAFile ~s 0-82
+    cloudProvider ~s 0-82 compactionInterval d 79-82 corsAllowedOrigins ~[s 0-82 cpuLimit ~s 0-19 cpuLimit q 20-82
+    cpuRequest ~s 0-19 cpuRequest q 20-82 defaultNotReadyTolerationSeconds i 0-82 defaultUnreachableTolerationSeconds i 0-82
+    deleteCollectionWorkers ~i 76-82 disableAdmissionPlugins ~[s 0-82 disableBasicAuth b 0-82
+    enableAdmissionPlugins ~[s 0-82 enableAggregatorRouting b 0-82 enableBootstrapTokenAuth b 0-82
+    enableContentionProfiling b 55-82 enableProfiling b 0-82 encryptionProviderConfig s 0-82 env ~[* 63-82
+    etcdCaFile ~s 0-82 etcdCertFile ~s 0-82 etcdKeyFile ~s 0-82 etcdQuorumRead b 0-82 etcdServers ~[s 0-82
+    etcdServersOverrides ~[s 0-82 eventTTL d 0-82 experimentalEncryptionProviderConfig s 0-82 featureGates ~{s 0-82
+    goawayChance ~s 64-82 http2MaxStreamsPerConnection i 0-82 image ~s 0-82 insecureBindAddress ~s 0-82 insecurePort ~i 0-24
+    insecurePort i 25-82 kubeletCertificateAuthority ~s 0-82 kubeletClientCertificate ~s 0-82 kubeletClientKey ~s 0-82
+    kubeletPreferredAddressTypes ~[s 0-82 logFormat ~s 13-82 logLevel ~i 0-82 maxMutatingRequestsInflight ~i 0-82
+    maxRequestsInflight ~i 0-82 memoryLimit ~s 0-19 memoryLimit q 20-82 memoryRequest ~s 0-19 memoryRequest q 20-82
+    minRequestTimeout i 0-82 oidcCAFile s 0-82 oidcClientID s 0-82 oidcGroupsClaim s 0-82 oidcGroupsPrefix s 0-82
+    oidcIssuerURL s 0-82 oidcRequiredClaim ~[s 0-82 oidcUsernameClaim s 0-82 oidcUsernamePrefix s 0-82
+    proxyClientCertFile s 0-82 proxyClientKeyFile s 0-82 requestTimeout d 0-82 requestheaderAllowedNames ~[s 0-82
+    requestheaderClientCAFile ~s 0-82 requestheaderExtraHeaderPrefixes ~[s 0-82 requestheaderGroupHeaders ~[s 0-82
+    requestheaderUsernameHeaders ~[s 0-82 runtimeConfig ~{s 0-82 securePort ~i 0-82 serviceAccountIssuer s 0-82
+    serviceAccountJWKSURI s 0-82 serviceAccountKeyFile ~[s 0-82 serviceAccountSigningKeyFile s 0-82
+    serviceClusterIPRange ~s 0-82 serviceNodePortRange ~s 0-82 storageBackend s 0-82 storageInitializationTimeout d 78-82
+    strictTransportSecurityDirectives ~[s 82 targetRamMb ~i 0-59 tlsCertFile ~s 0-82 tlsCipherSuites ~[s 0-82
+    tlsMinVersion ~s 0-82 tlsPrivateKeyFile ~s 0-82 tokenAuthFile ~s 0-82 watchCache b 60-82 watchCacheSizes ~[s 60-82
+    T KubeControllerManagerConfig ClusterSigningDuration d 45-46,48-82 allocateNodeCIDRs b 0-82
+    attachDetachReconcileSyncPeriod d 0-82 authenticationKubeconfig ~s 0-82 authorizationAlwaysAllowPaths ~[s 0-82
+    authorizationKubeconfig ~s 0-82 cidrAllocatorType s 0-82 cloudProvider ~s 0-82 clusterCIDR ~s 0-82 clusterName ~s 0-82
+    concurrentDeploymentSyncs i 0-82 concurrentEndpointSyncs i 0-82 concurrentHorizontalPodAustoscalerSyncs i 55-82
+    concurrentJobSyncs i 55-82 concurrentNamespaceSyncs i 0-82 concurrentRcSyncs i 0-82 concurrentReplicasetSyncs i 0-82
+    concurrentResourceQuotaSyncs i 0-82 concurrentServiceSyncs i 0-82 concurrentServiceaccountTokenSyncs i 0-82
+    configureCloudRoutes b 0-82 controllers ~[s 0-82 cpuLimit q 53-54,56-82 cpuRequest q 53-54,56-82
+    disableAttachDetachReconcileSync b 0-82 enableContentionProfiling b 55-82 enableLeaderMigration b 20-82
+    enableProfiling b 0-82 endpointSliceUpdatesBatchPeriod d 47-82 endpointUpdatesBatchPeriod d 47-82
+    experimentalClusterSigningDuration d 0-82 externalCloudVolumePlugin ~s 4-82 featureGates ~{s 0-82
+    horizontalPodAutoscalerCpuInitializationPeriod d 0-82 horizontalPodAutoscalerDownscaleDelay d 0-82
+    horizontalPodAutoscalerDownscaleStabilization d 0-82 horizontalPodAutoscalerInitialReadinessDelay d 0-82
+    horizontalPodAutoscalerSyncPeriod d 0-82 horizontalPodAutoscalerTolerance q 0-82
+    horizontalPodAutoscalerUpscaleDelay d 0-82 horizontalPodAutoscalerUseRestClients b 0-82 image ~s 0-82
+    kubeAPIBurst i 0-82 kubeAPIQPS q 0-82 leaderElection @LeaderElectionConfiguration 0-82 logFormat ~s 13-82
+    logLevel ~i 0-82 master ~s 0-82 memoryLimit q 53-54,56-82 memoryRequest q 53-54,56-82 minResyncPeriod ~s 0-82
+    nodeCIDRMaskSize i 0-82 nodeMonitorGracePeriod d 0-82 nodeMonitorPeriod d 0-82 podEvictionTimeout d 0-82
+    rootCAFile ~s 0-82 serviceAccountPrivateKeyFile ~s 0-82 terminatedPodGCThreshold i 0-82 tlsCertFile s 13-82
+    tlsCipherSuites ~[s 0-82 tlsMinVersion ~s 0-82 tlsPrivateKeyFile ~s 13-82 useServiceAccountCredentials b 0-82
+    T KubeDNSConfig affinity * 13-82 cacheMaxConcurrent ~i 0-82 cacheMaxSize ~i 0-82 coreDNSImage ~s 0-82 cpaImage ~s 4-82
+    cpuRequest q 0-82 domain ~s 0-82 externalCoreFile ~s 0-82 image ~s 0-82 memoryLimit q 0-82 memoryRequest q 0-82
+    nodeLocalDNS @NodeLocalDNSConfig 0-82 podAnnotations ~{s 69-82 provider ~s 0-82 replicas ~i 0-82 serverIP ~s 0-82
+    stubDomains ~{[s 0-82 tolerations ~[* 13-82 upstreamNameservers ~[s 0-82
+    T KubeProxyConfig bindAddress ~s 0-82 clusterCIDR ~s 0-19 clusterCIDR s 20-82 conntrackMaxPerCore i 0-82
+    conntrackMin i 0-82 cpuLimit ~s 0-19 cpuLimit q 20-82 cpuRequest ~s 0-19 cpuRequest q 20-82 enabled b 0-82
+    featureGates ~{s 0-82 hostnameOverride ~s 0-82 image ~s 0-82 ipvsExcludeCidrs ~[s 0-82 ipvsMinSyncPeriod d 0-82
+    ipvsScheduler s 0-82 ipvsSyncPeriod d 0-82 logLevel ~i 0-82 master ~s 0-82 memoryLimit ~s 0-19 memoryLimit q 20-82
+    memoryRequest ~s 0-19 memoryRequest q 20-82 metricsBindAddress s 0-82 proxyMode ~s 0-82
+    T KubeSchedulerConfig authenticationKubeconfig ~s 0-82 authorizationAlwaysAllowPaths ~[s 0-82
+    authorizationKubeconfig ~s 0-82 burst ~i 0-82 cpuLimit q 53-54,56-82 cpuRequest q 53-54,56-82
+    enableContentionProfiling b 55-82 enableProfiling b 0-82 featureGates ~{s 0-82 image ~s 0-82 kubeAPIBurst i 55-82
+    kubeAPIQPS q 55-82 leaderElection @LeaderElectionConfiguration 0-82 logFormat ~s 13-82 logLevel ~i 0-82 master ~s 0-82
+    maxPersistentVolumes i 0-82 memoryLimit q 53-54,56-82 memoryRequest q 53-54,56-82 qps q 0-82 tlsCertFile s 13-82
+    tlsPrivateKeyFile ~s 13-82 usePolicyConfigMap b 0-82
+    T KubeletConfigSpec allowPrivileged b 0-82 allowedUnsafeSysctls ~[s 0-82 anonymousAuth b 0-82 apiServers ~s 0-82
+    authenticationTokenWebhook b 0-82 authenticationTokenWebhookCacheTtl d 0-82 authorizationMode ~s 0-82
+    babysitDaemons b 0-82 bootstrapKubeconfig ~s 0-82 cgroupDriver ~s 0-82 cgroupRoot ~s 0-82 clientCaFile ~s 0-82
+    cloudProvider ~s 0-82 clusterDNS ~s 0-82 clusterDomain ~s 0-82 configureCbr0 b 0-82 containerLogMaxFiles i 4-82
+    containerLogMaxSize ~s 4-82 cpuCFSQuota b 0-82 cpuCFSQuotaPeriod d 0-82 cpuManagerPolicy ~s 0-82
+    crashLoopBackOffMaxContainerRestartPeriod d 76-82 dockerDisableSharedPID b 0-82 enableCadvisorJsonEndpoints b 2-82
+    enableCustomMetrics b 0-82 enableDebuggingHandlers b 0-82 enforceNodeAllocatable ~s 0-82 eventBurst i 0-82
+    eventQPS i 0-82 eventRecordQPS i 79-82 evictionHard s 0-82 evictionMaxPodGracePeriod ~i 0-82
+    evictionMinimumReclaim ~s 0-82 evictionPressureTransitionPeriod d 0-82 evictionSoft ~s 0-82
+    evictionSoftGracePeriod ~s 0-82 experimentalAllocatableIgnoreEviction b 44-82 experimentalAllowedUnsafeSysctls ~[s 0-82
+    failSwapOn b 0-82 featureGates ~{s 0-82 hairpinMode ~s 0-82 hostnameOverride ~s 0-82 housekeepingInterval d 0-82
+    imageGCHighThresholdPercent i 0-82 imageGCLowThresholdPercent i 0-82 imageMaximumGCAge s 52-68 imageMaximumGCAge d 69-82
+    imageMinimumGCAge s 52-68 imageMinimumGCAge d 69-82 imagePullProgressDeadline d 0-82 kernelMemcgNotification b 20-82
+    kubeAPIQPS i 79-82 kubeReserved ~{s 0-82 kubeReservedCgroup ~s 0-82 kubeconfigPath ~s 0-82 kubeletCgroups ~s 0-82
+    logFormat ~s 13-82 logLevel i 0-82 maxParallelImagePulls i 74-82 maxPods i 0-82 memorySwapBehavior ~s 43-82
+    networkPluginMTU i 0-82 networkPluginName ~s 0-24 networkPluginName s 25-82 nodeLabels ~{s 0-82
+    nodeLeaseDurationSeconds i 79-82 nodeStatusUpdateFrequency d 0-82 nonMasqueradeCIDR ~s 0-24 nonMasqueradeCIDR s 25-82
+    nvidiaGPUs ~i 0-82 podCIDR ~s 0-82 podInfraContainerImage ~s 0-82 podManifestPath ~s 0-82 podPidsLimit i 13-82
+    protectKernelDefaults b 0-82 readOnlyPort i 0-82 reconcileCIDR b 0-82 registerNode b 0-82 registerSchedulable b 0-82
+    registryBurst i 0-82 registryPullQPS i 0-82 requireKubeconfig b 0-82 resolvConf s 0-82 rootDir ~s 0-82
+    rotateCertificates b 0-82 runtimeCgroups ~s 0-82 runtimeRequestTimeout d 0-82 seccompDefault b 42,45-82
+    seccompProfileRoot s 0-82 serializeImagePulls b 0-82 shutdownGracePeriod d 20-82 shutdownGracePeriodCriticalPods d 20-82
+    streamingConnectionIdleTimeout d 0-82 systemCgroups ~s 0-82 systemReserved ~{s 0-82 systemReservedCgroup ~s 0-82
+    taints ~[s 0-82 tlsCertFile ~s 0-82 tlsCipherSuites ~[s 0-82 tlsMinVersion ~s 0-82 tlsPrivateKeyFile ~s 0-82
+    topologyManagerPolicy ~s 0-82 volumePluginDirectory ~s 0-82 volumeStatsAggPeriod d 0-82
+    T KuberouterNetworkingSpec useNFTablesForNetpol b 82
+    T LeaderElectionConfiguration leaderElect b 0-82 leaderElectLeaseDuration d 0-82 leaderElectRenewDeadlineDuration d 0-82
+    leaderElectResourceLock s 0-82 leaderElectResourceName s 0-82 leaderElectResourceNamespace s 0-82
     leaderElectRetryPeriod d 0-82
-    T LoadBalancer
-    loadBalancerName s 0-35
-    targetGroupArn s 0-35
-    T LoadBalancerAccessSpec
-    accessLog @AccessLogSpec 13-82
-    additionalSecurityGroups ~[s 0-82
-    class ~s 0-82
-    crossZoneLoadBalancing b 0-82
-    idleTimeoutSeconds i 0-82
-    securityGroupOverride s 0-82
-    sslCertificate ~s 0-82
-    sslPolicy s 0-82
-    subnets ~[@LoadBalancerSubnetSpec 4-82
-    type ~s 0-82
-    useForInternalApi ~b 0-82
-    T LoadBalancerControllerSpec
-    cpuLimit q 72-82
-    cpuRequest q 72-82
-    enableShield ~b 36-82
-    enableWAF ~b 36-82
-    enableWAFv2 ~b 36-82
-    enabled b 36-82
-    memoryLimit q 72-82
-    memoryRequest q 72-82
-    version s 36-82
-    T LoadBalancerSpec
-    loadBalancerName s 36-82
-    targetGroupArn s 36-82
-    T LoadBalancerSubnetSpec
-    allocationId s 4-82
-    name ~s 4-82
-    privateIPv4Address s 4-82
-    T LyftVPCNetworkingSpec
-    subnetTags ~{s 0-82
-    T MetricsServerConfig
-    enabled b 0-82
-    image s 0-82
-    insecure b 4-82
-    T MinMaxSpec
-    max q 25-82
-    min q 25-82
-    T MixedInstancesPolicySpec
-    instanceRequirements @InstanceRequirementsSpec 25-82
-    instances ~[s 0-82
-    onDemandAboveBase i 0-82
-    onDemandAllocationStrategy s 0-82
-    onDemandBase i 0-82
-    spotAllocationStrategy s 0-82
+    T LoadBalancer loadBalancerName s 0-35 targetGroupArn s 0-35
+    T LoadBalancerAccessSpec accessLog @AccessLogSpec 13-82 additionalSecurityGroups ~[s 0-82 class ~s 0-82
+    crossZoneLoadBalancing b 0-82 idleTimeoutSeconds i 0-82 securityGroupOverride s 0-82 sslCertificate ~s 0-82
+    sslPolicy s 0-82 subnets ~[@LoadBalancerSubnetSpec 4-82 type ~s 0-82 useForInternalApi ~b 0-82
+    T LoadBalancerControllerSpec cpuLimit q 72-82 cpuRequest q 72-82 enableShield ~b 36-82 enableWAF ~b 36-82
+    enableWAFv2 ~b 36-82 enabled b 36-82 memoryLimit q 72-82 memoryRequest q 72-82 version s 36-82
+    T LoadBalancerSpec loadBalancerName s 36-82 targetGroupArn s 36-82
+    T LoadBalancerSubnetSpec allocationId s 4-82 name ~s 4-82 privateIPv4Address s 4-82
+    T LyftVPCNetworkingSpec subnetTags ~{s 0-82
+    T MetricsServerConfig enabled b 0-82 image s 0-82 insecure b 4-82
+    T MinMaxSpec max q 25-82 min q 25-82
+    T MixedInstancesPolicySpec instanceRequirements @InstanceRequirementsSpec 25-82 instances ~[s 0-82
+    onDemandAboveBase i 0-82 onDemandAllocationStrategy s 0-82 onDemandBase i 0-82 spotAllocationStrategy s 0-82
     spotInstancePools i 0-82
-    T NRIConfig
-    enabled b 55-82
-    pluginRegistrationTimeout d 55-82
-    pluginRequestTimeout d 55-82
-    T NTPConfig
-    managed b 4-82
-    T NetworkingSpec
-    amazonvpc @AmazonVPCNetworkingSpec 0-82
-    calico @CalicoNetworkingSpec 0-82
-    canal @CanalNetworkingSpec 0-82
-    cilium @CiliumNetworkingSpec 0-82
-    classic @ClassicNetworkingSpec 0-82
-    cni @CNINetworkingSpec 0-82
-    external @ExternalNetworkingSpec 0-82
-    flannel @FlannelNetworkingSpec 0-82
-    gce @GCENetworkingSpec 0-46
-    gce @GCPNetworkingSpec 47-82
-    kindnet @KindnetNetworkingSpec 64-82
-    kopeio @KopeioNetworkingSpec 0-82
-    kubenet @KubenetNetworkingSpec 0-82
-    kuberouter @KuberouterNetworkingSpec 0-82
-    lyftvpc @LyftVPCNetworkingSpec 0-82
-    romana @RomanaNetworkingSpec 0-82
-    weave @WeaveNetworkingSpec 0-82
-    T NodeAuthorizationSpec
-    nodeAuthorizer @NodeAuthorizerSpec 0-82
-    T NodeAuthorizerSpec
-    authorizer ~s 0-82
-    features ~[s 0-82
-    image ~s 0-82
-    interval d 0-82
-    nodeURL ~s 0-82
-    port ~i 0-82
-    timeout d 0-82
-    tokenTTL d 0-82
-    T NodeLocalDNSConfig
-    additionalConfig ~s 43-82
-    cpuRequest q 0-82
-    enabled b 0-82
-    externalCoreFile ~s 36-82
-    forwardToKubeDNS b 4-82
-    image s 13-82
-    localIP ~s 0-82
-    memoryRequest q 0-82
-    podAnnotations ~{s 25-82
-    T NodeProblemDetectorConfig
-    cpuLimit q 13-82
-    cpuRequest q 13-82
-    enabled b 13-82
-    image s 13-82
-    memoryLimit q 13-82
+    T NRIConfig enabled b 55-82 pluginRegistrationTimeout d 55-82 pluginRequestTimeout d 55-82
+    T NTPConfig managed b 4-82
+    T NetworkingSpec amazonvpc @AmazonVPCNetworkingSpec 0-82 calico @CalicoNetworkingSpec 0-82
+    canal @CanalNetworkingSpec 0-82 cilium @CiliumNetworkingSpec 0-82 classic @ClassicNetworkingSpec 0-82
+    cni @CNINetworkingSpec 0-82 external @ExternalNetworkingSpec 0-82 flannel @FlannelNetworkingSpec 0-82
+    gce @GCENetworkingSpec 0-46 gce @GCPNetworkingSpec 47-82 kindnet @KindnetNetworkingSpec 64-82
+    kopeio @KopeioNetworkingSpec 0-82 kubenet @KubenetNetworkingSpec 0-82 kuberouter @KuberouterNetworkingSpec 0-82
+    lyftvpc @LyftVPCNetworkingSpec 0-82 romana @RomanaNetworkingSpec 0-82 weave @WeaveNetworkingSpec 0-82
+    T NodeAuthorizationSpec nodeAuthorizer @NodeAuthorizerSpec 0-82
+    T NodeAuthorizerSpec authorizer ~s 0-82 features ~[s 0-82 image ~s 0-82 interval d 0-82 nodeURL ~s 0-82 port ~i 0-82
+    timeout d 0-82 tokenTTL d 0-82
+    T NodeLocalDNSConfig additionalConfig ~s 43-82 cpuRequest q 0-82 enabled b 0-82 externalCoreFile ~s 36-82
+    forwardToKubeDNS b 4-82 image s 13-82 localIP ~s 0-82 memoryRequest q 0-82 podAnnotations ~{s 25-82
+    T NodeProblemDetectorConfig cpuLimit q 13-82 cpuRequest q 13-82 enabled b 13-82 image s 13-82 memoryLimit q 13-82
     memoryRequest q 13-82
-    T NodeTerminationHandlerConfig
-    cpuRequest q 8-35
-    enableRebalanceDraining b 13-35
-    enableRebalanceMonitoring b 13-35
-    enableSQSTerminationDraining b 8-35
-    enableScheduledEventDraining b 0-35
-    enableSpotInterruptionDraining b 0-35
-    enabled b 0-35
-    excludeFromLoadBalancers b 25-35
-    managedASGTag s 8-35
-    memoryRequest q 8-35
-    prometheusEnable b 0-35
+    T NodeTerminationHandlerConfig cpuRequest q 8-35 enableRebalanceDraining b 13-35 enableRebalanceMonitoring b 13-35
+    enableSQSTerminationDraining b 8-35 enableScheduledEventDraining b 0-35 enableSpotInterruptionDraining b 0-35
+    enabled b 0-35 excludeFromLoadBalancers b 25-35 managedASGTag s 8-35 memoryRequest q 8-35 prometheusEnable b 0-35
     version s 25-35
-    T NodeTerminationHandlerSpec
-    cpuRequest q 36-82
-    deleteSQSMsgIfNodeNotFound b 56-82
-    enableOutOfServiceTaint b 79-82
-    enableRebalanceDraining b 36-82
-    enableRebalanceMonitoring b 36-82
-    enableSQSTerminationDraining b 36-82
-    enableScheduledEventDraining b 36-82
-    enableSpotInterruptionDraining b 36-82
-    enabled b 36-82
-    excludeFromLoadBalancers b 36-82
-    managedASGTag s 36-82
-    memoryLimit q 56-82
-    memoryRequest q 36-82
-    podTerminationGracePeriod i 56-82
-    prometheusEnable b 36-82
-    taintNode b 56-82
-    version s 36-82
-    webhookTemplate s 56-82
+    T NodeTerminationHandlerSpec cpuRequest q 36-82 deleteSQSMsgIfNodeNotFound b 56-82 enableOutOfServiceTaint b 79-82
+    enableRebalanceDraining b 36-82 enableRebalanceMonitoring b 36-82 enableSQSTerminationDraining b 36-82
+    enableScheduledEventDraining b 36-82 enableSpotInterruptionDraining b 36-82 enabled b 36-82
+    excludeFromLoadBalancers b 36-82 managedASGTag s 36-82 memoryLimit q 56-82 memoryRequest q 36-82
+    podTerminationGracePeriod i 56-82 prometheusEnable b 36-82 taintNode b 56-82 version s 36-82 webhookTemplate s 56-82
     webhookURL s 55-82
-    T NvidiaGPUConfig
-    dcgmExporter @DCGMExporterConfig 36-82
-    enabled b 13-82
-    image ~s 72-82
-    package ~s 13-82
-    T ObjectMeta
-    annotations {s 0-82
-    clusterName s 0-82
-    creationTimestamp t 0-82
-    deletionGracePeriodSeconds i 0-82
-    deletionTimestamp t 0-82
-    finalizers [s 0-82
-    generateName s 0-82
-    generation i 0-82
-    labels {s 0-82
-    managedFields [* 0-82
-    name s 0-82
-    namespace s 0-82
-    ownerReferences [* 0-82
-    resourceVersion s 0-82
-    selfLink s 0-82
-    uid s 0-82
-    T OpenstackBlockStorageConfig
-    bs-version s 0-82
-    clusterName ~s 36-82
-    createStorageClass b 0-82
-    csiPluginImage ~s 4-82
-    csiTopologySupport b 4-82
-    ignore-volume-az b 0-82
-    ignore-volume-microversion b 36-82
-    metricsEnabled b 43-82
+    T NvidiaGPUConfig dcgmExporter @DCGMExporterConfig 36-82 enabled b 13-82 image ~s 72-82 package ~s 13-82
+    T ObjectMeta annotations {s 0-82 clusterName s 0-82 creationTimestamp t 0-82 deletionGracePeriodSeconds i 0-82
+    deletionTimestamp t 0-82 finalizers [s 0-82 generateName s 0-82 generation i 0-82 labels {s 0-82 managedFields [* 0-82
+    name s 0-82 namespace s 0-82 ownerReferences [* 0-82 resourceVersion s 0-82 selfLink s 0-82 uid s 0-82
+    T OpenstackBlockStorageConfig bs-version s 0-82 clusterName ~s 36-82 createStorageClass b 0-82 csiPluginImage ~s 4-82
+    csiTopologySupport b 4-82 ignore-volume-az b 0-82 ignore-volume-microversion b 36-82 metricsEnabled b 43-82
     override-volume-az s 0-82
-    T OpenstackConfiguration
-    blockStorage @OpenstackBlockStorageConfig 0-24
-    insecureSkipVerify b 0-24
-    loadbalancer @OpenstackLoadbalancerConfig 0-24
-    metadata @OpenstackMetadata 13-24
-    monitor @OpenstackMonitor 0-24
-    network @OpenstackNetwork 4-24
-    router @OpenstackRouter 0-24
-    T OpenstackLoadbalancerConfig
-    enableIngressHostname b 13-82
-    flavorID s 43-82
-    floatingNetwork s 0-82
-    floatingNetworkID s 0-82
-    floatingSubnet s 0-82
-    ingressHostnameSuffix s 20-82
-    manageSecurityGroups b 0-82
-    method s 0-82
-    provider s 0-82
-    subnetID s 0-82
-    useOctavia b 0-82
-    T OpenstackMetadata
-    configDrive b 13-82
-    T OpenstackMonitor
-    delay s 0-82
-    maxRetries i 0-82
-    timeout s 0-82
-    T OpenstackNetwork
-    addressSortOrder s 43-82
-    availabilityZoneHints ~[s 4-82
-    internalNetworkNames ~[s 27-82
-    ipv6SupportDisabled b 27-82
-    publicNetworkNames ~[s 27-82
-    T OpenstackRouter
-    availabilityZoneHints ~[s 4-82
-    dnsServers s 0-82
-    externalNetwork s 0-82
-    externalSubnet s 0-82
-    T OpenstackSpec
-    blockStorage @OpenstackBlockStorageConfig 25-82
-    insecureSkipVerify b 25-82
-    loadbalancer @OpenstackLoadbalancerConfig 25-82
-    metadata @OpenstackMetadata 25-82
-    monitor @OpenstackMonitor 25-82
-    network @OpenstackNetwork 25-82
-    router @OpenstackRouter 25-82
-    T PDCSIDriver
-    defaultStorageClassName s 71,74-82
-    enabled b 36-82
-    version s 71,74-82
-    T PackagesConfig
-    hashAmd64 s 0-82
-    hashArm64 s 0-82
-    urlAmd64 s 0-82
-    urlArm64 s 0-82
-    T PodIdentityWebhookConfig
-    enabled ~b 20-35
-    replicas ~i 26-35
-    T PodIdentityWebhookSpec
-    enabled ~b 36-82
-    replicas ~i 36-82
-    T RollingUpdate
-    drainAndTerminate b 0-82
-    maxSurge is 0-82
-    maxUnavailable is 0-82
-    T RomanaNetworkingSpec
-    daemonServiceIP ~s 0-82
-    etcdServiceIP ~s 0-82
-    T RouteSpec
-    cidr ~s 25-82
-    target ~s 25-82
-    T Runc
-    packages @PackagesConfig 27-82
-    version s 27-82
-    T ServiceAccountExternalPermission
-    aws @AWSPermission 8-82
-    name s 8-82
-    namespace s 8-82
-    T ServiceAccountIssuerDiscoveryConfig
-    additionalAudiences ~[s 13-82
-    discoveryService @DiscoveryServiceOptions 76-82
-    discoveryStore ~s 8-82
-    enableAWSOIDCProvider ~b 8-82
-    T SnapshotControllerConfig
-    enabled b 8-82
-    installDefaultClass ~b 8-82
-    T TargetSpec
-    terraform @TerraformSpec 0-82
-    T TerraformSpec
-    filesProviderExtraConfig {s 13-42
-    filesProviderExtraConfig ~{s 43-82
-    providerExtraConfig {s 0-42
+    T OpenstackConfiguration blockStorage @OpenstackBlockStorageConfig 0-24 insecureSkipVerify b 0-24
+    loadbalancer @OpenstackLoadbalancerConfig 0-24 metadata @OpenstackMetadata 13-24 monitor @OpenstackMonitor 0-24
+    network @OpenstackNetwork 4-24 router @OpenstackRouter 0-24
+    T OpenstackLoadbalancerConfig enableIngressHostname b 13-82 flavorID s 43-82 floatingNetwork s 0-82
+    floatingNetworkID s 0-82 floatingSubnet s 0-82 ingressHostnameSuffix s 20-82 manageSecurityGroups b 0-82 method s 0-82
+    provider s 0-82 subnetID s 0-82 useOctavia b 0-82
+    T OpenstackMetadata configDrive b 13-82
+    T OpenstackMonitor delay s 0-82 maxRetries i 0-82 timeout s 0-82
+    T OpenstackNetwork addressSortOrder s 43-82 availabilityZoneHints ~[s 4-82 internalNetworkNames ~[s 27-82
+    ipv6SupportDisabled b 27-82 publicNetworkNames ~[s 27-82
+    T OpenstackRouter availabilityZoneHints ~[s 4-82 dnsServers s 0-82 externalNetwork s 0-82 externalSubnet s 0-82
+    T OpenstackSpec blockStorage @OpenstackBlockStorageConfig 25-82 insecureSkipVerify b 25-82
+    loadbalancer @OpenstackLoadbalancerConfig 25-82 metadata @OpenstackMetadata 25-82 monitor @OpenstackMonitor 25-82
+    network @OpenstackNetwork 25-82 router @OpenstackRouter 25-82
+    T PDCSIDriver defaultStorageClassName s 71,74-82 enabled b 36-82 version s 71,74-82
+    T PackagesConfig hashAmd64 s 0-82 hashArm64 s 0-82 urlAmd64 s 0-82 urlArm64 s 0-82
+    T PodIdentityWebhookConfig enabled ~b 20-35 replicas ~i 26-35
+    T PodIdentityWebhookSpec enabled ~b 36-82 replicas ~i 36-82
+    T RollingUpdate drainAndTerminate b 0-82 maxSurge is 0-82 maxUnavailable is 0-82
+    T RomanaNetworkingSpec daemonServiceIP ~s 0-82 etcdServiceIP ~s 0-82
+    T RouteSpec cidr ~s 25-82 target ~s 25-82
+    T Runc packages @PackagesConfig 27-82 version s 27-82
+    T ServiceAccountExternalPermission aws @AWSPermission 8-82 name s 8-82 namespace s 8-82
+    T ServiceAccountIssuerDiscoveryConfig additionalAudiences ~[s 13-82 discoveryService @DiscoveryServiceOptions 76-82
+    discoveryStore ~s 8-82 enableAWSOIDCProvider ~b 8-82
+    T SnapshotControllerConfig enabled b 8-82 installDefaultClass ~b 8-82
+    T TargetSpec terraform @TerraformSpec 0-82
+    T TerraformSpec filesProviderExtraConfig {s 13-42 filesProviderExtraConfig ~{s 43-82 providerExtraConfig {s 0-42
     providerExtraConfig ~{s 43-82
-    T TopologySpec
-    bastion @BastionSpec 0-82
-    dns @DNSSpec 0-82
-    masters ~s 0-82
-    nodes ~s 0-82
-    T UserData
-    content ~s 0-82
-    name ~s 0-82
-    type ~s 0-82
-    T VolumeMountSpec
-    device ~s 0-82
-    filesystem ~s 0-82
-    formatOptions ~[s 0-82
-    mountOptions ~[s 0-82
-    path ~s 0-82
-    T VolumeSpec
-    deleteOnTermination b 0-82
-    device ~s 0-82
-    encrypted b 0-82
-    iops i 0-82
-    key s 0-82
-    size ~i 0-82
-    throughput i 0-82
-    type ~s 0-82
-    T WarmPoolSpec
-    additionalImages ~[s 71,74-82
-    enableLifecycleHook ~b 8-82
-    lifecycleHookTimeout i 71,74-82
-    maxSize i 8-82
+    T TopologySpec bastion @BastionSpec 0-82 dns @DNSSpec 0-82 masters ~s 0-82 nodes ~s 0-82
+    T UserData content ~s 0-82 name ~s 0-82 type ~s 0-82
+    T VolumeMountSpec device ~s 0-82 filesystem ~s 0-82 formatOptions ~[s 0-82 mountOptions ~[s 0-82 path ~s 0-82
+    T VolumeSpec deleteOnTermination b 0-82 device ~s 0-82 encrypted b 0-82 iops i 0-82 key s 0-82 size ~i 0-82
+    throughput i 0-82 type ~s 0-82
+    T WarmPoolSpec additionalImages ~[s 71,74-82 enableLifecycleHook ~b 8-82 lifecycleHookTimeout i 71,74-82 maxSize i 8-82
     minSize ~i 8-82
-    T WeaveNetworkingSpec
-    connLimit i 0-82
-    cpuLimit q 0-82
-    cpuRequest q 0-82
-    memoryLimit q 0-82
-    memoryRequest q 0-82
-    mtu i 0-82
-    netExtraArgs ~s 0-82
-    noMasqLocal i 0-82
-    npcCPULimit q 0-82
-    npcCPURequest q 0-82
-    npcExtraArgs ~s 0-82
-    npcMemoryLimit q 0-82
-    npcMemoryRequest q 0-82
-    version ~s 0-82
+    T WeaveNetworkingSpec connLimit i 0-82 cpuLimit q 0-82 cpuRequest q 0-82 memoryLimit q 0-82 memoryRequest q 0-82
+    mtu i 0-82 netExtraArgs ~s 0-82 noMasqLocal i 0-82 npcCPULimit q 0-82 npcCPURequest q 0-82 npcExtraArgs ~s 0-82
+    npcMemoryLimit q 0-82 npcMemoryRequest q 0-82 version ~s 0-82
     """#
 }

@@ -39,9 +39,10 @@ enum SchemaRules {
         return
       case .object(let name):
         guard let pairs = node.pairs else { return mismatch(node, type) }
+        let fields = schema.fields(of: name)
         for p in pairs {
           steps.append(.key(p.key))
-          if let fieldType = schema.field(p.key, in: name, release: release) {
+          if let fieldType = KopsSchema.type(of: fields?[p.key], release: release) {
             walk(p.value, fieldType)
           } else {
             unknown(p, in: name)

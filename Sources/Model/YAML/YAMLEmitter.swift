@@ -64,6 +64,60 @@ public enum YAMLEmitter {
     }
   }
 
+  /// ``emit(_:)`` of `YAMLNode(json: value)`, written without building that tree (a plan
+  /// shows every created object this way).
+  public static func emit(json value: JSONValue) -> String {
+    var out = ""
+    out.reserveCapacity(1024)
+    write(json: value, into: &out, indent: 0, context: .document)
+    if !out.hasSuffix("\n") { out += "\n" }
+    return out
+  }
+
+  /// ``write(_:into:indent:context:)`` for the tree `YAMLNode(json: value)` would build.
+  private static func write(json value: JSONValue, into out: inout String, indent: Int, context: Context) {
+    switch value {
+    case .object(let members):
+      if members.isEmpty {
+        out += context == .document ? "{}\n" : " {}\n"
+        return
+      }
+      if context == .mappingValue { out += "\n" }
+      let pad = String(repeating: " ", count: indent)
+      for (i, m) in members.enumerated() {
+        if context == .sequenceItem && i == 0 {
+          out += " "
+        } else {
+          out += pad
+        }
+        out += keyText(m.key) + ":"
+        if case .array(let items) = m.value, !items.isEmpty {
+          out += "\n"
+          write(json: m.value, into: &out, indent: indent, context: .mappingValue)
+        } else {
+          write(json: m.value, into: &out, indent: indent + 2, context: .mappingValue)
+        }
+      }
+    case .array(let items):
+      if items.isEmpty {
+        out += context == .document ? "[]\n" : " []\n"
+        return
+      }
+      if context == .sequenceItem { out += "\n" }
+      let pad = String(repeating: " ", count: indent)
+      for item in items {
+        out += pad + "-"
+        write(json: item, into: &out, indent: indent + 2, context: .sequenceItem)
+      }
+    case .string(let t):
+      // `YAMLNode(json:)` makes a scalar whose value is this string, whatever its style.
+      let text = isPlainSafe(t) ? t : literalBlock(t, indent: indent) ?? quoted(t)
+      out += context == .document ? text + "\n" : " " + text + "\n"
+    case .null, .bool, .int, .double:
+      write(YAMLNode(json: value), into: &out, indent: indent, context: context)
+    }
+  }
+
   static func keyText(_ key: String) -> String {
     isPlainSafe(key) ? key : quoted(key)
   }
@@ -106,6 +160,12 @@ public enum YAMLEmitter {
   /// Whether `s` can be written as a plain scalar and still be read back as this string by
   /// YAML 1.1 and 1.2 readers.
   public static func isPlainSafe(_ s: String) -> Bool {
+    // Printable ASCII (nearly every key and value) is decided on bytes, the same way as below.
+    isPlainSafeASCII(s) ?? isPlainSafeScalars(s)
+  }
+
+  /// ``isPlainSafe(_:)`` on Unicode scalars, for any text.
+  static func isPlainSafeScalars(_ s: String) -> Bool {
     guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return false }
     if first == " " || last == " " || last == ":" { return false }
     // `---` and `...` at the start of a line end or start a document
@@ -134,6 +194,58 @@ public enum YAMLEmitter {
     }
     return YAMLScalar.resolvePlain(s) == .string(s)
   }
+
+  /// ``isPlainSafe(_:)`` for text of printable ASCII only, on its bytes; nil for any other text.
+  static func isPlainSafeASCII(_ s: String) -> Bool? {
+    var s = s
+    // 0: not plain-safe, 1: plain-safe if it reads back as a string, 2: not printable ASCII.
+    let verdict = s.withUTF8 { b -> Int in
+      guard let first = b.first, let last = b.last else { return 0 }
+      var numberLike = true
+      var prev: UInt8 = 0x20
+      for c in b {
+        // Control characters and DEL are refused by the general path as well.
+        if c >= 0x7F || c < 0x20 { return c >= 0x80 ? 2 : 0 }
+        if prev == 0x3A && c == 0x20 { return 0 }  // ": "
+        if prev == 0x20 && c == 0x23 { return 0 }  // " #"
+        if numberLike && !Self.numberLike(Unicode.Scalar(c)) { numberLike = false }
+        prev = c
+      }
+      if first == 0x20 || last == 0x20 || last == 0x3A { return 0 }
+      if b.count >= 3 && ((b[0] == 0x2D && b[1] == 0x2D && b[2] == 0x2D) || (b[0] == 0x2E && b[1] == 0x2E && b[2] == 0x2E)) {
+        return 0
+      }
+      switch first {
+      case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"),
+        UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"),
+        UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"),
+        UInt8(ascii: "`"):
+        return 0
+      case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "."):
+        if numberLike { return 0 }
+      default: break
+      }
+      return b.count <= 6 && isReservedWord(b) ? 0 : 1
+    }
+    switch verdict {
+    case 0: return false
+    case 1: return YAMLScalar.resolvePlain(s) == .string(s)
+    default: return nil
+    }
+  }
+
+  /// The words a YAML 1.1 or 1.2 reader takes for a boolean, null or special float (any case).
+  private static func isReservedWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    var lower: [UInt8] = []
+    lower.reserveCapacity(b.count)
+    for c in b { lower.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c) }
+    for w in reservedWords where w.elementsEqual(lower) { return true }
+    return false
+  }
+
+  private static let reservedWords: [[UInt8]] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan",
+  ].map { Array($0.utf8) }
 
   /// The characters of a number's spelling (`0x1F`, `+1.5e3`, `0o17`, `1_000`, `12:30`).
   static func numberLike(_ u: Unicode.Scalar) -> Bool {
