@@ -394,7 +394,8 @@ extension Run {
   func writeManifest(for step: Step) -> Bool {
     guard let fileArg = step.command.first(where: { $0.hasPrefix(Step.scratchPlaceholder + "/") }) else { return false }
     let path = scratch + fileArg.dropFirst(Step.scratchPlaceholder.count)
-    let recorded = try? RecordedObjects.parse(current)
+    // The preflight refused a recorded state that cannot be read; none is treated as empty here.
+    guard let recorded = try? RecordedObjects.parse(current) else { return false }
     let text: String
     switch step.kind {
     case .clusterCreate:
@@ -404,12 +405,12 @@ extension Run {
       text = ([env.cluster] + env.instanceGroups).map { YAMLEmitter.emit($0) }.joined(separator: "\n---\n")
     case .clusterReplace:
       // Keep what kops assigned at create: replacing with the bare manifest would change every node.
-      text = YAMLEmitter.emit(KopsAssignments.keep(desired: env.cluster, recorded: recorded?.cluster, live: liveCluster))
+      text = YAMLEmitter.emit(KopsAssignments.keep(desired: env.cluster, recorded: recorded.cluster, live: liveCluster))
     default:
       guard let ig = desiredIG(step.object) else { return false }
       let name = InstanceGroupView(ig).name
       let live = liveInstanceGroups.first { InstanceGroupView($0).name == name }
-      let rec = recorded?.instanceGroups.first { InstanceGroupView($0).name == name }
+      let rec = recorded.instanceGroups.first { InstanceGroupView($0).name == name }
       text = YAMLEmitter.emit(KopsAssignments.keep(desired: ig, recorded: rec, live: live))
     }
     return FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
@@ -423,7 +424,12 @@ extension Run {
 
   /// Layer 1: the object a step wrote is now what the kops state store holds; its rolls are owed.
   mutating func advanceObjects(after step: Step) {
-    let objects = (try? RecordedObjects.parse(current)) ?? RecordedObjects(cluster: nil, instanceGroups: [])
+    let objects: RecordedObjects
+    do { objects = try RecordedObjects.parse(current) } catch {
+      // Never recorded over as if nothing were recorded: the apply stops before its next step.
+      if storeProblem == nil { storeProblem = "could not record progress (step \(step.id)): \(error.description)" }
+      return
+    }
     var cluster = objects.cluster
     var igs = objects.instanceGroups
     var rolls: [String] = []
