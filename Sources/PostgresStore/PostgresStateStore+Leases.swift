@@ -72,21 +72,17 @@ extension PostgresStateStore {
   }
 
   public func releaseLock(_ environment: String, lockID: String) throws {
-    try write { c in
-      try leaseLock(c, environment)
-      guard let row = try c.exec("SELECT \(Self.lockColumns) FROM hk.lock WHERE environment = $1", [environment]).first else {
-        throw StoreError.noSuchLock(environment: environment, lockID: lockID)
-      }
-      let held = try lockInfo(row)
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: held)
-      }
-      try c.exec("DELETE FROM hk.lock WHERE environment = $1", [environment])
-    }
+    try removeLease(environment, lockID: lockID, interrupting: nil)
   }
 
   public func forceUnlock(_ environment: String, lockID: String) throws {
     let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
+    try removeLease(environment, lockID: lockID, interrupting: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
+  }
+
+  /// Deletes `environment`'s lease when `lockID` holds it; with a message, marks the runs its
+  /// holder left running interrupted (a lease broken with `--force`).
+  private func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
     try write { c in
       try leaseLock(c, environment)
       guard let row = try c.exec("SELECT \(Self.lockColumns) FROM hk.lock WHERE environment = $1", [environment]).first else {
@@ -97,7 +93,7 @@ extension PostgresStateStore {
         throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: held)
       }
       try c.exec("DELETE FROM hk.lock WHERE environment = $1", [environment])
-      try interruptRuns(c, environment: environment, of: held, message: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
+      if let message { try interruptRuns(c, environment: environment, of: held, message: message) }
     }
   }
 

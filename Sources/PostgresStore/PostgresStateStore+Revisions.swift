@@ -128,7 +128,7 @@ extension PostgresStateStore {
     try c.exec("SELECT pg_advisory_xact_lock(hashtext('hk.environment:' || $1))", [environment])
     let row = try c.exec("SELECT current_serial, lineage FROM hk.environment WHERE name = $1", [environment]).first
     let actual = try row.map { PriorState(serial: try int($0, 0, "current serial"), lineage: try text($0, 1, "lineage")) }
-    guard actual == expected else { throw StoreError.conflict(expected: expected, actual: actual) }
+    try StoreError.checkPrior(actual, expected: expected)
     return actual
   }
 
@@ -275,12 +275,7 @@ extension PostgresStateStore {
   }
 
   public func runs(_ environment: String, limit: Int) throws -> [RunSummary] {
-    let rows = try call { c in
-      try c.exec(
-        "SELECT \(Self.runColumns) FROM hk.run WHERE environment = $1 ORDER BY id DESC LIMIT $2",
-        [environment, String(max(0, limit))])
-    }
-    return try rows.map(run)
+    try newest(Self.runColumns, from: "run", of: environment, limit: limit).map(run)
   }
 
   static let journalColumns = """
@@ -324,12 +319,15 @@ extension PostgresStateStore {
   }
 
   public func driftReports(_ environment: String, limit: Int) throws -> [DriftReportRecord] {
-    let rows = try call { c in
+    try newest(Self.driftColumns, from: "drift_report", of: environment, limit: limit).map(drift)
+  }
+
+  /// The newest `limit` rows of `hk.TABLE` for `environment` (runs, drift reports), newest first.
+  func newest(_ columns: String, from table: String, of environment: String, limit: Int) throws -> [[String?]] {
+    try call { c in
       try c.exec(
-        "SELECT \(Self.driftColumns) FROM hk.drift_report WHERE environment = $1 ORDER BY id DESC LIMIT $2",
-        [environment, String(max(0, limit))])
+        "SELECT \(columns) FROM hk.\(table) WHERE environment = $1 ORDER BY id DESC LIMIT $2", [environment, String(max(0, limit))])
     }
-    return try rows.map(drift)
   }
 
   // MARK: - Text

@@ -13,12 +13,7 @@ extension SQLiteStateStore {
   }
 
   public func driftReports(_ environment: String, limit: Int) throws -> [DriftReportRecord] {
-    try read { db in
-      try DriftReportRow.fetchAll(
-        db, sql: #"SELECT * FROM "driftReport" WHERE "environment" = ? ORDER BY "id" DESC LIMIT ?"#,
-        arguments: [environment, max(0, limit)]
-      ).map(Self.driftRecord)
-    }
+    try newest(DriftReportRow.self, of: environment, limit: limit).map(Self.driftRecord)
   }
 
   static func driftRecord(_ row: DriftReportRow) -> DriftReportRecord {

@@ -53,19 +53,17 @@ extension SQLiteStateStore {
   }
 
   public func releaseLock(_ environment: String, lockID: String) throws {
-    try write { db in
-      guard let held = try LockRow.fetchOne(db, key: environment) else {
-        throw StoreError.noSuchLock(environment: environment, lockID: lockID)
-      }
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: Self.info(held))
-      }
-      try held.delete(db)
-    }
+    try removeLease(environment, lockID: lockID, interrupting: nil)
   }
 
   public func forceUnlock(_ environment: String, lockID: String) throws {
     let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
+    try removeLease(environment, lockID: lockID, interrupting: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
+  }
+
+  /// Deletes `environment`'s lease when `lockID` holds it; with a message, marks the runs its
+  /// holder left running interrupted (a lease broken with `--force`).
+  private func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
     try write { db in
       guard let held = try LockRow.fetchOne(db, key: environment) else {
         throw StoreError.noSuchLock(environment: environment, lockID: lockID)
@@ -74,8 +72,7 @@ extension SQLiteStateStore {
         throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: Self.info(held))
       }
       try held.delete(db)
-      try Self.interruptRuns(
-        db, environment: environment, of: held, message: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
+      if let message { try Self.interruptRuns(db, environment: environment, of: held, message: message) }
     }
   }
 

@@ -116,10 +116,7 @@ extension SQLiteStateStore {
   ) throws -> EnvironmentRow? {
     try checkFence(db, fence)
     let current = try EnvironmentRow.fetchOne(db, key: environment)
-    let actual = current.map { PriorState(serial: $0.currentSerial, lineage: $0.lineage) }
-    guard actual == expected else {
-      throw StoreError.conflict(expected: expected, actual: actual)
-    }
+    try StoreError.checkPrior(current.map { PriorState(serial: $0.currentSerial, lineage: $0.lineage) }, expected: expected)
     return current
   }
 }

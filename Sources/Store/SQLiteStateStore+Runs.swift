@@ -62,12 +62,7 @@ extension SQLiteStateStore {
   }
 
   public func runs(_ environment: String, limit: Int) throws -> [RunSummary] {
-    try read { db in
-      try RunRow.fetchAll(
-        db, sql: #"SELECT * FROM "run" WHERE "environment" = ? ORDER BY "id" DESC LIMIT ?"#,
-        arguments: [environment, max(0, limit)]
-      ).map(Self.runSummary)
-    }
+    try newest(RunRow.self, of: environment, limit: limit).map(Self.runSummary)
   }
 
   public func journal(runID: Int64) throws -> [JournalEntry] {

@@ -226,6 +226,15 @@ public final class SQLiteStateStore: StateStoring {
     }
   }
 
+  /// The newest `limit` rows of `Row`'s table for `environment` (runs, drift reports), newest first.
+  func newest<Row: FetchableRecord & TableRecord>(_: Row.Type, of environment: String, limit: Int) throws -> [Row] {
+    try read { db in
+      try Row.fetchAll(
+        db, sql: #"SELECT * FROM "\#(Row.databaseTableName)" WHERE "environment" = ? ORDER BY "id" DESC LIMIT ?"#,
+        arguments: [environment, max(0, limit)])
+    }
+  }
+
   // MARK: - Maintenance
 
   /// Folds the WAL into the main file, so the file alone holds every committed write (the S3
