@@ -4,7 +4,7 @@ import StoreCore
 
 /// Leases (DESIGN.md §8) in PostgreSQL: one `hk.lock` row per environment; every decision under a
 /// transaction-scoped advisory lock of the environment, times from the server's clock.
-extension PostgresStateStore {
+extension PostgresStateStore: LeaseRemoving {
   static let lockColumns = """
     environment, lock_id, host, pid, holder_user, command, \(epoch("started_at")), \(epoch("expires_at")), generation,
     ci_run_url, expires_at <= clock_timestamp()
@@ -71,18 +71,7 @@ extension PostgresStateStore {
     }
   }
 
-  public func releaseLock(_ environment: String, lockID: String) throws {
-    try removeLease(environment, lockID: lockID, interrupting: nil)
-  }
-
-  public func forceUnlock(_ environment: String, lockID: String) throws {
-    let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
-    try removeLease(environment, lockID: lockID, interrupting: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
-  }
-
-  /// Deletes `environment`'s lease when `lockID` holds it; with a message, marks the runs its
-  /// holder left running interrupted (a lease broken with `--force`).
-  private func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
+  public func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
     try write { c in
       try leaseLock(c, environment)
       guard let row = try c.exec("SELECT \(Self.lockColumns) FROM hk.lock WHERE environment = $1", [environment]).first else {

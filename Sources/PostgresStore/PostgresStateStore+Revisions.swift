@@ -138,17 +138,16 @@ extension PostgresStateStore {
     planID: String?, newLineage: Bool, fence: LockInfo?
   ) throws -> RecordedState {
     try write { c in
-      let actual = try current(c, state.environment, expected: expectedPrior, fence: fence)
+      _ = try current(c, state.environment, expected: expectedPrior, fence: fence)
       let now = Date()
-      let serial = (actual?.serial ?? 0) + 1
-      let lineage = actual.flatMap { newLineage ? nil : $0.lineage } ?? UUID().uuidString.lowercased()
+      let next = PriorState.next(after: expectedPrior, newLineage: newLineage)
       try c.exec(
         """
         INSERT INTO hk.environment (name, lineage, current_serial, created_at) VALUES ($1, $2, $3, to_timestamp($4))
         ON CONFLICT (name) DO UPDATE SET lineage = excluded.lineage, current_serial = excluded.current_serial
-        """, [state.environment, lineage, String(serial), Self.time(now)])
+        """, [state.environment, next.lineage, String(next.serial), Self.time(now)])
       let rows = try insertRevision(
-        c, state, serial: serial, lineage: lineage, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
+        c, state, serial: next.serial, lineage: next.lineage, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
         planID: planID, note: note)
       guard let row = rows.first else { throw StoreError.databaseFailure(path: displayLocation, message: "no revision written") }
       return try revision(row).state

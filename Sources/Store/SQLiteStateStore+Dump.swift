@@ -45,7 +45,7 @@ extension SQLiteStateStore {
       var current: [String: RevisionRow] = [:]
       for r in dump.revisions {
         let row = RevisionRow(
-          r.state.draft, serial: r.state.serial, lineage: r.state.lineage, createdAt: r.summary.createdAt,
+          draft: r.state.draft, serial: r.state.serial, lineage: r.state.lineage, createdAt: r.summary.createdAt,
           createdBy: r.summary.createdBy, command: r.summary.command, planID: r.summary.planID, note: r.summary.note)
         if let known = current[row.environment], known.serial > row.serial {} else { current[row.environment] = row }
         if try EnvironmentRow.fetchOne(db, key: row.environment) == nil {

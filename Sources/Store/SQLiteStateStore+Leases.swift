@@ -5,7 +5,7 @@ import Model
 /// Leases (DESIGN.md §8) in SQLite: one `lock` row per environment, taken and renewed in
 /// IMMEDIATE transactions; `leaseGeneration` keeps each environment's fencing generation across
 /// releases.
-extension SQLiteStateStore {
+extension SQLiteStateStore: LeaseRemoving {
   public func acquireLock(_ environment: String, actor: StoreActor, ttl: TimeInterval) throws -> LockInfo {
     try write { db in
       let now = Date()
@@ -52,18 +52,7 @@ extension SQLiteStateStore {
     }
   }
 
-  public func releaseLock(_ environment: String, lockID: String) throws {
-    try removeLease(environment, lockID: lockID, interrupting: nil)
-  }
-
-  public func forceUnlock(_ environment: String, lockID: String) throws {
-    let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
-    try removeLease(environment, lockID: lockID, interrupting: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
-  }
-
-  /// Deletes `environment`'s lease when `lockID` holds it; with a message, marks the runs its
-  /// holder left running interrupted (a lease broken with `--force`).
-  private func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
+  public func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
     try write { db in
       guard let held = try LockRow.fetchOne(db, key: environment) else {
         throw StoreError.noSuchLock(environment: environment, lockID: lockID)

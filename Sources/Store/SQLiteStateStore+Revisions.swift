@@ -77,14 +77,13 @@ extension SQLiteStateStore {
     try write { db in
       let current = try Self.current(db, state.environment, expected: expectedPrior, fence: fence)
       let now = Date()
-      let serial = (current?.currentSerial ?? 0) + 1
-      let lineage = current.flatMap { newLineage ? nil : $0.lineage } ?? UUID().uuidString.lowercased()
+      let next = PriorState.next(after: expectedPrior, newLineage: newLineage)
       let environment = EnvironmentRow(
-        name: state.environment, lineage: lineage, currentSerial: serial, createdAt: current?.createdAt ?? now)
+        name: state.environment, lineage: next.lineage, currentSerial: next.serial, createdAt: current?.createdAt ?? now)
       try environment.save(db)
       let revision = RevisionRow(
-        state, serial: serial, lineage: lineage, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
-        planID: planID, note: note)
+        draft: state, serial: next.serial, lineage: next.lineage, createdAt: now, createdBy: actor.userAtHost,
+        command: actor.command, planID: planID, note: note)
       try revision.insert(db)
       return revision.state
     }

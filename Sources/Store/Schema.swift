@@ -169,20 +169,9 @@ struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
     RevisionSummary(state, createdAt: createdAt, createdBy: createdBy, command: command, note: note, planID: planID)
   }
 
-  init(
-    _ draft: RecordedStateDraft, serial: Int64, lineage: String, createdAt: Date, createdBy: String, command: String,
-    planID: String?, note: String
-  ) {
-    self.draft = draft
-    self.serial = serial
-    self.lineage = lineage
-    self.createdAt = createdAt
-    self.createdBy = createdBy
-    self.command = command
-    self.planID = planID
-    self.note = note
-  }
+}
 
+extension RevisionRow {
   /// The columns beside the draft's.
   private enum CodingKeys: String, CodingKey {
     case serial, lineage, createdAt, createdBy, command, planID, note
