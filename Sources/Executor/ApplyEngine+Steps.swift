@@ -394,8 +394,7 @@ extension Run {
   func writeManifest(for step: Step) -> Bool {
     guard let fileArg = step.command.first(where: { $0.hasPrefix(Step.scratchPlaceholder + "/") }) else { return false }
     let path = scratch + fileArg.dropFirst(Step.scratchPlaceholder.count)
-    // The preflight refused a recorded state that cannot be read; none is treated as empty here.
-    guard let recorded = try? RecordedObjects.parse(current) else { return false }
+    guard let recorded = try? RecordedObjects.parse(current) else { return false }  // the preflight refused it
     let text: String
     switch step.kind {
     case .clusterCreate:
@@ -424,15 +423,11 @@ extension Run {
 
   /// Layer 1: the object a step wrote is now what the kops state store holds; its rolls are owed.
   mutating func advanceObjects(after step: Step) {
-    let objects: RecordedObjects
-    do { objects = try RecordedObjects.parse(current) } catch {
-      // Never recorded over as if nothing were recorded: the apply stops before its next step.
-      if storeProblem == nil { storeProblem = "could not record progress (step \(step.id)): \(error.description)" }
+    guard let objects = try? RecordedObjects.parse(current) else {  // never recorded over as if empty: the apply stops
+      storeProblem = storeProblem ?? "could not record progress (step \(step.id)): the recorded revision cannot be read"
       return
     }
-    var cluster = objects.cluster
-    var igs = objects.instanceGroups
-    var rolls: [String] = []
+    var (cluster, igs, rolls) = (objects.cluster, objects.instanceGroups, [String]())
     switch step.kind {
     case .clusterCreate:
       cluster = env.cluster
