@@ -24,21 +24,47 @@ public struct RecordedObjects: Sendable {
   }
 
   /// Parses a recorded revision's YAML (written by hk, so a failure means a damaged database).
+  ///
+  /// A revision that cannot be read is an error, never an empty state: planned over as empty,
+  /// it would create what exists and then be recorded over. Only an empty `clusterYAML` (a
+  /// revision written before any object, e.g. a gateway attach) holds no objects.
   public static func parse(_ state: RecordedState?) throws(PlanningError) -> RecordedObjects {
-    guard let state, !state.clusterYAML.isEmpty else { return RecordedObjects(cluster: nil, instanceGroups: []) }
+    guard let state else { return RecordedObjects(cluster: nil, instanceGroups: []) }
     do {
       let file = "state:\(state.environment)@\(state.serial)"
-      let cluster = try YAMLParser.parse(state.clusterYAML, file: file).first
+      guard !state.clusterYAML.isEmpty else {
+        if !state.instanceGroupsYAML.isEmpty { throw Damage("it holds instance groups but no cluster") }
+        return RecordedObjects(cluster: nil, instanceGroups: [])
+      }
+      let cluster = try object(state.clusterYAML, file: file, what: "the cluster")
       var igs: [YAMLNode] = []
-      for text in state.instanceGroupsYAML {
-        if let doc = try YAMLParser.parse(text, file: file).first { igs.append(doc) }
+      for (i, text) in state.instanceGroupsYAML.enumerated() {
+        igs.append(try object(text, file: file, what: "instance group \(i + 1)"))
       }
       return RecordedObjects(cluster: cluster, instanceGroups: igs)
     } catch {
       throw PlanningError(
         environment: state.environment,
-        message: "recorded revision \(state.serial) cannot be read (\(error)); inspect it with 'hk state show \(state.environment)'")
+        message: "recorded revision \(state.serial) cannot be read (\(error)); the state database is damaged, "
+          + "so hk plans and records nothing over it. Inspect it with 'hk state show \(state.environment)', then restore "
+          + "the state database from a copy (docs/STATE.md) or adopt the running cluster anew with "
+          + "'hk import \(state.environment) --force'")
     }
+  }
+
+  /// One recorded object: exactly one YAML document, a mapping.
+  private static func object(_ text: String, file: String, what: String) throws -> YAMLNode {
+    let docs = try YAMLParser.parse(text, file: file)
+    guard docs.count == 1, let doc = docs.first, doc.isMapping else {
+      throw Damage("\(what) is not one YAML mapping")
+    }
+    return doc
+  }
+
+  /// What is wrong with a recorded revision.
+  private struct Damage: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
   }
 }
 

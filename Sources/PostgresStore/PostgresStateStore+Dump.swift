@@ -39,20 +39,9 @@ extension PostgresStateStore {
           [name, r.state.lineage, String(r.state.serial), Self.time(first)])
       }
       for r in dump.revisions {
-        let s = r.state
-        try c.exec(
-          """
-          INSERT INTO hk.revision (environment, serial, lineage, cluster_yaml, instance_groups_yaml, cloud_updated,
-            pending_rolls, igw_attached, validated, kops_version, desired_digest, created_at, created_by, command, plan_id, note,
-            git_commit, updated_by_kops, settings_json)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12), $13, $14, $15, $16, $17, $18, $19)
-          """,
-          [
-            s.environment, String(s.serial), s.lineage, s.clusterYAML, try Self.json(s.instanceGroupsYAML),
-            Self.bool(s.cloudUpdated), try Self.json(s.pendingRolls), Self.bool(s.igwAttached), Self.bool(s.validated),
-            s.kopsVersion, s.desiredDigest, Self.time(r.summary.createdAt), r.summary.createdBy, r.summary.command,
-            r.summary.planID, r.summary.note, s.gitCommit, s.updatedByKops, try s.settings.map { try Self.json($0) },
-          ])
+        try insertRevision(
+          c, r.state.draft, serial: r.state.serial, lineage: r.state.lineage, createdAt: r.summary.createdAt,
+          createdBy: r.summary.createdBy, command: r.summary.command, planID: r.summary.planID, note: r.summary.note)
       }
       for p in dump.plans {
         try c.exec(

@@ -4,7 +4,7 @@ import StoreCore
 
 /// Leases (DESIGN.md §8) in PostgreSQL: one `hk.lock` row per environment; every decision under a
 /// transaction-scoped advisory lock of the environment, times from the server's clock.
-extension PostgresStateStore {
+extension PostgresStateStore: LeaseRemoving {
   static let lockColumns = """
     environment, lock_id, host, pid, holder_user, command, \(epoch("started_at")), \(epoch("expires_at")), generation,
     ci_run_url, expires_at <= clock_timestamp()
@@ -71,7 +71,7 @@ extension PostgresStateStore {
     }
   }
 
-  public func releaseLock(_ environment: String, lockID: String) throws {
+  public func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
     try write { c in
       try leaseLock(c, environment)
       guard let row = try c.exec("SELECT \(Self.lockColumns) FROM hk.lock WHERE environment = $1", [environment]).first else {
@@ -82,22 +82,7 @@ extension PostgresStateStore {
         throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: held)
       }
       try c.exec("DELETE FROM hk.lock WHERE environment = $1", [environment])
-    }
-  }
-
-  public func forceUnlock(_ environment: String, lockID: String) throws {
-    let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
-    try write { c in
-      try leaseLock(c, environment)
-      guard let row = try c.exec("SELECT \(Self.lockColumns) FROM hk.lock WHERE environment = $1", [environment]).first else {
-        throw StoreError.noSuchLock(environment: environment, lockID: lockID)
-      }
-      let held = try lockInfo(row)
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: held)
-      }
-      try c.exec("DELETE FROM hk.lock WHERE environment = $1", [environment])
-      try interruptRuns(c, environment: environment, of: held, message: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
+      if let message { try interruptRuns(c, environment: environment, of: held, message: message) }
     }
   }
 

@@ -4,29 +4,65 @@ import StoreCore
 
 /// Revisions, saved plans, runs, journal and drift reports in PostgreSQL.
 extension PostgresStateStore {
-  static let revisionColumns = """
-    r.environment, r.serial, r.lineage, r.cluster_yaml, r.instance_groups_yaml, r.cloud_updated, r.pending_rolls,
-    r.igw_attached, r.validated, r.kops_version, r.desired_digest, \(epoch("r.created_at")), r.created_by, r.command,
-    r.plan_id, r.note, r.git_commit, r.updated_by_kops, r.settings_json
-    """
+  /// The columns of `hk.revision` beside the draft's, in the order ``revision(_:)`` reads them.
+  static let metadataColumns = ["serial", "lineage", "created_at", "created_by", "command", "plan_id", "note"]
+
+  /// The recorded fields' columns, in the order of ``draftValues(_:)`` and ``draft(_:at:what:)``:
+  /// a new field of ``Model/RecordedStateDraft`` is an entry in each of the three and a migration.
+  static let draftColumns = [
+    "environment", "cluster_yaml", "instance_groups_yaml", "cloud_updated", "pending_rolls", "igw_attached", "validated",
+    "kops_version", "updated_by_kops", "desired_digest", "git_commit", "settings_json",
+  ]
+
+  static func draftValues(_ d: RecordedStateDraft) throws -> [String?] {
+    [
+      d.environment, d.clusterYAML, try json(d.instanceGroupsYAML), bool(d.cloudUpdated), try json(d.pendingRolls),
+      bool(d.igwAttached), bool(d.validated), d.kopsVersion, d.updatedByKops, d.desiredDigest, d.gitCommit,
+      try d.settings.map { try json($0) },
+    ]
+  }
+
+  func draft(_ row: [String?], at i: Int, what: String) throws -> RecordedStateDraft {
+    RecordedStateDraft(
+      environment: try text(row, i, what), clusterYAML: try text(row, i + 1, what),
+      instanceGroupsYAML: try decode([String].self, row[i + 2], what: "\(what) instance groups"),
+      cloudUpdated: try text(row, i + 3, what) == "t", pendingRolls: try decode([String].self, row[i + 4], what: "\(what) rolls"),
+      igwAttached: try text(row, i + 5, what) == "t", validated: try text(row, i + 6, what) == "t", kopsVersion: row[i + 7],
+      desiredDigest: row[i + 9], gitCommit: row[i + 10], updatedByKops: row[i + 8],
+      settings: try row[i + 11].map { try decode([String: String].self, $0, what: "\(what) settings") })
+  }
+
+  /// What ``revision(_:)`` reads, unqualified (for `RETURNING`).
+  static let returnedColumns = (metadataColumns + draftColumns).map { $0 == "created_at" ? epoch($0) : $0 }.joined(
+    separator: ", ")
+  /// What ``revision(_:)`` reads, from `hk.revision r`.
+  static let revisionColumns = (metadataColumns + draftColumns).map { $0 == "created_at" ? epoch("r." + $0) : "r." + $0 }
+    .joined(separator: ", ")
 
   func revision(_ row: [String?]) throws -> StoredRevision {
-    let env = try text(row, 0, "revision environment")
-    let serial = try int(row, 1, "revision serial")
+    let env = try text(row, Self.metadataColumns.count, "revision environment")
+    let serial = try int(row, 0, "revision serial")
     let what = "revision \(serial) of \(env)"
     let state = RecordedState(
-      environment: env, serial: serial, lineage: try text(row, 2, what), clusterYAML: try text(row, 3, what),
-      instanceGroupsYAML: try decode([String].self, row[4], what: "\(what) instance groups"),
-      cloudUpdated: try text(row, 5, what) == "t", pendingRolls: try decode([String].self, row[6], what: "\(what) rolls"),
-      igwAttached: try text(row, 7, what) == "t", validated: try text(row, 8, what) == "t", kopsVersion: row[9],
-      desiredDigest: row[10], gitCommit: row.count > 16 ? row[16] : nil, updatedByKops: row.count > 17 ? row[17] : nil,
-      settings: try row.count > 18 && row[18] != nil ? decode([String: String].self, row[18], what: "\(what) settings") : nil)
+      serial: serial, lineage: try text(row, 1, what), draft: try draft(row, at: Self.metadataColumns.count, what: what))
     let summary = RevisionSummary(
-      environment: env, serial: serial, lineage: state.lineage, createdAt: try time(row, 11, what),
-      createdBy: try text(row, 12, what), command: try text(row, 13, what), note: try text(row, 15, what), planID: row[14],
-      cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
-      kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit)
+      state, createdAt: try time(row, 2, what), createdBy: try text(row, 3, what), command: try text(row, 4, what),
+      note: try text(row, 6, what), planID: row[5])
     return StoredRevision(state: state, summary: summary)
+  }
+
+  /// Inserts one revision: a recorded step's, or a migrated one.
+  @discardableResult
+  func insertRevision(
+    _ c: PGConnection, _ draft: RecordedStateDraft, serial: Int64, lineage: String, createdAt: Date, createdBy: String,
+    command: String, planID: String?, note: String
+  ) throws -> [[String?]] {
+    let columns = Self.metadataColumns + Self.draftColumns
+    let values = (1...columns.count).map { columns[$0 - 1] == "created_at" ? "to_timestamp($\($0))" : "$\($0)" }
+    return try c.exec(
+      "INSERT INTO hk.revision (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) "
+        + "RETURNING \(Self.returnedColumns)",
+      [String(serial), lineage, Self.time(createdAt), createdBy, command, planID, note] + Self.draftValues(draft))
   }
 
   public func recorded(_ environment: String) throws -> RecordedState? {
@@ -85,13 +121,15 @@ extension PostgresStateStore {
     }
   }
 
-  /// Locks `environment`'s revisions for this transaction and returns its (serial, lineage).
-  private func current(_ c: PGConnection, _ environment: String) throws -> PriorState? {
+  /// In a write: checks the fence, locks `environment`'s revisions for this transaction and checks
+  /// that its (serial, lineage) is `expected` (compare-and-swap); returns it.
+  private func current(_ c: PGConnection, _ environment: String, expected: PriorState?, fence: LockInfo?) throws -> PriorState? {
+    try checkFence(c, fence)
     try c.exec("SELECT pg_advisory_xact_lock(hashtext('hk.environment:' || $1))", [environment])
-    guard let row = try c.exec("SELECT current_serial, lineage FROM hk.environment WHERE name = $1", [environment]).first else {
-      return nil
-    }
-    return PriorState(serial: try int(row, 0, "current serial"), lineage: try text(row, 1, "lineage"))
+    let row = try c.exec("SELECT current_serial, lineage FROM hk.environment WHERE name = $1", [environment]).first
+    let actual = try row.map { PriorState(serial: try int($0, 0, "current serial"), lineage: try text($0, 1, "lineage")) }
+    try StoreError.checkPrior(actual, expected: expected)
+    return actual
   }
 
   @discardableResult
@@ -99,34 +137,18 @@ extension PostgresStateStore {
     _ state: RecordedStateDraft, expectedPrior: PriorState?, actor: StoreActor, note: String,
     planID: String?, newLineage: Bool, fence: LockInfo?
   ) throws -> RecordedState {
-    let igs = try Self.json(state.instanceGroupsYAML)
-    let rolls = try Self.json(state.pendingRolls)
-    let settings = try state.settings.map { try Self.json($0) }
-    return try write { c in
-      try checkFence(c, fence)
-      let actual = try current(c, state.environment)
-      guard actual == expectedPrior else { throw StoreError.conflict(expected: expectedPrior, actual: actual) }
-      let now = Self.time(Date())
-      let serial = (actual?.serial ?? 0) + 1
-      let lineage = (actual != nil && !newLineage) ? actual?.lineage ?? "" : UUID().uuidString.lowercased()
+    try write { c in
+      _ = try current(c, state.environment, expected: expectedPrior, fence: fence)
+      let now = Date()
+      let next = PriorState.next(after: expectedPrior, newLineage: newLineage)
       try c.exec(
         """
         INSERT INTO hk.environment (name, lineage, current_serial, created_at) VALUES ($1, $2, $3, to_timestamp($4))
         ON CONFLICT (name) DO UPDATE SET lineage = excluded.lineage, current_serial = excluded.current_serial
-        """, [state.environment, lineage, String(serial), now])
-      let rows = try c.exec(
-        """
-        INSERT INTO hk.revision (environment, serial, lineage, cluster_yaml, instance_groups_yaml, cloud_updated,
-          pending_rolls, igw_attached, validated, kops_version, desired_digest, created_at, created_by, command, plan_id, note,
-          git_commit, updated_by_kops, settings_json)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12), $13, $14, $15, $16, $17, $18, $19)
-        RETURNING \(Self.revisionColumns.replacingOccurrences(of: "r.", with: ""))
-        """,
-        [
-          state.environment, String(serial), lineage, state.clusterYAML, igs, Self.bool(state.cloudUpdated), rolls,
-          Self.bool(state.igwAttached), Self.bool(state.validated), state.kopsVersion, state.desiredDigest, now,
-          actor.userAtHost, actor.command, planID, note, state.gitCommit, state.updatedByKops, settings,
-        ])
+        """, [state.environment, next.lineage, String(next.serial), Self.time(now)])
+      let rows = try insertRevision(
+        c, state, serial: next.serial, lineage: next.lineage, createdAt: now, createdBy: actor.userAtHost, command: actor.command,
+        planID: planID, note: note)
       guard let row = rows.first else { throw StoreError.databaseFailure(path: displayLocation, message: "no revision written") }
       return try revision(row).state
     }
@@ -136,26 +158,17 @@ extension PostgresStateStore {
   public func amend(
     _ state: RecordedStateDraft, at expected: PriorState, actor: StoreActor, note: String, fence: LockInfo?
   ) throws -> RecordedState {
-    let igs = try Self.json(state.instanceGroupsYAML)
-    let rolls = try Self.json(state.pendingRolls)
-    let settings = try state.settings.map { try Self.json($0) }
+    let values = try Self.draftValues(state)
     return try write { c in
-      try checkFence(c, fence)
-      let actual = try current(c, state.environment)
-      guard actual == expected else { throw StoreError.conflict(expected: expected, actual: actual) }
+      _ = try current(c, state.environment, expected: expected, fence: fence)
+      let set = Self.draftColumns.enumerated().map { "\($0.element) = $\($0.offset + 6)" }.joined(separator: ", ")
       let rows = try c.exec(
         """
-        UPDATE hk.revision SET cluster_yaml = $3, instance_groups_yaml = $4, cloud_updated = $5, pending_rolls = $6,
-          igw_attached = $7, validated = $8, kops_version = $9, desired_digest = $10, created_at = to_timestamp($11),
-          created_by = $12, note = $13, git_commit = $14, updated_by_kops = $15, settings_json = $16
+        UPDATE hk.revision SET created_at = to_timestamp($3), created_by = $4, note = $5, \(set)
         WHERE environment = $1 AND serial = $2
-        RETURNING \(Self.revisionColumns.replacingOccurrences(of: "r.", with: ""))
+        RETURNING \(Self.returnedColumns)
         """,
-        [
-          state.environment, String(expected.serial), state.clusterYAML, igs, Self.bool(state.cloudUpdated), rolls,
-          Self.bool(state.igwAttached), Self.bool(state.validated), state.kopsVersion, state.desiredDigest, Self.time(Date()),
-          actor.userAtHost, note, state.gitCommit, state.updatedByKops, settings,
-        ])
+        [state.environment, String(expected.serial), Self.time(Date()), actor.userAtHost, note] + values)
       guard let row = rows.first else { throw StoreError.conflict(expected: expected, actual: nil) }
       return try revision(row).state
     }
@@ -261,12 +274,7 @@ extension PostgresStateStore {
   }
 
   public func runs(_ environment: String, limit: Int) throws -> [RunSummary] {
-    let rows = try call { c in
-      try c.exec(
-        "SELECT \(Self.runColumns) FROM hk.run WHERE environment = $1 ORDER BY id DESC LIMIT $2",
-        [environment, String(max(0, limit))])
-    }
-    return try rows.map(run)
+    try newest(Self.runColumns, from: "run", of: environment, limit: limit).map(run)
   }
 
   static let journalColumns = """
@@ -310,12 +318,15 @@ extension PostgresStateStore {
   }
 
   public func driftReports(_ environment: String, limit: Int) throws -> [DriftReportRecord] {
-    let rows = try call { c in
+    try newest(Self.driftColumns, from: "drift_report", of: environment, limit: limit).map(drift)
+  }
+
+  /// The newest `limit` rows of `hk.TABLE` for `environment` (runs, drift reports), newest first.
+  func newest(_ columns: String, from table: String, of environment: String, limit: Int) throws -> [[String?]] {
+    try call { c in
       try c.exec(
-        "SELECT \(Self.driftColumns) FROM hk.drift_report WHERE environment = $1 ORDER BY id DESC LIMIT $2",
-        [environment, String(max(0, limit))])
+        "SELECT \(columns) FROM hk.\(table) WHERE environment = $1 ORDER BY id DESC LIMIT $2", [environment, String(max(0, limit))])
     }
-    return try rows.map(drift)
   }
 
   // MARK: - Text

@@ -57,7 +57,7 @@ struct LeaseDocument: Codable, Sendable, Equatable {
   var generations: [String: Int64] = [:]
 }
 
-extension S3StateStore {
+extension S3StateStore: LeaseRemoving {
   /// Reads the lease object: its document and ETag (nil document and ETag: no object).
   func readLeases() throws -> (LeaseDocument, String?) {
     let file = folder.path + "/lock-\(UUID().uuidString).json"
@@ -146,21 +146,8 @@ extension S3StateStore {
     .also(confirm)
   }
 
-  public func releaseLock(_ environment: String, lockID: String) throws {
-    try updateLeases { document -> (Void, Bool) in
-      guard let held = document.leases[environment] else { throw StoreError.noSuchLock(environment: environment, lockID: lockID) }
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: held.info)
-      }
-      document.leases[environment] = nil
-      return ((), true)
-    }
-    forget(environment)
-  }
-
-  public func forceUnlock(_ environment: String, lockID: String) throws {
-    let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
-    let broken = try updateLeases { document -> (LeaseDocument.Lease, Bool) in
+  public func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
+    let removed = try updateLeases { document -> (LeaseDocument.Lease, Bool) in
       guard let held = document.leases[environment] else { throw StoreError.noSuchLock(environment: environment, lockID: lockID) }
       guard held.lockID == lockID else {
         throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: held.info)
@@ -169,11 +156,9 @@ extension S3StateStore {
       return (held, true)
     }
     forget(environment)
+    guard let message else { return }
     try updateRetrying { copy in
-      try copy.write { db in
-        try SQLiteStateStore.interruptRuns(
-          db, environment: environment, of: broken.row, message: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
-      }
+      try copy.write { db in try SQLiteStateStore.interruptRuns(db, environment: environment, of: removed.row, message: message) }
     }
   }
 

@@ -15,13 +15,8 @@ extension SQLiteStateStore {
       )
     }
     return StoreDump(
-      revisions: revisions.map { StoredRevision(state: Self.state($0), summary: Self.summary($0)) },
-      plans: try plans.map { row in
-        SavedPlan(
-          id: row.id, createdAt: row.createdAt,
-          environments: try decode([String].self, row.environmentsJSON, what: "plan \(row.id) environments"),
-          planJSON: row.planJSON, bindings: try decode([PlanBinding].self, row.bindingJSON, what: "plan \(row.id) bindings"))
-      },
+      revisions: revisions.map { StoredRevision(state: $0.state, summary: $0.summary) },
+      plans: try plans.map(savedPlan),
       runs: runs.map(Self.runSummary),
       journal: try journal.map { try journalEntry($0) },
       driftReports: drifts.map(Self.driftRecord))
@@ -50,14 +45,8 @@ extension SQLiteStateStore {
       var current: [String: RevisionRow] = [:]
       for r in dump.revisions {
         let row = RevisionRow(
-          environment: r.state.environment, serial: r.state.serial, lineage: r.state.lineage, clusterYAML: r.state.clusterYAML,
-          instanceGroupsYAML: r.state.instanceGroupsYAML, cloudUpdated: r.state.cloudUpdated, pendingRolls: r.state.pendingRolls,
-          igwAttached: r.state.igwAttached, validated: r.state.validated, kopsVersion: r.state.kopsVersion,
-          updatedByKops: r.state.updatedByKops,
-          desiredDigest: r.state.desiredDigest, gitCommit: r.state.gitCommit, settings: r.state.settings,
-          createdAt: r.summary.createdAt,
-          createdBy: r.summary.createdBy,
-          command: r.summary.command, planID: r.summary.planID, note: r.summary.note)
+          draft: r.state.draft, serial: r.state.serial, lineage: r.state.lineage, createdAt: r.summary.createdAt,
+          createdBy: r.summary.createdBy, command: r.summary.command, planID: r.summary.planID, note: r.summary.note)
         if let known = current[row.environment], known.serial > row.serial {} else { current[row.environment] = row }
         if try EnvironmentRow.fetchOne(db, key: row.environment) == nil {
           try EnvironmentRow(name: row.environment, lineage: row.lineage, currentSerial: row.serial, createdAt: row.createdAt)
@@ -95,25 +84,5 @@ extension SQLiteStateStore {
       return false
     }
     return true
-  }
-
-  static func runSummary(_ row: RunRow) -> RunSummary {
-    RunSummary(
-      id: row.id ?? 0, environment: row.environment, command: row.command, planID: row.planID,
-      startedAt: row.startedAt, finishedAt: row.finishedAt,
-      result: RunResult(rawValue: row.result) ?? .interrupted, message: row.message, holder: row.holder)
-  }
-
-  func journalEntry(_ row: JournalRow) throws -> JournalEntry {
-    JournalEntry(
-      id: row.id ?? 0, runID: row.runID, stepID: row.stepID, kind: row.kind,
-      argv: try decode([String].self, row.argvJSON, what: "journal entry \(row.id ?? 0) argv"),
-      startedAt: row.startedAt, finishedAt: row.finishedAt, exitCode: row.exitCode, outputTail: row.outputTail,
-      durationSeconds: row.durationSeconds, status: JournalStatus(rawValue: row.status) ?? .interrupted)
-  }
-
-  static func driftRecord(_ row: DriftReportRow) -> DriftReportRecord {
-    DriftReportRecord(
-      id: row.id ?? 0, environment: row.environment, createdAt: row.createdAt, status: row.status, reportJSON: row.reportJSON)
   }
 }

@@ -5,7 +5,7 @@ import Model
 /// Leases (DESIGN.md §8) in SQLite: one `lock` row per environment, taken and renewed in
 /// IMMEDIATE transactions; `leaseGeneration` keeps each environment's fencing generation across
 /// releases.
-extension SQLiteStateStore {
+extension SQLiteStateStore: LeaseRemoving {
   public func acquireLock(_ environment: String, actor: StoreActor, ttl: TimeInterval) throws -> LockInfo {
     try write { db in
       let now = Date()
@@ -52,7 +52,7 @@ extension SQLiteStateStore {
     }
   }
 
-  public func releaseLock(_ environment: String, lockID: String) throws {
+  public func removeLease(_ environment: String, lockID: String, interrupting message: String?) throws {
     try write { db in
       guard let held = try LockRow.fetchOne(db, key: environment) else {
         throw StoreError.noSuchLock(environment: environment, lockID: lockID)
@@ -61,21 +61,7 @@ extension SQLiteStateStore {
         throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: Self.info(held))
       }
       try held.delete(db)
-    }
-  }
-
-  public func forceUnlock(_ environment: String, lockID: String) throws {
-    let breaker = StoreActor.current(command: "hk lock unlock \(environment) --force \(lockID)")
-    try write { db in
-      guard let held = try LockRow.fetchOne(db, key: environment) else {
-        throw StoreError.noSuchLock(environment: environment, lockID: lockID)
-      }
-      guard held.lockID == lockID else {
-        throw StoreError.lockMismatch(environment: environment, lockID: lockID, holder: Self.info(held))
-      }
-      try held.delete(db)
-      try Self.interruptRuns(
-        db, environment: environment, of: held, message: "lock \(lockID) force-unlocked by \(breaker.userAtHost)")
+      if let message { try Self.interruptRuns(db, environment: environment, of: held, message: message) }
     }
   }
 

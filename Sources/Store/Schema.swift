@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Model
 
 /// The database schema: string-named migrations, applied in order.
 ///
@@ -144,32 +145,61 @@ struct EnvironmentRow: Codable, FetchableRecord, PersistableRecord {
   var createdAt: Date
 }
 
-/// A row of `revision`: one recorded revision (full history, never updated).
+/// A row of `revision`: one recorded revision (full history; the current one is amended while
+/// its run goes on).
+///
+/// Its recorded columns are the properties of ``Model/RecordedStateDraft``, by name, read and
+/// written through the draft's own `Codable` conformance (arrays and the settings as JSON): a
+/// new recorded field needs a migration adding its column here, nothing else.
 struct RevisionRow: Codable, FetchableRecord, PersistableRecord {
   static let databaseTableName = "revision"
-  var environment: String
+  var draft: RecordedStateDraft
   var serial: Int64
   var lineage: String
-  var clusterYAML: String
-  /// Stored as a JSON array of strings.
-  var instanceGroupsYAML: [String]
-  var cloudUpdated: Bool
-  /// Stored as a JSON array of strings.
-  var pendingRolls: [String]
-  var igwAttached: Bool
-  var validated: Bool
-  var kopsVersion: String?
-  var updatedByKops: String?
-  var desiredDigest: String?
-  var gitCommit: String?
-  /// Stored as a JSON object of strings; NULL before migration v6.
-  var settings: [String: String]?
   var createdAt: Date
   /// `user@host`.
   var createdBy: String
   var command: String
   var planID: String?
   var note: String
+
+  var environment: String { draft.environment }
+  var state: RecordedState { RecordedState(serial: serial, lineage: lineage, draft: draft) }
+  var summary: RevisionSummary {
+    RevisionSummary(state, createdAt: createdAt, createdBy: createdBy, command: command, note: note, planID: planID)
+  }
+
+}
+
+extension RevisionRow {
+  /// The columns beside the draft's.
+  private enum CodingKeys: String, CodingKey {
+    case serial, lineage, createdAt, createdBy, command, planID, note
+  }
+
+  init(from decoder: any Decoder) throws {
+    draft = try RecordedStateDraft(from: decoder)
+    let row = try decoder.container(keyedBy: CodingKeys.self)
+    serial = try row.decode(Int64.self, forKey: .serial)
+    lineage = try row.decode(String.self, forKey: .lineage)
+    createdAt = try row.decode(Date.self, forKey: .createdAt)
+    createdBy = try row.decode(String.self, forKey: .createdBy)
+    command = try row.decode(String.self, forKey: .command)
+    planID = try row.decodeIfPresent(String.self, forKey: .planID)
+    note = try row.decode(String.self, forKey: .note)
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    try draft.encode(to: encoder)
+    var row = encoder.container(keyedBy: CodingKeys.self)
+    try row.encode(serial, forKey: .serial)
+    try row.encode(lineage, forKey: .lineage)
+    try row.encode(createdAt, forKey: .createdAt)
+    try row.encode(createdBy, forKey: .createdBy)
+    try row.encode(command, forKey: .command)
+    try row.encodeIfPresent(planID, forKey: .planID)
+    try row.encode(note, forKey: .note)
+  }
 }
 
 /// A row of `plan`: a saved plan and what it is bound to.

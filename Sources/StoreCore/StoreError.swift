@@ -148,3 +148,11 @@ extension StoreError {
     return false
   }
 }
+
+extension StoreError {
+  /// Compare-and-swap, inside the write: throws ``conflict(expected:actual:)`` unless the
+  /// environment's recorded (serial, lineage) is `expected` (nil: nothing recorded).
+  public static func checkPrior(_ actual: PriorState?, expected: PriorState?) throws {
+    guard actual == expected else { throw conflict(expected: expected, actual: actual) }
+  }
+}

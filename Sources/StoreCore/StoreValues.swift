@@ -61,60 +61,6 @@ public enum LeaseSettings {
   }
 }
 
-/// What to record for an environment: ``Model/RecordedState`` without serial and lineage,
-/// which the store assigns.
-public struct RecordedStateDraft: Sendable, Hashable {
-  public var environment: String
-  /// The Cluster as written to the kops state store (normalised YAML, one document).
-  public var clusterYAML: String
-  /// The InstanceGroups as written (normalised YAML, one document each), in order.
-  public var instanceGroupsYAML: [String]
-  /// Layer 2: `kops update --yes` ran after the last object write.
-  public var cloudUpdated: Bool
-  /// Layer 3: instance groups whose nodes still run an older configuration.
-  public var pendingRolls: [String]
-  /// Whether hk attached the gateway and has not detached it yet.
-  public var igwAttached: Bool
-  /// Layer 4: `kops validate cluster` passed since the cloud last changed.
-  public var validated: Bool
-  public var kopsVersion: String?
-  /// The kops version that last ran `update --yes`.
-  public var updatedByKops: String?
-  public var desiredDigest: String?
-  /// The git commit of the desired files (`-dirty` when they differed from it); nil outside git.
-  public var gitCommit: String?
-  /// The environment's settings (``Model/EnvironmentSettings/recorded``).
-  public var settings: [String: String]?
-
-  public init(
-    environment: String, clusterYAML: String, instanceGroupsYAML: [String], cloudUpdated: Bool,
-    pendingRolls: [String], igwAttached: Bool, validated: Bool = true, kopsVersion: String? = nil, desiredDigest: String? = nil,
-    gitCommit: String? = nil, updatedByKops: String? = nil, settings: [String: String]? = nil
-  ) {
-    self.gitCommit = gitCommit
-    self.updatedByKops = updatedByKops
-    self.environment = environment
-    self.clusterYAML = clusterYAML
-    self.instanceGroupsYAML = instanceGroupsYAML
-    self.cloudUpdated = cloudUpdated
-    self.pendingRolls = pendingRolls
-    self.igwAttached = igwAttached
-    self.validated = validated
-    self.kopsVersion = kopsVersion
-    self.desiredDigest = desiredDigest
-    self.settings = settings
-  }
-
-  /// The layers of a recorded revision, to change one and record the result.
-  public init(_ state: RecordedState) {
-    self.init(
-      environment: state.environment, clusterYAML: state.clusterYAML, instanceGroupsYAML: state.instanceGroupsYAML,
-      cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls, igwAttached: state.igwAttached,
-      validated: state.validated, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest, gitCommit: state.gitCommit,
-      updatedByKops: state.updatedByKops, settings: state.settings)
-  }
-}
-
 /// One line of `hk state history`: a revision without its manifests.
 public struct RevisionSummary: Sendable, Hashable {
   public var environment: String
@@ -155,6 +101,15 @@ public struct RevisionSummary: Sendable, Hashable {
     self.igwAttached = igwAttached
     self.kopsVersion = kopsVersion
     self.desiredDigest = desiredDigest
+  }
+
+  /// The summary of a recorded revision, with what the store keeps beside it.
+  public init(_ state: RecordedState, createdAt: Date, createdBy: String, command: String, note: String, planID: String?) {
+    self.init(
+      environment: state.environment, serial: state.serial, lineage: state.lineage, createdAt: createdAt, createdBy: createdBy,
+      command: command, note: note, planID: planID, cloudUpdated: state.cloudUpdated, pendingRolls: state.pendingRolls,
+      igwAttached: state.igwAttached, kopsVersion: state.kopsVersion, desiredDigest: state.desiredDigest,
+      gitCommit: state.gitCommit)
   }
 }
 

@@ -23,9 +23,11 @@ func recorded(
   validated: Bool = true
 ) -> RecordedState {
   RecordedState(
-    environment: env.name, serial: serial, lineage: "7d0c3c7e-4f1c-4b8e-9a51-1f0e2d3c4b5a",
-    clusterYAML: YAMLEmitter.emit(env.cluster), instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) },
-    cloudUpdated: cloudUpdated, pendingRolls: pendingRolls, igwAttached: igwAttached, validated: validated)
+    serial: serial, lineage: "7d0c3c7e-4f1c-4b8e-9a51-1f0e2d3c4b5a",
+    draft: RecordedStateDraft(
+      environment: env.name, clusterYAML: YAMLEmitter.emit(env.cluster),
+      instanceGroupsYAML: env.instanceGroups.map { YAMLEmitter.emit($0) }, cloudUpdated: cloudUpdated,
+      pendingRolls: pendingRolls, igwAttached: igwAttached, validated: validated))
 }
 
 func yaml(_ text: String) throws -> YAMLNode {
