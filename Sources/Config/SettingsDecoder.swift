@@ -189,23 +189,8 @@ enum SettingsDecoder {
     return true
   }
 
-  /// The known key within edit distance 2 of `key`, for "did you mean" hints.
+  /// The known key within edit distance 2 of `key` (case aside), for "did you mean" hints.
   static func closest(_ key: String, in known: Set<String>) -> String? {
-    known.map { ($0, distance(Array(key.lowercased()), Array($0.lowercased()))) }.filter { $0.1 <= 2 }
-      .min { $0.1 < $1.1 }?.0
-  }
-
-  static func distance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var prev = Array(0...b.count)
-    for i in 1...a.count {
-      var cur = [i] + Array(repeating: 0, count: b.count)
-      for j in 1...b.count {
-        cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-      }
-      prev = cur
-    }
-    return prev[b.count]
+    EditDistance.closest(to: key, in: known, maxDistance: 2, ignoringCase: true)
   }
 }

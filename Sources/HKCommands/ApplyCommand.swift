@@ -65,12 +65,11 @@ extension HK {
     public func run() async throws {
       let term = global.terminal
       let operation = ApplyOperation(
-        root: global.root, stateLocation: global.stateDBPath, kops: try global.kopsSelection(), defaultKops: global.kopsExecutable,
-        aws: global.awsExecutable, commandLine: (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        try global.context(term), defaultKops: global.kopsExecutable,
+        commandLine: (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
         options: ApplyOptions(
           allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),
-          validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt, allowSurprises: allowSurprises),
-        report: { term.print($0) })
+          validateInterval: .milliseconds(Int(validateInterval * 1000)), adopt: adopt, allowSurprises: allowSurprises))
       let prepared = try await term.printingDiagnostics {
         try await operation.prepare(environments: environments, planFile: planFile, changedSince: changedSince, expectDigest: expectDigest)
       }

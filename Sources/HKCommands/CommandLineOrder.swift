@@ -75,23 +75,7 @@ enum CommandLineOrder {
   /// options) is no command but close to one; nil otherwise (the parser reports the rest).
   static func unknownCommand(_ arguments: [String]) -> String? {
     guard let word = hoistingGlobalOptions(arguments).first, !word.hasPrefix("-"), !commands.contains(word) else { return nil }
-    let close = commands.map { ($0, distance(Array(word), Array($0))) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }
-    guard let suggestion = close?.0 else { return nil }
+    guard let suggestion = EditDistance.closest(to: word, in: commands, maxDistance: 2) else { return nil }
     return "Error: unknown command '\(word)'; did you mean '\(suggestion)'?\nSee 'hk --help' for the commands."
-  }
-
-  /// Levenshtein distance.
-  static func distance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-      var current = [i] + Array(repeating: 0, count: b.count)
-      for j in 1...b.count {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-      }
-      previous = current
-    }
-    return previous[b.count]
   }
 }

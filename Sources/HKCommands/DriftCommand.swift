@@ -58,9 +58,7 @@ extension HK {
         }
         return
       }
-      let operation = DriftOperation(
-        root: global.root, stateLocation: global.stateDBPath, kops: try global.kopsSelection(), aws: global.awsExecutable,
-        parallelism: parallel, report: { term.print($0) })
+      let operation = DriftOperation(try global.context(term), parallelism: parallel)
       let outcome = try await term.printingDiagnostics { try await operation.check(environments) }
       for w in outcome.warnings { term.err("warning: " + w + "\n") }
       let report = outcome.report

@@ -55,6 +55,12 @@ public struct GlobalOptions: ParsableArguments, Sendable {
       environmentVariable: env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 },
       environmentMap: try KopsSelection.parseMap(env["HK_KOPS_MAP"].map { [$0] } ?? [], source: "HK_KOPS_MAP"))
   }
+  /// The operator's choices every operation works with; diagnostics are printed on `term`.
+  /// - Throws: a malformed `--kops-map` / `HK_KOPS_MAP` (``Executor/KopsSelection/parseMap(_:source:)``).
+  public func context(_ term: Terminal) throws -> OperationContext {
+    OperationContext(
+      root: root, stateLocation: stateDBPath, kops: try kopsSelection(), aws: awsExecutable, report: { term.print($0) })
+  }
   public var awsExecutable: String { aws ?? env["HK_AWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "aws" }
   public var terminal: Terminal { Terminal(noColor: noColor) }
 }

@@ -33,9 +33,7 @@ extension HK {
       let term = global.terminal
       let commandLine = (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       let operation = ImportOperation(
-        root: global.root, stateLocation: global.stateDBPath, kops: try global.kopsSelection(), aws: global.awsExecutable,
-        actor: .current(command: Redaction.redact(text: commandLine)), force: force, report: { term.print($0) },
-        note: { term.err($0) })
+        try global.context(term), actor: .current(command: Redaction.redact(text: commandLine)), force: force, note: { term.err($0) })
       let result = try await term.printingDiagnostics { try await operation.run(environment) }
       let env = result.environment
       let imported = result.imported

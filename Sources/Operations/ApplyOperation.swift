@@ -9,30 +9,19 @@ import Store
 /// environment through the ``Executor/ApplyEngine`` (the work behind `hk apply`). Asking for
 /// confirmation and printing are the caller's.
 public struct ApplyOperation: Sendable {
-  public var root: String
-  public var stateLocation: String
-  public var kops: KopsSelection
+  /// The repository, the state location, kops and aws, where diagnostics go.
+  public var context: OperationContext
   /// The kops a plan's steps name when no environment sets `kopsPath` (`--kops`, `HK_KOPS`, `kops`).
   public var defaultKops: String
-  public var aws: String
   /// The command line, recorded with each run (redacted by the store's actor).
   public var commandLine: String
   public var options: ApplyOptions
-  /// Receives the errors of environments that cannot be planned.
-  public var report: @Sendable ([Diagnostic]) -> Void
 
-  public init(
-    root: String, stateLocation: String, kops: KopsSelection, defaultKops: String, aws: String, commandLine: String,
-    options: ApplyOptions, report: @escaping @Sendable ([Diagnostic]) -> Void
-  ) {
-    self.root = root
-    self.stateLocation = stateLocation
-    self.kops = kops
+  public init(_ context: OperationContext, defaultKops: String, commandLine: String, options: ApplyOptions) {
+    self.context = context
     self.defaultKops = defaultKops
-    self.aws = aws
     self.commandLine = commandLine
     self.options = options
-    self.report = report
   }
 
   /// What to apply: the re-plan, its environments, and the digest to record when a reviewed
@@ -69,7 +58,7 @@ public struct ApplyOperation: Sendable {
   public func prepare(environments: [String], planFile: String?, changedSince: String?, expectDigest: String?) async throws
     -> Prepared
   {
-    let planning = PlanOperation(root: root, stateLocation: stateLocation, report: report)
+    let planning = PlanOperation(context)
     var plan: Plan
     var envs: [Environment]
     if let planFile {
@@ -104,7 +93,7 @@ public struct ApplyOperation: Sendable {
     } else {
       var names = environments
       if let ref = changedSince {
-        names = try await ChangedEnvironments.names(root: root, since: ref, among: environments)
+        names = try await ChangedEnvironments.names(root: context.root, since: ref, among: environments)
         if names.isEmpty { return .nothing("No environment changed since \(ref); nothing to apply.\n", toStderr: true) }
       }
       let result = try planning.plan(names)
@@ -141,7 +130,7 @@ public struct ApplyOperation: Sendable {
     finished: (ApplyOutcome, _ notApplied: [String]) -> Void
   ) async throws -> Bool {
     let work = ready.work
-    let store = try StoreAccess.open(stateLocation)
+    let store = try StoreAccess.open(context.stateLocation)
     if let planID = ready.planID {
       let bindings = ready.plan.environments.map { PlanBinding(environment: $0.name, prior: $0.prior, desiredDigest: $0.desiredDigest) }
       do {
@@ -157,9 +146,9 @@ public struct ApplyOperation: Sendable {
     for e in work {
       guard let env = ready.environments.first(where: { $0.name == e.name }) else { continue }
       var options = options
-      options.gitCommit = await GitCommit.of(env, root: root)
+      options.gitCommit = await GitCommit.of(env, root: context.root)
       let engine = ApplyEngine(
-        store: store, runner: SubprocessRunner(), kops: kops.executable(for: env.settings), aws: aws,
+        store: store, runner: SubprocessRunner(), kops: context.kops.executable(for: env.settings), aws: context.aws,
         actor: .current(command: commandLine), options: options, observer: observer)
       starting(e)
       let id = ready.planID

@@ -7,32 +7,22 @@ import Store
 /// Live objects and the internet gateway vs the recorded state, plus what is pending (the work
 /// behind `hk drift`), and the stored reports of one environment (`hk drift --history`).
 public struct DriftOperation: Sendable {
-  public var root: String
-  public var stateLocation: String
-  public var kops: KopsSelection
-  public var aws: String
+  /// The repository, the state location, kops and aws, where the errors of environments that
+  /// cannot be loaded go (each is then reported as `error`).
+  public var context: OperationContext
   /// How many environments are checked at once.
   public var parallelism: Int
-  /// Receives the errors of each environment that cannot be loaded (it is reported as `error`).
-  public var report: @Sendable ([Diagnostic]) -> Void
 
-  public init(
-    root: String, stateLocation: String, kops: KopsSelection, aws: String, parallelism: Int = 4,
-    report: @escaping @Sendable ([Diagnostic]) -> Void
-  ) {
-    self.root = root
-    self.stateLocation = stateLocation
-    self.kops = kops
-    self.aws = aws
+  public init(_ context: OperationContext, parallelism: Int = 4) {
+    self.context = context
     self.parallelism = parallelism
-    self.report = report
   }
 
   /// Checks the named environments (all when empty) and stores each report.
   /// - Throws: ``Model/DiagnosticError`` when the names cannot be resolved; the store's error
   ///   when the state location cannot be opened.
   public func check(_ names: [String]) async throws -> DriftChecker.Outcome {
-    let loaded = try Workspace(root: root).load(names, validate: false)
+    let loaded = try Workspace(root: context.root).load(names, validate: false)
     var targets: [DriftChecker.Target] = []
     for (name, diagnostics) in loaded.diagnostics {
       if let env = loaded.environments.first(where: { $0.name == name }) {
@@ -40,13 +30,13 @@ public struct DriftOperation: Sendable {
         continue
       }
       let errors = diagnostics.filter { $0.severity == .error }
-      report(errors)
+      context.report(errors)
       let first = errors.first.map(\.description) ?? "cannot be loaded"
       let more = errors.count > 1 ? " (and \(errors.count - 1) more problems, above)" : ""
       targets.append(.unloadable(name: name, message: "\(first)\(more); fix the environment's files and run 'hk drift \(name)' again"))
     }
-    let store = try StoreAccess.openForReading(stateLocation, snapshot: false)
-    let checker = DriftChecker(runner: SubprocessRunner(), kops: kops, aws: aws, store: store, parallelism: parallelism)
+    let store = try StoreAccess.openForReading(context.stateLocation, snapshot: false)
+    let checker = DriftChecker(runner: SubprocessRunner(), kops: context.kops, aws: context.aws, store: store, parallelism: parallelism)
     return await checker.check(targets)
   }
 

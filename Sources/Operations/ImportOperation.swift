@@ -9,30 +9,19 @@ import Store
 /// lineage, under the environment's lease and as a run of its own; then the plan of the desired
 /// files against what was imported.
 public struct ImportOperation: Sendable {
-  public var root: String
-  public var stateLocation: String
-  public var kops: KopsSelection
-  public var aws: String
+  /// The repository, the state location, kops and aws, where the load and validation errors go.
+  public var context: OperationContext
   /// Who imports (the command line, redacted).
   public var actor: StoreActor
   /// Import even though the environment has recorded state (a new lineage).
   public var force: Bool
-  /// Receives the environment's load and validation errors.
-  public var report: @Sendable ([Diagnostic]) -> Void
   /// Receives notes for the user (validation errors that do not stop an import).
   public var note: @Sendable (String) -> Void
 
-  public init(
-    root: String, stateLocation: String, kops: KopsSelection, aws: String, actor: StoreActor, force: Bool,
-    report: @escaping @Sendable ([Diagnostic]) -> Void, note: @escaping @Sendable (String) -> Void
-  ) {
-    self.root = root
-    self.stateLocation = stateLocation
-    self.kops = kops
-    self.aws = aws
+  public init(_ context: OperationContext, actor: StoreActor, force: Bool, note: @escaping @Sendable (String) -> Void) {
+    self.context = context
     self.actor = actor
     self.force = force
-    self.report = report
     self.note = note
   }
 
@@ -49,14 +38,14 @@ public struct ImportOperation: Sendable {
       throw CommandError.message(
         "'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*); name one of the directories under environments/")
     }
-    let loaded = try Workspace(root: root).load([name], validate: false)
+    let loaded = try Workspace(root: context.root).load([name], validate: false)
     guard let env = loaded.environments.first else {
-      for (_, diagnostics) in loaded.diagnostics { report(diagnostics) }
+      for (_, diagnostics) in loaded.diagnostics { context.report(diagnostics) }
       throw CommandError.message("\(name)'s files cannot be loaded (above); fix them and run 'hk import \(name)' again")
     }
     let problems = Validator.validate(env).filter { $0.severity == .error }
     if !problems.isEmpty {
-      report(problems)
+      context.report(problems)
       // Names and identifiers that reach kops's and aws's argv are never let through.
       if problems.contains(where: { Validator.argvRules.contains($0.rule ?? "") }) {
         throw CommandError.invalidEnvironments([name])
@@ -64,7 +53,8 @@ public struct ImportOperation: Sendable {
       note("note: \(name) has validation errors (above); importing anyway, fix them before 'hk apply'.\n")
     }
     let importer = Importer(
-      store: try StoreAccess.open(stateLocation), runner: SubprocessRunner(), kops: kops.executable(for: env.settings), aws: aws,
+      store: try StoreAccess.open(context.stateLocation), runner: SubprocessRunner(), kops: context.kops.executable(for: env.settings),
+      aws: context.aws,
       actor: actor, force: force)
     let imported = try await importer.run(env)
     let plan = try PlanBuilder.plan(env, recorded: imported.state)

@@ -7,20 +7,14 @@ import Store
 /// Loads environments and recorded state and builds the plan (the work behind `hk plan`, and
 /// the first half of `hk apply`).
 public struct PlanOperation: Sendable {
-  /// The GitOps repository root.
-  public var root: String
-  /// The state location (`--state-db`).
-  public var stateLocation: String
+  /// The repository, the state location and where diagnostics go.
+  public var context: OperationContext
   /// Show file and user-data contents (``PlanBuilder/plan(_:recorded:kops:aws:showContent:)``).
   public var showContent: Bool
-  /// Receives the errors of each environment that cannot be planned, as they are found.
-  public var report: @Sendable ([Diagnostic]) -> Void
 
-  public init(root: String, stateLocation: String, showContent: Bool = false, report: @escaping @Sendable ([Diagnostic]) -> Void) {
-    self.root = root
-    self.stateLocation = stateLocation
+  public init(_ context: OperationContext, showContent: Bool = false) {
+    self.context = context
     self.showContent = showContent
-    self.report = report
   }
 
   public struct Result: Sendable {
@@ -38,11 +32,11 @@ public struct PlanOperation: Sendable {
   ///   when the recorded state cannot be read, ``Planner/PlanningError`` for a recorded
   ///   revision that cannot be parsed.
   public func plan(_ names: [String], reportErrors: Bool = true) throws -> Result {
-    let workspace = Workspace(root: root)
+    let workspace = Workspace(root: context.root)
     let resolved = try workspace.repository.resolveNames(names)
     // The recorded state is read while the files load (one core would idle otherwise); its
     // errors are reported after the files' diagnostics, as if read afterwards.
-    let path = stateLocation
+    let path = context.stateLocation
     let reading = Background { () throws -> [String: RecordedState] in
       try StoreAccess.openForReading(path, snapshot: true)?.recorded(resolved) ?? [:]
     }
@@ -50,7 +44,7 @@ public struct PlanOperation: Sendable {
     var failed: [FailedEnvironment] = []
     for (name, diags) in loaded.diagnostics where diags.contains(where: { $0.severity == .error }) {
       let errors = diags.filter { $0.severity == .error }
-      if reportErrors { report(errors) }
+      if reportErrors { context.report(errors) }
       failed.append(FailedEnvironment(name: name, diagnostics: errors))
     }
     let recorded = try reading.value()

@@ -40,8 +40,10 @@ extension Reliability {
         FaultCase("kops update --yes exit 1", step: "kops-update", env: ["FAKE_KOPS_FAIL": "update:2"], journal: "kops-update"),
         FaultCase("kops update --yes exit 255", step: "kops-update", env: ["FAKE_KOPS_EXIT255": "update:2"], journal: "kops-update"),
         FaultCase(
+          // The timeout holds every step of that run, the gateway's aws calls too: 8 s leaves
+          // them room on a loaded 2-core runner (an attach took 3-5 s there), the hang never ends.
           "kops update hangs beyond --step-timeout", step: "kops-update", env: ["FAKE_KOPS_HANG": "update"],
-          flags: ["--step-timeout", "3"],
+          flags: ["--step-timeout", "8"],
           journal: "kops-update-dryrun"),
         FaultCase(
           "aws detach-internet-gateway fails once", step: "igw-detach",

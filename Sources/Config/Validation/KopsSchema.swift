@@ -198,7 +198,7 @@ public struct KopsSchema: Sendable {
     var best: (name: String, distance: Int)?
     for (candidate, variants) in fields where variants.contains(where: { $0.contains(release) }) {
       if candidate.lowercased() == lowered { return candidate }
-      let d = Self.distance(lowered, candidate.lowercased(), limit: 3)
+      let d = EditDistance.between(lowered, candidate.lowercased(), limit: 3)
       if d <= Self.allowance(name), best.map({ d < $0.distance || (d == $0.distance && candidate < $0.name) }) ?? true {
         best = (candidate, d)
       }
@@ -215,24 +215,4 @@ public struct KopsSchema: Sendable {
     }
   }
 
-  /// Levenshtein distance, stopping early once every path exceeds `limit`.
-  static func distance(_ a: String, _ b: String, limit: Int) -> Int {
-    let x = Array(a.utf8)
-    let y = Array(b.utf8)
-    if abs(x.count - y.count) > limit { return limit + 1 }
-    var previous = Array(0...y.count)
-    var current = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...max(x.count, 1) where !x.isEmpty {
-      current[0] = i
-      var rowMin = current[0]
-      for j in stride(from: 1, through: y.count, by: 1) {
-        let cost = x[i - 1] == y[j - 1] ? 0 : 1
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-        rowMin = min(rowMin, current[j])
-      }
-      if rowMin > limit { return limit + 1 }
-      swap(&previous, &current)
-    }
-    return x.isEmpty ? y.count : previous[y.count]
-  }
 }
