@@ -62,7 +62,7 @@ public struct ImportOperation: Sendable {
   }
 }
 
-/// Records a running cluster's live objects as an environment's state.
+/// Records a running cluster's live objects as an environment's state (built by ``ImportOperation``).
 public struct Importer: Sendable {
   public var store: any StateStoring
   public var runner: any CommandRunner
@@ -70,15 +70,6 @@ public struct Importer: Sendable {
   public var aws: String
   public var actor: StoreActor
   public var force: Bool
-
-  public init(store: any StateStoring, runner: any CommandRunner, kops: String, aws: String, actor: StoreActor, force: Bool) {
-    self.store = store
-    self.runner = runner
-    self.kops = kops
-    self.aws = aws
-    self.actor = actor
-    self.force = force
-  }
 
   public struct Imported: Sendable {
     public var state: RecordedState

@@ -4,17 +4,7 @@ import Store
 
 /// Copies the recorded state from one location to another and verifies the copy (the work
 /// behind `hk state migrate`). The source is opened read-only and never changed.
-public struct MigrateOperation: Sendable {
-  public var source: String
-  public var target: String
-  /// Replace what the target holds.
-  public var force: Bool
-
-  public init(source: String, target: String, force: Bool) {
-    self.source = source
-    self.target = target
-    self.force = force
-  }
+public enum MigrateOperation {
 
   /// One kind of record: how many the source and the copy hold, and the source's digest.
   public struct Row: Sendable {
@@ -30,8 +20,9 @@ public struct MigrateOperation: Sendable {
     public var mismatches: [String]
   }
 
-  /// Copies, then reads the copy back and compares counts and digests.
-  public func run() throws -> Result {
+  /// Copies `source` to `target` (replacing what the target holds only with `force`), then reads
+  /// the copy back and compares counts and digests.
+  public static func run(source: String, target: String, force: Bool) throws -> Result {
     let sourceShown = StoreLocation.redact(source)
     let targetShown = StoreLocation.redact(target)
     guard try StoreLocation.parse(source) != StoreLocation.parse(target) else {
