@@ -36,11 +36,12 @@ public struct HK: AsyncParsableCommand {
   /// description quotes the whole row, recorded YAML included) by its type only: hk never
   /// prints a row.
   static func report(_ error: any Error) -> (message: String, code: ExitCode) {
-    if let error = error as? any HKError { return (error.userMessage, .failure) }
+    // "Error: " as argument-parser starts every other error, so each failure reads the same.
+    if let error = error as? any HKError { return ("Error: " + error.userMessage, .failure) }
     let type = String(reflecting: Swift.type(of: error))
     if type.hasPrefix("GRDB.") {
       return (
-        "the state database holds a value hk cannot read (\(type)): it was damaged or written by another tool; "
+        "Error: the state database holds a value hk cannot read (\(type)): it was damaged or written by another tool; "
           + "check it with sqlite3 (PRAGMA integrity_check), or restore it from a backup", .failure
       )
     }

@@ -104,7 +104,9 @@ enum HostileHarness {
       // A real state database with a recorded revision of dev and a finished run.
       let store = try SQLiteStateStore(path: golden)
       let actor = StoreActor(user: "ci", host: "runner", pid: 1, command: "hk apply dev")
-      let text = String(decoding: HostileCorpus.original(HostileCorpus.clusterFile), as: UTF8.self)
+      // What an apply records: the cluster document alone (the file also holds instance groups).
+      let file = String(decoding: HostileCorpus.original(HostileCorpus.clusterFile), as: UTF8.self)
+      let text = file.components(separatedBy: "\n---\n").first ?? file
       try store.record(
         RecordedStateDraft(
           environment: "dev", clusterYAML: text, instanceGroupsYAML: [], cloudUpdated: true, pendingRolls: [], igwAttached: false),

@@ -48,6 +48,8 @@ import Testing
       let output = r.stdout + r.stderr
       #expect(r.exitCode == 1, "\(args): \(r)")
       #expect(output.contains("environment dev: recorded revision \(serial) cannot be read"), "\(args): \(r)")
+      // Every error hk ends with starts as argument-parser's do.
+      #expect(r.stderr.hasPrefix("Error: "), "\(args): \(r)")
       #expect(output.contains("hk import dev --force") && output.contains("hk state show dev"), "\(args): \(r)")
       #expect(!output.contains("create cluster"), "\(args): \(r)")
     }
