@@ -49,7 +49,12 @@ extension Run {
       {
         // Only an earlier apply of this environment that ran 'kops create' explains it; any
         // other cluster (another state's, or one made by hand) is adopted on purpose only.
-        let interrupted = earlierRunCreatedCluster()
+        let interrupted: Bool
+        do { interrupted = try earlierRunCreatedCluster() } catch {
+          return finish(
+            .refused, failed: nil, reason: "cannot read \(name)'s earlier runs from the state database: \(error.localizedDescription)",
+            next: "check the state location (hk state list), then run 'hk apply \(name)' again")
+        }
         guard interrupted || engine.options.adopt else {
           return finish(
             .refused, failed: nil,
@@ -114,11 +119,10 @@ extension Run {
 
   /// Whether one of this environment's last runs journaled a `kops create` of the cluster: that
   /// tells a crash after the create from a cluster hk never made.
-  func earlierRunCreatedCluster() -> Bool {
-    guard let runs = try? store.runs(name, limit: 20) else { return false }
-    for run in runs where run.id != runID {
-      guard let journal = try? store.journal(runID: run.id) else { continue }
-      if journal.contains(where: { $0.kind == StepKind.clusterCreate.rawValue }) { return true }
+  /// A store that cannot be read is an error, never "no".
+  func earlierRunCreatedCluster() throws -> Bool {
+    for run in try store.runs(name, limit: 20) where run.id != runID {
+      if try store.journal(runID: run.id).contains(where: { $0.kind == StepKind.clusterCreate.rawValue }) { return true }
     }
     return false
   }

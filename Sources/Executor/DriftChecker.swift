@@ -111,7 +111,7 @@ public struct DriftChecker: Sendable {
     if let store {
       do {
         if let record = try store.latestDriftReport(target.name) {
-          previous = try? DriftJSON.decodeEnvironment(record.reportJSON)
+          previous = try DriftJSON.decodeEnvironment(record.reportJSON)
         }
       } catch {
         warnings.append("\(target.name): cannot read the previous drift report (\(error.localizedDescription)); every item counts as new")
