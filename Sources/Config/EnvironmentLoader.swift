@@ -9,15 +9,20 @@ public struct Repository: Sendable {
   public var limits: YAMLLimits
   /// What one environment and the whole run (this repository value's loads) may read.
   public var budget: InputBudget
+  /// Whether each file read gets its SHA-256 (``SourceFile/digest``, what
+  /// ``Environment/desiredDigest`` and a plan's bindings are made of). `hk validate` uses no
+  /// digest and turns this off: every ``SourceFile/digest`` is then empty.
+  public var digestsFiles: Bool
   /// Base files shared by many environments are read, digested and parsed once per repository.
   let baseCache = BaseCache()
   /// Bytes read by every load of this repository value (the run's budget).
   let spending = RunSpending()
 
-  public init(root: String, limits: YAMLLimits = .default, budget: InputBudget = .default) {
+  public init(root: String, limits: YAMLLimits = .default, budget: InputBudget = .default, digestsFiles: Bool = true) {
     self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
     self.limits = limits
     self.budget = budget
+    self.digestsFiles = digestsFiles
   }
 
   public var environmentsDirectory: String { root + "/environments" }
@@ -95,7 +100,8 @@ public struct Repository: Sendable {
           })
       }
       try spent.spend(bytes.count, file: rel, environment: name, budget: budget, run: spending)
-      let file = SourceFile(path: rel, digest: SHA256.digest(bytes: bytes), resolvedPath: resolved == rel ? nil : resolved)
+      let digest = digestsFiles ? SHA256.digest(bytes: bytes) : ""
+      let file = SourceFile(path: rel, digest: digest, resolvedPath: resolved == rel ? nil : resolved)
       files.append(file)
       // empty documents (a lone `---`) are not objects
       let docs = try YAMLParser.parse(bytes, file: rel, limits: limits).filter {

@@ -19,7 +19,7 @@ extension HK {
       let term = global.terminal
       let loaded: LoadedEnvironments
       do {
-        loaded = try Workspace(root: global.root).load(environments)
+        loaded = try Workspace(root: global.root, digestsFiles: false).load(environments)
       } catch {
         term.print(error.diagnostics)
         throw ExitCode.failure

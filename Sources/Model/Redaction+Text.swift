@@ -16,7 +16,9 @@ extension Redaction {
       case 0x40: hasAt = true
       case 0x3D: hasEq = true
       case 0x2D: hasDash = true
-      case 0x61, 0x41: if !hasAuth && i + 13 <= b.count && folded(b, at: i, "authorization") { hasAuth = true }
+      // `b[i + 1] | 0x20 == u` holds exactly for `u` and `U`: most `a`s are ruled out there.
+      case 0x61, 0x41:
+        if !hasAuth && i + 13 <= b.count && b[i + 1] | 0x20 == 0x75 && folded(b, at: i, "authorization") { hasAuth = true }
       default: break
       }
     }

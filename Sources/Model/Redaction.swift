@@ -121,8 +121,6 @@ public enum Redaction {
   static func redactTokens(_ text: String) -> String? {
     func isWord(_ c: UInt8) -> Bool { TokenAlphabet.alphanumericUnderscore.contains(c) }
     func tokenEnd(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
-      // Most words start with a byte no token starts with.
-      guard tokenStarts[Int(b[i])] else { return nil }
       for shape in tokenShapes where b[i] == shape.prefix[0] && b.count - i > shape.prefix.count {
         var k = 1
         while k < shape.prefix.count && b[i + k] == shape.prefix[k] { k += 1 }
@@ -142,12 +140,14 @@ public enum Redaction {
       return nil
     }
     var utf8 = text
+    let starts = tokenStarts
     return utf8.withUTF8 { b -> String? in
       var out: [UInt8]? = nil
       var copied = 0
       var i = 0
       while i < b.count {
-        if i == 0 || !isWord(b[i - 1]), let end = tokenEnd(b, i) {
+        // Most bytes start no token (one table look-up); a token starts at a word boundary.
+        if starts[Int(b[i])], i == 0 || !isWord(b[i - 1]), let end = tokenEnd(b, i) {
           if out == nil { out = [] }
           out?.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<i]))
           out?.append(contentsOf: mask.utf8)

@@ -17,8 +17,10 @@ public struct LoadedEnvironments: Sendable {
 public struct Workspace: Sendable {
   public var repository: Repository
 
-  public init(root: String) {
-    repository = Repository(root: root)
+  /// `digestsFiles: false` skips the SHA-256 of every file read (see
+  /// ``Repository/digestsFiles``): for commands that only validate.
+  public init(root: String, digestsFiles: Bool = true) {
+    repository = Repository(root: root, digestsFiles: digestsFiles)
   }
 
   /// Resolves the names (all when empty) and loads each; load failures become diagnostics of

@@ -38,6 +38,44 @@ extension PlanRenderer {
     }
   }
 
+  /// ``changeLines(_:)`` as `text(_:)` lays them out (each indented four spaces and ended by a
+  /// line feed), appended to `out`. A created or deleted object's YAML lines are written
+  /// straight from the emitted text: a line of printable ASCII not starting a workflow command
+  /// is what ``OutputEscaping/text(_:)`` leaves as it is, so it is appended without a copy.
+  func appendChangeLines(_ c: Change, to out: inout String) {
+    guard c.action != .update, let v = c.action == .create ? c.after : c.before, let text = Self.yamlText(v) else {
+      for line in changeLines(c) {
+        out += "    "
+        out += line
+        out += "\n"
+      }
+      return
+    }
+    let (sym, col): (String, Paint) = c.action == .create ? ("+", .green) : ("-", .red)
+    out += "    "
+    out += header(c, sym: sym, col: col, text: c.action == .create ? " =" : " (was:)")
+    out += "\n"
+    let prefix = "    " + paint(sym, col) + "   "
+    var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+    while lines.last?.isEmpty == true { lines.removeLast() }
+    for line in lines {
+      out += prefix
+      if Self.isLeftAsIs(line) {
+        out += Substring(line)
+      } else {
+        out += OutputEscaping.text(String(decoding: line, as: UTF8.self))
+      }
+      out += "\n"
+    }
+  }
+
+  /// Printable ASCII that does not start (after spaces) with `::`: ``OutputEscaping/text(_:)``
+  /// returns such a line unchanged.
+  static func isLeftAsIs(_ line: Substring.UTF8View) -> Bool {
+    guard line.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return false }
+    return !line.drop(while: { $0 == 0x20 }).starts(with: "::".utf8)
+  }
+
   private func header(_ c: Change, sym: String, col: Paint, text: String) -> String {
     var line = paint(sym, col) + " " + OutputEscaping.text(c.path) + text
     if c.widening { line += "  " + paint("[widens IAM]", .red) }
@@ -48,17 +86,20 @@ extension PlanRenderer {
   /// A collection or multi-line string as YAML lines (the emitter kops's files are written
   /// with); nil for a value that fits on the change's line.
   static func yamlBlock(_ v: JSONValue) -> [String]? {
-    switch v {
-    case .object(let m) where !m.isEmpty: break
-    case .array(let a) where !a.isEmpty: break
-    case .string(let s) where s.unicodeScalars.contains("\n"): break
-    default: return nil
-    }
-    let text: String
-    if case .string(let s) = v { text = s } else { text = YAMLEmitter.emit(json: v) }
+    guard let text = yamlText(v) else { return nil }
     var lines = LineDiff.split(text)
     while lines.last?.isEmpty == true { lines.removeLast() }
     return lines
+  }
+
+  /// The YAML text of ``yamlBlock(_:)`` before it is cut into lines.
+  static func yamlText(_ v: JSONValue) -> String? {
+    switch v {
+    case .object(let m) where !m.isEmpty: return YAMLEmitter.emit(json: v)
+    case .array(let a) where !a.isEmpty: return YAMLEmitter.emit(json: v)
+    case .string(let s) where s.unicodeScalars.contains("\n"): return s
+    default: return nil
+    }
   }
 }
 

@@ -52,13 +52,7 @@ public struct PlanRenderer: Sendable {
       let cs = e.changes.filter { $0.category == category }
       if cs.isEmpty { continue }
       out += "  " + bold(category.rawValue) + "\n"
-      for c in cs {
-        for line in changeLines(c) {
-          out += "    "
-          out += line
-          out += "\n"
-        }
-      }
+      for c in cs { appendChangeLines(c, to: &out) }
     }
     if !e.steps.isEmpty {
       out += "  " + bold("steps") + "\n"

@@ -17,6 +17,18 @@ import Testing
     #expect(diagnostics.allSatisfy { ($0.location?.line ?? 0) >= 1 })
   }
 
+  /// `hk validate` loads without file digests: the same files and the same findings, no SHA-256.
+  @Test(arguments: ["dev", "staging", "prod"])
+  func loadingWithoutDigestsChangesOnlyTheDigests(name: String) throws {
+    let digested = try Repository(root: packageRoot()).load(name)
+    let plain = try Repository(root: packageRoot(), digestsFiles: false).load(name)
+    #expect(plain.sourceFiles.map(\.path) == digested.sourceFiles.map(\.path))
+    #expect(plain.sourceFiles.map(\.resolvedPath) == digested.sourceFiles.map(\.resolvedPath))
+    #expect(plain.sourceFiles.allSatisfy { $0.digest.isEmpty })
+    #expect(digested.sourceFiles.allSatisfy { $0.digest.hasPrefix("sha256:") })
+    #expect(Validator.validate(plain).map(\.description) == Validator.validate(digested).map(\.description))
+  }
+
   @Test func everySampleIsListed() throws {
     #expect(try Repository(root: packageRoot()).environmentNames() == ["dev", "prod", "staging"])
   }

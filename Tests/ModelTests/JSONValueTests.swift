@@ -103,7 +103,13 @@ import Testing
 
   /// The bytes a digest hashes are the compact serialisation's.
   @Test func compactBytesAreTheCompactSerialisation() {
-    let strings = ["", "plain", "quote\" and \\", "line\nbreak\t", "ünï 日本 👉", "c0\u{1}\u{7F}\u{85}\u{2028}", "</script>"]
+    let controls = String((0..<0x20 as Range<UInt8>).map { Character(Unicode.Scalar($0)) })
+    // U+2028 and U+2029 are escaped; their neighbours sharing the bytes E2 80 are not
+    let separators = "\u{2027}\u{2028}\u{2029}\u{202A} † ₂ \u{2029}"
+    let strings = [
+      "", "plain", "quote\" and \\", "line\nbreak\t", "ünï 日本 👉", "c0\u{1}\u{7F}\u{85}\u{2028}", "</script>", controls,
+      separators, "\r\u{8}\u{C}\\\"",
+    ]
     let scalars: [JSONValue] =
       strings.map(JSONValue.string) + [
         .null, .bool(true), .bool(false), .int(-42), .int(Int64.max), .double(0.1), .double(3), .double(.infinity),

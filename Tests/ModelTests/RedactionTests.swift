@@ -99,3 +99,25 @@ import Testing
     #expect(Redaction.concealContent(.string("x"), path: "spec.fileAssets[name=a].content") == .string(Redaction.contentSummary("x")))
   }
 }
+
+/// The scans' fast paths (a token-start table before the word-boundary test, `authorization`'s
+/// second byte before the whole word) leave what is masked as it was.
+@Suite struct RedactionScanTests {
+  static let token: String = "ghp_" + String(repeating: "a1B2", count: 9)
+  static let cases: [(String, String)] = [
+    (token, "(redacted)"),
+    ("x \(token)", "x (redacted)"),
+    ("(\(token))", "((redacted))"),
+    ("x\(token)", "x\(token)"),
+    ("_\(token)", "_\(token)"),
+    ("\(token)_", "\(token)_"),
+    ("AUTHORIZATION: Basic dXNlcjpwYXNz", "AUTHORIZATION: Basic (redacted)"),
+    ("aUthorization: Bearer abc", "aUthorization: Bearer (redacted)"),
+    ("an authorisation: Bearer abc", "an authorisation: Bearer abc"),
+  ]
+
+  @Test(arguments: cases)
+  func scans(input: String, expected: String) {
+    #expect(Redaction.redact(text: input) == expected)
+  }
+}
