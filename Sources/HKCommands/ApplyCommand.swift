@@ -65,7 +65,7 @@ extension HK {
     public func run() async throws {
       let term = global.terminal
       let operation = ApplyOperation(
-        try global.context(term), defaultKops: global.kopsExecutable,
+        try global.context(term),
         commandLine: (["hk"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
         options: ApplyOptions(
           allowDrift: allowDrift, stepTimeout: .seconds(stepTimeout), validateTimeout: .seconds(validateTimeout),

@@ -44,8 +44,6 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     return root + "/state/hk.sqlite"
   }
 
-  public var kopsExecutable: String { kops ?? env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 } ?? "kops" }
-
   /// Who picks each environment's kops: command line, then environment variables, then the
   /// repository's `kopsPath` (``KopsSelection``).
   public func kopsSelection() throws -> KopsSelection {

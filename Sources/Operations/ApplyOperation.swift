@@ -11,15 +11,12 @@ import Store
 public struct ApplyOperation: Sendable {
   /// The repository, the state location, kops and aws, where diagnostics go.
   public var context: OperationContext
-  /// The kops a plan's steps name when no environment sets `kopsPath` (`--kops`, `HK_KOPS`, `kops`).
-  public var defaultKops: String
   /// The command line, recorded with each run (redacted by the store's actor).
   public var commandLine: String
   public var options: ApplyOptions
 
-  public init(_ context: OperationContext, defaultKops: String, commandLine: String, options: ApplyOptions) {
+  public init(_ context: OperationContext, commandLine: String, options: ApplyOptions) {
     self.context = context
-    self.defaultKops = defaultKops
     self.commandLine = commandLine
     self.options = options
   }
@@ -111,7 +108,8 @@ public struct ApplyOperation: Sendable {
   func checkKopsPresent(_ plan: Plan, envs: [Environment]) throws {
     for e in plan.environments where e.steps.contains(where: { $0.kind != .igwAttach && $0.kind != .igwDetach }) {
       guard let env = envs.first(where: { $0.name == e.name }) else { continue }
-      let access = LiveAccess(runner: SubprocessRunner(), kops: env.settings.kopsPath ?? defaultKops, aws: "aws", env: env)
+      // The kops the apply will run: the operator's selection first, `kopsPath` only after it.
+      let access = LiveAccess(runner: SubprocessRunner(), kops: context.kops.executable(for: env.settings), aws: context.aws, env: env)
       if let missing = ExecutableLookup.missing(access.kops, hint: access.installAdvice) {
         throw CommandError.message("\(e.name): \(missing.localizedDescription)")
       }
