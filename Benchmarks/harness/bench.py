@@ -254,12 +254,6 @@ class Workload:
             f"incl. base, {s['instance_groups'][0]}-{s['instance_groups'][1]} IGs, {state}")
 
 
-def one_cpu() -> list[str]:
-  """The prefix that runs a program on one CPU, as a one-vCPU runner would: `taskset -c N`, N
-  the first CPU this process may use."""
-  return ["taskset", "-c", str(min(os.sched_getaffinity(0)))]
-
-
 def p1_plan(paths: Paths, envs: int, rounds: int) -> list[Result]:
   """P1 (wall), P1-cpu and P1-validate from one set of interleaved rounds over two workloads:
   `recorded` (the 291-line environments with manifests, state recorded for half of them) and
