@@ -66,13 +66,22 @@ extension HK {
     func emit(_ plan: Plan, term: Terminal) throws {
       switch format {
       case .text:
-        // Sections and their digests are made in parallel (a thousand environments make
-        // megabytes of text).
+        // Sections, their redaction and their digests are made in parallel (a thousand
+        // environments make megabytes of text). Redacting the sections one by one is redacting
+        // the whole when Redaction.redact(part:last:) takes every part; else the whole is.
         let renderer = PlanRenderer(color: term.color)
-        let sections = Parallel.map(plan.environments) { (renderer.text($0), PlanDigest.environmentDigest($0)) }
-        let digest = PlanDigest.combine(sections.map(\.1))
-        term.out(
-          sections.map(\.0).joined() + renderer.failures(plan) + renderer.summary(plan) + "\n" + renderer.digestLine(digest: digest) + "\n")
+        let sections = Parallel.map(plan.environments) { e in
+          let text = renderer.text(e)
+          return (text: text, redacted: Redaction.redact(part: text, last: false), digest: PlanDigest.environmentDigest(e))
+        }
+        let digest = PlanDigest.combine(sections.map(\.digest))
+        let tail = renderer.failures(plan) + renderer.summary(plan) + "\n" + renderer.digestLine(digest: digest) + "\n"
+        let parts = sections.compactMap(\.redacted)
+        if parts.count == sections.count, let end = Redaction.redact(part: tail, last: true) {
+          term.out(redactedParts: parts + [end])
+        } else {
+          term.out(sections.map(\.text).joined() + tail)
+        }
       case .json: term.out(PlanJSON.render(plan))
       case .markdown: term.out(PlanRenderer().markdown(plan).joined(separator: "\n<!-- hk:part -->\n"))
       }

@@ -21,6 +21,14 @@ public struct Terminal: Sendable {
     FileHandle.standardOutput.write(Data(Redaction.redact(text: s).utf8))
   }
 
+  /// Writes to stdout text that already passed ``Redaction`` part by part
+  /// (``Redaction/redact(part:last:)``, in parallel), one write without joining the parts first.
+  public func out(redactedParts parts: [String]) {
+    var data = Data(capacity: parts.reduce(0) { $0 + $1.utf8.count })
+    for var p in parts { p.withUTF8 { data.append($0) } }
+    FileHandle.standardOutput.write(data)
+  }
+
   /// Writes to stderr, redacted like ``out(_:)``.
   public func err(_ s: String) {
     FileHandle.standardError.write(Data(Redaction.redact(text: s).utf8))

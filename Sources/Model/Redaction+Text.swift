@@ -2,59 +2,90 @@
 /// (docs/SECURITY.md): kops's own proxy form `user:pass@host`, a URL password holding `/`,
 /// `Authorization: Basic …`/`Bearer …`, `NAME=value` where NAME looks secret
 /// (`AWS_SECRET_ACCESS_KEY=…`), and `curl -u user:pass` / `--user user:pass`.
+///
+/// One pass over the bytes (``scan(_:)``) finds them, the tokens of ``tokenShapes`` and what the
+/// URL and PEM stages need: a 256-entry table marks the few bytes where anything can happen, and
+/// only those look further. Each rule keeps where it may next match, so a match skips what it
+/// consumed exactly as the rule's own pass over the text did.
 extension Redaction {
-  /// `text` with those secrets masked; nil when it holds none.
-  static func redactFreeText(_ text: String) -> String? {
-    let b = Array(text.utf8)
-    var ranges: [Range<Int>] = []
-    var hasAt = false
-    var hasEq = false
-    var hasDash = false
-    var hasAuth = false
-    for (i, c) in b.enumerated() {
-      switch c {
-      case 0x40: hasAt = true
-      case 0x3D: hasEq = true
-      case 0x2D: hasDash = true
-      // `b[i + 1] | 0x20 == u` holds exactly for `u` and `U`: most `a`s are ruled out there.
-      case 0x61, 0x41:
-        if !hasAuth && i + 13 <= b.count && b[i + 1] | 0x20 == 0x75 && folded(b, at: i, "authorization") { hasAuth = true }
-      default: break
-      }
-    }
-    if hasAt { userinfo(b, into: &ranges) }
-    if hasEq { assignments(b, into: &ranges) }
-    if hasDash { userFlags(b, into: &ranges) }
-    if hasAuth { authorization(b, into: &ranges) }
-    guard !ranges.isEmpty else { return nil }
-    ranges.sort { $0.lowerBound < $1.lowerBound }
-    var out: [UInt8] = []
-    out.reserveCapacity(b.count)
-    var i = 0
-    for r in ranges where r.upperBound > i {
-      // An overlapping range continues the mask already written.
-      if r.lowerBound >= i {
-        out.append(contentsOf: b[i..<r.lowerBound])
-        out.append(contentsOf: mask.utf8)
-      }
-      i = r.upperBound
-    }
-    out.append(contentsOf: b[i...])
-    return String(decoding: out, as: UTF8.self)
+  /// What ``scan(_:)`` finds in a text.
+  struct TextScan {
+    /// `://` somewhere, `@` somewhere, `PRIVATE KEY-----` somewhere: the URL and PEM stages' gates.
+    var url = false
+    var at = false
+    var pem = false
+    /// The tokens to mask (in order, disjoint), and the free-text ranges (any order, may overlap).
+    var tokens: [Range<Int>] = []
+    var freeText: [Range<Int>] = []
+    /// Where the token, userinfo, user-flag and authorization rules may next start.
+    var tokenNext = 0
+    var userinfoNext = 0
+    var flagNext = 0
+    var authNext = 0
+
+    var urlCredentials: Bool { url && at }
   }
 
-  static func folded(_ b: [UInt8], at i: Int, _ needle: String) -> Bool {
-    var j = i
-    for n in needle.utf8 {
-      guard j < b.count else { return false }
-      let c = b[j] >= 0x41 && b[j] <= 0x5A ? b[j] | 0x20 : b[j]
-      if c != n { return false }
-      j += 1
+  /// Per byte: 1 starts a token (a first byte of ``tokenShapes``), 2 may start a rule (`/` of
+  /// `://`, `@`, `=`, `-`, `z`/`Z` of `authorization`, `Y` of `PRIVATE KEY`), 4 is a word byte.
+  static let scanClasses: [UInt8] = (0..<256).map { c in
+    var k: UInt8 = 0
+    if tokenShapes.contains(where: { Int($0.prefix[0]) == c }) { k |= 1 }
+    if [0x2F, 0x40, 0x3D, 0x2D, 0x7A, 0x5A, 0x59].contains(c) { k |= 2 }
+    if isWord(UInt8(c)) { k |= 4 }
+    return k
+  }
+
+  /// Finds what each stage of ``redactedText(_:)`` would mask in `b`.
+  static func scan(_ b: UnsafeBufferPointer<UInt8>) -> TextScan {
+    var found = TextScan()
+    let n = b.count
+    scanClasses.withUnsafeBufferPointer { classes in
+      tokenPairs.withUnsafeBufferPointer { pairs in
+        // Indices are in bounds by construction: `i < n`; a class for each of the 256 bytes;
+        // a pair index is two bytes.
+        var afterWord: UInt8 = 0  // 1 after a word byte: no token starts there
+        var i = 0
+        while i < n {
+          let k = classes[Int(b[i])]
+          if (k & 2) | (k & 1 & ~afterWord) != 0 {
+            if k & 1 != 0 {
+              if i + 1 < n, pairs[Int(b[i]) << 8 | Int(b[i + 1])], i >= found.tokenNext, let end = tokenEnd(b, i) {
+                found.tokens.append(i..<end)
+                found.tokenNext = end
+              }
+            } else {
+              rule(b, i, &found)
+            }
+          }
+          afterWord = (k >> 2) & 1
+          i += 1
+        }
+      }
     }
-    return true
+    return found
+  }
+
+  /// The byte at `i` may start a rule (class 2 of ``scanClasses``).
+  @inline(never)
+  static func rule(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ found: inout TextScan) {
+    let n = b.count
+    switch b[i] {
+    case 0x2F: if i >= 1 && b[i - 1] == 0x3A && i + 1 < n && b[i + 1] == 0x2F { found.url = true }  // "://"
+    case 0x40:
+      found.at = true
+      if i >= found.userinfoNext { userinfo(b, around: i, &found) }
+    case 0x59: if !found.pem && matches(b, i - 10, "PRIVATE KEY-----") { found.pem = true }
+    case 0x3D: assignment(b, at: i, into: &found.freeText)
+    case 0x2D: if (i == 0 || b[i - 1] <= 0x20) && i >= found.flagNext { userFlag(b, at: i, &found) }
+    default:  // z, Z: the 8th byte of "authorization"
+      let a = i - 7
+      if a >= found.authNext && folded(b, a, "authorization") { authorization(b, at: a, &found) }
+    }
   }
 
   /// Bytes that end a word of free text (whitespace, quotes, brackets, separators).
+  @inline(__always)
   static func isBreak(_ c: UInt8) -> Bool {
     c <= 0x20 || c == 0x22 || c == 0x27 || c == 0x60 || c == 0x2C || c == 0x3B || c == 0x28 || c == 0x29 || c == 0x3C
       || c == 0x3E || c == 0x5B || c == 0x5D || c == 0x7B || c == 0x7D || c == 0x7F
@@ -62,132 +93,126 @@ extension Redaction {
 
   /// `user:pass@host` in a word (after `scheme://` if any, so a password may hold `/`): the
   /// part before the last `@` is masked when it holds a `:`. A word that is already masked, an
-  /// e-mail address (no `:`) and `host/path?u=a@b` (no `:` before the `@`) stay.
-  static func userinfo(_ b: [UInt8], into ranges: inout [Range<Int>]) {
-    var i = 0
-    while i < b.count {
-      while i < b.count && (isBreak(b[i]) || b[i] == 0x3D) { i += 1 }
-      var end = i
-      while end < b.count && !isBreak(b[end]) && b[end] != 0x3D { end += 1 }
-      // The word is b[i..<end]; its userinfo starts after "scheme://" when there is one.
-      var start = i
-      var k = i
-      while k + 2 < end {
-        if b[k] == 0x3A && b[k + 1] == 0x2F && b[k + 2] == 0x2F {
-          start = k + 3
-          break
-        }
-        k += 1
+  /// e-mail address (no `:`) and `host/path?u=a@b` (no `:` before the `@`) stay. Words are split
+  /// at breaks and `=`; `p` is an `@` in the word.
+  static func userinfo(_ b: UnsafeBufferPointer<UInt8>, around p: Int, _ found: inout TextScan) {
+    let n = b.count
+    var i = p
+    while i > 0 && !isBreak(b[i - 1]) && b[i - 1] != 0x3D { i -= 1 }
+    var end = p
+    while end < n && !isBreak(b[end]) && b[end] != 0x3D { end += 1 }
+    found.userinfoNext = end
+    // The word is b[i..<end]; its userinfo starts after "scheme://" when there is one.
+    var start = i
+    var k = i
+    while k + 2 < end {
+      if b[k] == 0x3A && b[k + 1] == 0x2F && b[k + 2] == 0x2F {
+        start = k + 3
+        break
       }
-      if let at = b[start..<end].lastIndex(of: 0x40), at > start, at + 1 < end {
-        let info = b[start..<at]
-        // Userinfo after a scheme is masked as before (token@host); without a scheme it must
-        // hold a ':' (user:pass), and no '/' before that ':' (a path is no user name).
-        if start > i {
-          if !info.elementsEqual(mask.utf8) && !isAlreadyRedacted(info) && (info.contains(0x3A) || !info.contains(0x2F)) {
-            ranges.append(start..<at)
-          }
-        } else if let colon = info.firstIndex(of: 0x3A), colon > start, !b[start..<colon].contains(0x2F), !isAlreadyRedacted(info) {
-          ranges.append(start..<at)
-        }
+      k += 1
+    }
+    guard let at = b[start..<end].lastIndex(of: 0x40), at > start, at + 1 < end else { return }
+    let info = b[start..<at]
+    // Userinfo after a scheme is masked as before (token@host); without a scheme it must
+    // hold a ':' (user:pass), and no '/' before that ':' (a path is no user name).
+    if start > i {
+      if !info.elementsEqual(mask.utf8) && !isAlreadyRedacted(info) && (info.contains(0x3A) || !info.contains(0x2F)) {
+        found.freeText.append(start..<at)
       }
-      i = max(end, i + 1)
+    } else if let colon = info.firstIndex(of: 0x3A), colon > start, !b[start..<colon].contains(0x2F), !isAlreadyRedacted(info) {
+      found.freeText.append(start..<at)
     }
   }
 
-  /// `NAME=value` and `NAME="value"` where NAME looks secret (``isSecretKey(_:)``).
-  static func assignments(_ b: [UInt8], into ranges: inout [Range<Int>]) {
-    func isName(_ c: UInt8) -> Bool {
+  /// `NAME=value` and `NAME="value"` where NAME looks secret (``isSecretKey(_:)``); `eq` is the `=`.
+  static func assignment(_ b: UnsafeBufferPointer<UInt8>, at eq: Int, into ranges: inout [Range<Int>]) {
+    @inline(__always) func isName(_ c: UInt8) -> Bool {
       (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E
     }
-    for (eq, c) in b.enumerated() where c == 0x3D {
-      var s = eq
-      while s > 0 && isName(b[s - 1]) { s -= 1 }
-      guard s < eq, isSecretKey(String(decoding: b[s..<eq], as: UTF8.self)) else { continue }
-      var v = eq + 1
-      guard v < b.count else { continue }
-      var end = v
-      if b[v] == 0x22 || b[v] == 0x27 {
-        let quote = b[v]
-        v += 1
-        end = v
-        while end < b.count && b[end] != quote && b[end] != 0x0A { end += 1 }
-      } else {
-        while end < b.count && !(b[end] <= 0x20 || b[end] == 0x22 || b[end] == 0x27 || b[end] == 0x3B || b[end] == 0x26) { end += 1 }
-      }
-      if end > v && !b[v..<end].elementsEqual(mask.utf8) { ranges.append(v..<end) }
+    var s = eq
+    while s > 0 && isName(b[s - 1]) { s -= 1 }
+    guard s < eq, isSecretKey(bytes: UnsafeBufferPointer(rebasing: b[s..<eq])) else { return }
+    var v = eq + 1
+    guard v < b.count else { return }
+    var end = v
+    if b[v] == 0x22 || b[v] == 0x27 {
+      let quote = b[v]
+      v += 1
+      end = v
+      while end < b.count && b[end] != quote && b[end] != 0x0A { end += 1 }
+    } else {
+      while end < b.count && !(b[end] <= 0x20 || b[end] == 0x22 || b[end] == 0x27 || b[end] == 0x3B || b[end] == 0x26) { end += 1 }
     }
+    if end > v && !b[v..<end].elementsEqual(mask.utf8) { ranges.append(v..<end) }
   }
 
-  /// `-u user:pass`, `--user user:pass`, `--user=user:pass`, `-uuser:pass` (curl, wget).
-  static func userFlags(_ b: [UInt8], into ranges: inout [Range<Int>]) {
-    var i = 0
-    while i < b.count {
-      guard b[i] == 0x2D, i == 0 || b[i - 1] <= 0x20 else {
-        i += 1
-        continue
-      }
-      var v: Int? = nil
-      if i + 2 <= b.count && b[i + 1] == 0x75 {  // -u
-        v = i + 2
-      } else if i + 1 < b.count && b[i + 1] != 0x2D {
-        v = nil  // neither `--user` nor `--proxy-user`
-      } else if folded(b, at: i, "--user") && i + 6 <= b.count && (i + 6 == b.count || b[i + 6] == 0x20 || b[i + 6] == 0x3D) {
-        v = i + 6
-      } else if folded(b, at: i, "--proxy-user") {
-        v = i + 12
-      }
-      guard var start = v else {
-        i += 1
-        continue
-      }
-      while start < b.count && (b[start] == 0x20 || b[start] == 0x3D) { start += 1 }
-      var quote: UInt8? = nil
-      if start < b.count && (b[start] == 0x22 || b[start] == 0x27) {
-        quote = b[start]
-        start += 1
-      }
-      var end = start
-      while end < b.count && (quote.map { b[end] != $0 } ?? !(b[end] <= 0x20)) && b[end] != 0x0A { end += 1 }
-      if b[start..<end].contains(0x3A) { ranges.append(start..<end) }
-      i = max(end, i + 1)
+  /// `-u user:pass`, `--user user:pass`, `--user=user:pass`, `-uuser:pass` (curl, wget); `i` is a
+  /// `-` at the start or after whitespace.
+  static func userFlag(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ found: inout TextScan) {
+    let n = b.count
+    var v: Int? = nil
+    if i + 2 <= n && b[i + 1] == 0x75 {  // -u
+      v = i + 2
+    } else if i + 1 < n && b[i + 1] != 0x2D {
+      v = nil  // neither `--user` nor `--proxy-user`
+    } else if folded(b, i, "--user") && (i + 6 == n || b[i + 6] == 0x20 || b[i + 6] == 0x3D) {
+      v = i + 6
+    } else if folded(b, i, "--proxy-user") {
+      v = i + 12
     }
+    guard var start = v else { return }
+    while start < n && (b[start] == 0x20 || b[start] == 0x3D) { start += 1 }
+    var quote: UInt8? = nil
+    if start < n && (b[start] == 0x22 || b[start] == 0x27) {
+      quote = b[start]
+      start += 1
+    }
+    var end = start
+    while end < n && (quote.map { b[end] != $0 } ?? !(b[end] <= 0x20)) && b[end] != 0x0A { end += 1 }
+    if b[start..<end].contains(0x3A) { found.freeText.append(start..<end) }
+    found.flagNext = max(end, i + 1)
   }
 
   /// The credentials after `Authorization:` / `Authorization=` (to the end of the line or quote),
-  /// keeping the scheme word (`Basic`, `Bearer`).
-  static func authorization(_ b: [UInt8], into ranges: inout [Range<Int>]) {
-    var i = 0
-    while i + 13 <= b.count {
-      guard b[i] | 0x20 == 0x61, folded(b, at: i, "authorization") else {
-        i += 1
-        continue
-      }
-      var j = i + 13
-      while j < b.count && (b[j] == 0x22 || b[j] == 0x27) { j += 1 }
-      guard j < b.count, b[j] == 0x3A || b[j] == 0x3D else {
-        i = j
-        continue
-      }
-      j += 1
-      while j < b.count && (b[j] == 0x20 || b[j] == 0x22 || b[j] == 0x27) { j += 1 }
-      // A structure (kops's `authorization: {rbac: {}}`, in JSON or YAML) is no credential.
-      if j < b.count && (b[j] == 0x7B || b[j] == 0x5B) {
-        i = j
-        continue
-      }
-      var word = j
-      while word < b.count && b[word] > 0x20 && b[word] != 0x22 && b[word] != 0x27 { word += 1 }
-      let scheme = String(decoding: b[j..<word], as: UTF8.self).lowercased()
-      var start = j
-      if ["basic", "bearer", "token", "digest", "aws4-hmac-sha256"].contains(scheme) {
-        start = word
-        while start < b.count && b[start] == 0x20 { start += 1 }
-      }
-      var end = start
-      while end < b.count && b[end] != 0x0A && b[end] != 0x0D && b[end] != 0x22 && b[end] != 0x27 { end += 1 }
-      if end > start && !b[start..<end].elementsEqual(mask.utf8) { ranges.append(start..<end) }
-      i = max(end, i + 1)
+  /// keeping the scheme word (`Basic`, `Bearer`); `i` starts a (case-folded) `authorization`.
+  static func authorization(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ found: inout TextScan) {
+    let n = b.count
+    var j = i + 13
+    while j < n && (b[j] == 0x22 || b[j] == 0x27) { j += 1 }
+    guard j < n, b[j] == 0x3A || b[j] == 0x3D else {
+      found.authNext = j
+      return
     }
+    j += 1
+    while j < n && (b[j] == 0x20 || b[j] == 0x22 || b[j] == 0x27) { j += 1 }
+    // A structure (kops's `authorization: {rbac: {}}`, in JSON or YAML) is no credential.
+    if j < n && (b[j] == 0x7B || b[j] == 0x5B) {
+      found.authNext = j
+      return
+    }
+    var word = j
+    while word < n && b[word] > 0x20 && b[word] != 0x22 && b[word] != 0x27 { word += 1 }
+    var start = j
+    if isAuthScheme(UnsafeBufferPointer(rebasing: b[j..<word])) {
+      start = word
+      while start < n && b[start] == 0x20 { start += 1 }
+    }
+    var end = start
+    while end < n && b[end] != 0x0A && b[end] != 0x0D && b[end] != 0x22 && b[end] != 0x27 { end += 1 }
+    if end > start && !b[start..<end].elementsEqual(mask.utf8) { found.freeText.append(start..<end) }
+    found.authNext = max(end, i + 1)
+  }
+
+  static let authSchemes = ["basic", "bearer", "token", "digest", "aws4-hmac-sha256"]
+
+  /// Whether `w`, lower-cased, is one of ``authSchemes``: ASCII on bytes, anything else as
+  /// Strings (Unicode lower-casing maps some non-ASCII letters, such as the Kelvin sign, to ASCII).
+  static func isAuthScheme(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard w.allSatisfy({ $0 < 0x80 }) else { return authSchemes.contains(String(decoding: w, as: UTF8.self).lowercased()) }
+    for scheme in authSchemes where scheme.utf8.count == w.count {
+      if scheme.utf8.elementsEqual(w.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }) { return true }
+    }
+    return false
   }
 }

@@ -1,166 +1,161 @@
 /// Removes secrets from everything hk prints, stores in saved plans or journals: credentials in
 /// URLs (`http://user:pass@proxy`), values under keys named like password/token/secret/key
 /// material, and PEM private keys.
+///
+/// Everything here runs over every string of every plan and over the whole printed output, and
+/// almost never finds anything: each entry point answers "unchanged" from one pass over the
+/// bytes, without copying or allocating (``redactedText(_:)``, ``redacted(_:)``).
 public enum Redaction {
   public static let mask = "(redacted)"
 
   /// Whether a mapping key names a secret (`password`, `token`, `secret`, `privateKey`, …).
   public static func isSecretKey(_ key: String) -> Bool {
-    // Byte-level, case-folded search in place: `String.contains` builds a searcher per call,
-    // and this runs on every key of every plan value (no copy of the key either).
-    var key = key
-    return key.withUTF8 { k in
-      for needle in secretKeyNeedles where containsFolded(k, needle) { return true }
-      return false
-    }
+    var key = key  // native strings: no copy (withUTF8 only copies a bridged string)
+    return key.withUTF8 { isSecretKey(bytes: $0) }
   }
 
-  /// Whether `h`, ASCII letters folded to lower case, contains `n` (lower case).
-  static func containsFolded(_ h: UnsafeBufferPointer<UInt8>, _ n: [UInt8]) -> Bool {
-    guard n.count <= h.count, let first = n.first else { return n.isEmpty }
-    @inline(__always) func fold(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+  /// ``isSecretKey(_:)`` on bytes: whether `k`, ASCII letters folded to lower case, contains one of
+  /// ``secretKeyNeedles``. One pass: only the bytes a needle starts with look further.
+  static func isSecretKey(bytes k: UnsafeBufferPointer<UInt8>) -> Bool {
+    let n = k.count
     var i = 0
-    while i + n.count <= h.count {
-      if fold(h[i]) == first {
-        var j = 1
-        while j < n.count && fold(h[i + j]) == n[j] { j += 1 }
-        if j == n.count { return true }
+    while i + 5 <= n {  // no needle is shorter than 5 bytes
+      // `c | 0x20 == x` for a lower-case letter x holds exactly for x and its upper case.
+      switch k[i] | 0x20 {
+      case 0x70:  // p
+        if folded(k, i, "password") || folded(k, i, "passwd") || folded(k, i, "privatekey") || folded(k, i, "private_key") {
+          return true
+        }
+      case 0x74: if folded(k, i, "token") { return true }  // t
+      case 0x73: if folded(k, i, "secret") || folded(k, i, "sessionkey") { return true }  // s
+      case 0x61:  // a
+        if folded(k, i, "apikey") || folded(k, i, "api_key") || folded(k, i, "accesskey") || folded(k, i, "access_key") {
+          return true
+        }
+      case 0x63: if folded(k, i, "credential") { return true }  // c
+      default: break
       }
       i += 1
     }
     return false
   }
 
-  static let secretKeyNeedles: [[UInt8]] = [
+  /// The needles ``isSecretKey(bytes:)`` looks for (its `switch` spells them out by first letter).
+  static let secretKeyNeedles: [String] = [
     "password", "passwd", "token", "secret", "privatekey", "private_key", "apikey", "api_key", "accesskey",
     "access_key", "credential", "sessionkey",
-  ].map { Array($0.utf8) }
+  ]
 
-  static let privateKeyMarker = Array("PRIVATE KEY-----".utf8)
+  /// Whether `b[i...]`, ASCII letters folded to lower case, starts with `needle` (lower case).
+  @inline(__always)
+  static func folded(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ needle: StaticString) -> Bool {
+    let m = needle.utf8CodeUnitCount
+    guard i >= 0, m <= b.count - i else { return false }
+    let p = needle.utf8Start
+    for j in 0..<m {
+      let c = b[i + j]
+      if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != p[j] { return false }
+    }
+    return true
+  }
 
-  static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ needle: [UInt8]) -> Bool {
-    guard i + needle.count <= b.count else { return false }
-    for j in 0..<needle.count where b[i + j] != needle[j] { return false }
+  /// Whether `b[i...]` starts with `needle` (exact bytes).
+  @inline(__always)
+  static func matches(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ needle: StaticString) -> Bool {
+    let m = needle.utf8CodeUnitCount
+    guard i >= 0, m <= b.count - i else { return false }
+    let p = needle.utf8Start
+    for j in 0..<m where b[i + j] != p[j] { return false }
     return true
   }
 
   /// Redacts URL userinfo (`scheme://user:pass@host` → `scheme://(redacted)@host`), PEM
-  /// private-key blocks and tokens of well-known formats (``tokenShapes``) inside free text.
+  /// private-key blocks, tokens of well-known formats (``tokenShapes``) and the free-text forms of
+  /// Redaction+Text.swift. Returns `text` itself (no copy) when nothing is to be masked.
   public static func redact(text: String) -> String {
+    redactedText(text) ?? text
+  }
+
+  /// ``redact(text:)``, nil when nothing changes. The stages run in order, each on what the one
+  /// before left: URL userinfo, PEM blocks, tokens, free text. One ``scan(_:)`` of the bytes finds
+  /// what each stage would do; a text that only the last stage changes (or none) is read once.
+  static func redactedText(_ text: String) -> String? {
+    switch redactStages(text, refusingPEM: false) {
+    case .changed(let s): return s
+    case .unchanged, .refused: return nil
+    }
+  }
+
+  enum StagesResult {
+    case unchanged
+    case changed(String)
+    /// The text holds `PRIVATE KEY-----` and the caller asked not to redact it then.
+    case refused
+  }
+
+  static func redactStages(_ text: String, refusingPEM: Bool) -> StagesResult {
     var s = text
-    // One byte-level pass decides which (rare) rewrites are needed: `String.contains` would
-    // build a searcher per call, and this runs on every value and command line hk prints.
-    let (url, pem) =
-      text.utf8.withContiguousStorageIfAvailable { b -> (Bool, Bool) in
-        var url = false
-        var pem = false
-        var i = 0
-        while i < b.count {
-          if b[i] == 0x3A, i + 2 < b.count, b[i + 1] == 0x2F, b[i + 2] == 0x2F { url = true }  // "://"
-          if b[i] == 0x50, !pem, matches(b, at: i, privateKeyMarker) { pem = true }  // "PRIVATE KEY-----"
-          i += 1
-        }
-        return (url, pem)
-      } ?? (text.contains("://"), text.contains("PRIVATE KEY-----"))
-    if url && text.utf8.contains(0x40) { s = redactURLCredentials(s) }
-    if pem { s = redactPEM(s) }
-    if let r = redactTokens(s) { s = r }
-    if let r = redactFreeText(s) { s = r }
-    return s
-  }
-
-  /// The characters a token's body may hold.
-  enum TokenAlphabet: Sendable {
-    case alphanumeric, alphanumericUnderscore, alphanumericDash, alphanumericDashUnderscore, upperDigit, jwt
-
-    func contains(_ c: UInt8) -> Bool {
-      let alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-      switch self {
-      case .alphanumeric: return alnum
-      case .alphanumericUnderscore: return alnum || c == 0x5F
-      case .alphanumericDash: return alnum || c == 0x2D
-      case .alphanumericDashUnderscore: return alnum || c == 0x2D || c == 0x5F
-      case .upperDigit: return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A)
-      case .jwt: return alnum || c == 0x2D || c == 0x5F || c == 0x2E
-      }
+    var found = s.withUTF8 { scan($0) }
+    if refusingPEM && found.pem { return .refused }
+    var changed = false
+    if found.urlCredentials || found.pem {
+      // Rare: these two stages work on Characters, as they always did; the text is scanned again.
+      if found.urlCredentials { s = redactURLCredentials(s) }
+      if found.pem { s = redactPEM(s) }
+      changed = true
+      found = s.withUTF8 { scan($0) }
     }
+    if !found.tokens.isEmpty {
+      // Free text is looked for in the text with its tokens masked (so scanned again).
+      s = s.withUTF8 { masked($0, found.tokens) }
+      changed = true
+      found = s.withUTF8 { scan($0) }
+    }
+    if !found.freeText.isEmpty {
+      found.freeText.sort { $0.lowerBound < $1.lowerBound }
+      s = s.withUTF8 { masked($0, found.freeText) }
+      changed = true
+    }
+    return changed ? .changed(s) : .unchanged
   }
 
-  /// Token formats recognised by their shape wherever they appear (a value under a key that
-  /// does not look secret, free text in kops output): a prefix, the body's alphabet and its
-  /// least length (`exact`: exactly that length). A token must start at a word boundary.
+  /// ``redact(text:)`` of one part of a text redacted part by part (the parts of a plan, in
+  /// parallel); nil when this part cannot be redacted alone, and the caller redacts the whole.
   ///
-  /// | prefix | what |
-  /// | --- | --- |
-  /// | `ghp_` `gho_` `ghu_` `ghs_` `ghr_` `github_pat_` | GitHub tokens |
-  /// | `glpat-` | GitLab personal access tokens |
-  /// | `xoxb-` `xoxp-` `xoxa-` `xoxr-` `xoxs-` | Slack tokens |
-  /// | `AKIA` `ASIA` + 16 | AWS access key IDs |
-  /// | `sk_live_` `rk_live_` | Stripe secret keys |
-  /// | `npm_` | npm tokens |
-  /// | `hvs.` | HashiCorp Vault service tokens |
-  /// | `eyJ` with two dots | JSON Web Tokens |
-  static let tokenShapes: [(prefix: [UInt8], alphabet: TokenAlphabet, minimum: Int, exact: Bool)] = [
-    (Array("ghp_".utf8), .alphanumeric, 30, false), (Array("gho_".utf8), .alphanumeric, 30, false),
-    (Array("ghu_".utf8), .alphanumeric, 30, false), (Array("ghs_".utf8), .alphanumeric, 30, false),
-    (Array("ghr_".utf8), .alphanumeric, 30, false), (Array("github_pat_".utf8), .alphanumericUnderscore, 20, false),
-    (Array("glpat-".utf8), .alphanumericDashUnderscore, 20, false),
-    (Array("xoxb-".utf8), .alphanumericDash, 10, false), (Array("xoxp-".utf8), .alphanumericDash, 10, false),
-    (Array("xoxa-".utf8), .alphanumericDash, 10, false), (Array("xoxr-".utf8), .alphanumericDash, 10, false),
-    (Array("xoxs-".utf8), .alphanumericDash, 10, false),
-    (Array("AKIA".utf8), .upperDigit, 16, true), (Array("ASIA".utf8), .upperDigit, 16, true),
-    (Array("sk_live_".utf8), .alphanumeric, 16, false), (Array("rk_live_".utf8), .alphanumeric, 16, false),
-    (Array("npm_".utf8), .alphanumeric, 36, false), (Array("hvs.".utf8), .alphanumericDashUnderscore, 24, false),
-    (Array("eyJ".utf8), .jwt, 30, false),
-  ]
-
-  /// Which bytes start a token of ``tokenShapes``.
-  static let tokenStarts: [Bool] = (0..<256).map { c in tokenShapes.contains { Int($0.prefix[0]) == c } }
-
-  /// `text` with every token of ``tokenShapes`` masked; nil when it holds none.
-  static func redactTokens(_ text: String) -> String? {
-    func isWord(_ c: UInt8) -> Bool { TokenAlphabet.alphanumericUnderscore.contains(c) }
-    func tokenEnd(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
-      for shape in tokenShapes where b[i] == shape.prefix[0] && b.count - i > shape.prefix.count {
-        var k = 1
-        while k < shape.prefix.count && b[i + k] == shape.prefix[k] { k += 1 }
-        guard k == shape.prefix.count else { continue }
-        var j = i + k
-        var dots = 0
-        while j < b.count && shape.alphabet.contains(b[j]) {
-          if b[j] == 0x2E { dots += 1 }
-          j += 1
-        }
-        let n = j - i - k
-        guard shape.exact ? n == shape.minimum : n >= shape.minimum else { continue }
-        if shape.alphabet == .jwt && dots < 2 { continue }
-        if j < b.count && isWord(b[j]) { continue }
-        return j
-      }
-      return nil
+  /// Redacting each part alone and joining the results is exactly `redact(text:)` of the joined
+  /// parts when every part but the last (`last`) ends its last line with `\n` (not `\r\n`, which
+  /// is one Character) and no part holds `PRIVATE KEY-----`. Only the PEM rule spans lines; every
+  /// other one stops at a `\n` byte (the byte rules) or a `\n` Character (the URL rule), never
+  /// reaches back before a line's start, and treats a line's start like the start of the text;
+  /// the URL stage, which runs only when the text holds both `://` and `@`, masks nothing in a
+  /// part without both.
+  public static func redact(part: String, last: Bool) -> String? {
+    if !last {
+      let endsLine = part.utf8.last == 0x0A && part.utf8.dropLast().last != 0x0D
+      guard endsLine else { return nil }
     }
-    var utf8 = text
-    let starts = tokenStarts
-    return utf8.withUTF8 { b -> String? in
-      var out: [UInt8]? = nil
-      var copied = 0
-      var i = 0
-      while i < b.count {
-        // Most bytes start no token (one table look-up); a token starts at a word boundary.
-        if starts[Int(b[i])], i == 0 || !isWord(b[i - 1]), let end = tokenEnd(b, i) {
-          if out == nil { out = [] }
-          out?.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<i]))
-          out?.append(contentsOf: mask.utf8)
-          copied = end
-          i = end
-          continue
-        }
-        i += 1
-      }
-      guard var result = out else { return nil }
-      result.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<b.count]))
-      return String(decoding: result, as: UTF8.self)
+    switch redactStages(part, refusingPEM: true) {
+    case .unchanged: return part
+    case .changed(let s): return s
+    case .refused: return nil
     }
+  }
+
+  /// `b` with each range (sorted by lower bound) replaced by the mask; ranges that overlap the
+  /// one before continue its mask, and adjacent ones get a mask each.
+  static func masked(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(b.count + 16)
+    var i = 0
+    for r in ranges where r.upperBound > i {
+      if r.lowerBound >= i {
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<r.lowerBound]))
+        out.append(contentsOf: mask.utf8)
+      }
+      i = r.upperBound
+    }
+    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<b.count]))
+    return String(decoding: out, as: UTF8.self)
   }
 
   static func redactURLCredentials(_ text: String) -> String {
@@ -207,52 +202,5 @@ public enum Redaction {
       }
     }
     return out + rest
-  }
-
-  /// Redacts a YAML tree: secret-named keys' values become the mask; strings lose URL
-  /// credentials and tokens; a string holding JSON (an IAM policy) is redacted as JSON.
-  public static func redact(_ node: YAMLNode) -> YAMLNode {
-    switch node.content {
-    case .scalar(let s):
-      guard s.value.string != nil else { return node }
-      let r = redact(JSONValue.string(s.text)).stringValue ?? redact(text: s.text)
-      return r == s.text ? node : YAMLNode(.scalar(YAMLScalar(r, style: .doubleQuoted)), mark: node.mark)
-    case .sequence(let items):
-      return YAMLNode(.sequence(items.map(redact)), mark: node.mark)
-    case .mapping(let pairs):
-      return YAMLNode(
-        .mapping(
-          pairs.map { p in
-            // A secret-named key hides its whole value, a subtree included.
-            if isSecretKey(p.key), !p.value.isNull {
-              return YAMLPair(key: p.key, keyMark: p.keyMark, value: .string(mask, mark: p.value.mark))
-            }
-            return YAMLPair(key: p.key, keyMark: p.keyMark, value: redact(p.value))
-          }), mark: node.mark)
-    }
-  }
-
-  /// Redacts a JSON value the same way (also JSON embedded in strings, such as IAM policies).
-  public static func redact(_ value: JSONValue) -> JSONValue {
-    switch value {
-    case .string(let s):
-      var r = redact(text: s)
-      if r.hasPrefix("[") || r.hasPrefix("{"), let inner = try? JSONValue.parse(r) {
-        let red = redact(inner)
-        if red != inner { r = red.serialized() }
-      }
-      return .string(r)
-    case .array(let a): return .array(a.map(redact))
-    case .object(let m):
-      return .object(
-        m.map { mem in
-          if isSecretKey(mem.key) {
-            // A secret-named key hides its whole value, a subtree included.
-            return mem.value == .null ? mem : JSONValue.Member(mem.key, .string(mask))
-          }
-          return JSONValue.Member(mem.key, redact(mem.value))
-        })
-    default: return value
-    }
   }
 }

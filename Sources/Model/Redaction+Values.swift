@@ -1,0 +1,73 @@
+/// Redaction of structured values: YAML trees and JSON values (with JSON embedded in strings).
+extension Redaction {
+  /// Redacts a YAML tree: secret-named keys' values become the mask; strings lose URL
+  /// credentials and tokens; a string holding JSON (an IAM policy) is redacted as JSON.
+  public static func redact(_ node: YAMLNode) -> YAMLNode {
+    switch node.content {
+    case .scalar(let s):
+      guard s.value.string != nil else { return node }
+      let r = redact(JSONValue.string(s.text)).stringValue ?? redact(text: s.text)
+      return r == s.text ? node : YAMLNode(.scalar(YAMLScalar(r, style: .doubleQuoted)), mark: node.mark)
+    case .sequence(let items):
+      return YAMLNode(.sequence(items.map(redact)), mark: node.mark)
+    case .mapping(let pairs):
+      return YAMLNode(
+        .mapping(
+          pairs.map { p in
+            // A secret-named key hides its whole value, a subtree included.
+            if isSecretKey(p.key), !p.value.isNull {
+              return YAMLPair(key: p.key, keyMark: p.keyMark, value: .string(mask, mark: p.value.mark))
+            }
+            return YAMLPair(key: p.key, keyMark: p.keyMark, value: redact(p.value))
+          }), mark: node.mark)
+    }
+  }
+
+  /// Redacts a JSON value the same way (also JSON embedded in strings, such as IAM policies).
+  public static func redact(_ value: JSONValue) -> JSONValue {
+    redacted(value) ?? value
+  }
+
+  /// ``redact(_:)-(JSONValue)``, nil when nothing changes: arrays and objects are copied only
+  /// from their first changed element on.
+  static func redacted(_ value: JSONValue) -> JSONValue? {
+    switch value {
+    case .string(let s):
+      var r = redactedText(s)
+      let text = r ?? s
+      // The first byte rules out almost every string before `hasPrefix` (which compares Characters).
+      if let first = text.utf8.first, first == 0x5B || first == 0x7B, text.hasPrefix("[") || text.hasPrefix("{"),
+        let inner = try? JSONValue.parse(text)
+      {
+        if let red = redacted(inner), red != inner { r = red.serialized() }
+      }
+      return r.map { .string($0) }
+    case .array(let a):
+      var out: [JSONValue]? = nil
+      for i in a.indices {
+        guard let item = redacted(a[i]) else { continue }
+        if out == nil { out = a }
+        out?[i] = item
+      }
+      return out.map { .array($0) }
+    case .object(let m):
+      var out: [JSONValue.Member]? = nil
+      for i in m.indices {
+        let mem = m[i]
+        let item: JSONValue
+        if isSecretKey(mem.key) {
+          // A secret-named key hides its whole value, a subtree included.
+          if mem.value == .null { continue }
+          item = .string(mask)
+        } else {
+          guard let r = redacted(mem.value) else { continue }
+          item = r
+        }
+        if out == nil { out = m }
+        out?[i] = JSONValue.Member(mem.key, item)
+      }
+      return out.map { .object($0) }
+    default: return nil
+    }
+  }
+}

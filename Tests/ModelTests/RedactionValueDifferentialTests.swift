@@ -1,0 +1,75 @@
+import Testing
+
+@testable import Model
+
+/// JSON values and contents: the copy-on-first-change redaction against the reference
+/// (RedactionReference.swift) on generated trees.
+@Suite struct RedactionValueDifferentialTests {
+  typealias Generator = RedactionDifferentialTests.Generator
+
+  static let keys = [
+    "name", "password", "dbPassword", "token", "content", "Content", "contents", "spec", "apiKey", "authorization", "url", "policy",
+    "\u{212A}ey", "conte\u{301}nt", "tokens", "",
+  ]
+
+  static func string(_ g: inout Generator) -> String {
+    switch g.below(6) {
+    case 0: return #"{"password":"x","url":"http://a:b@h"}"#
+    case 1: return #"[{"token":null},{"name":"PASSWORD=x"}]"#
+    case 2: return #"{"name":"fine"}"#
+    case 3: return "[\u{301}" + #"{"password":"x"}]"#
+    default:
+      return (0..<(1 + g.below(6))).map { _ in g.pick(RedactionDifferentialTests.pieces) }.joined()
+    }
+  }
+
+  static func value(_ g: inout Generator, depth: Int) -> JSONValue {
+    switch depth > 3 ? g.below(4) : g.below(7) {
+    case 0: return .null
+    case 1: return .int(Int64(g.below(100)))
+    case 2, 3: return .string(string(&g))
+    case 4: return .bool(g.below(2) == 0)
+    case 5: return .array((0..<g.below(4)).map { _ in value(&g, depth: depth + 1) })
+    default: return .object((0..<g.below(5)).map { _ in JSONValue.Member(g.pick(keys), value(&g, depth: depth + 1)) })
+    }
+  }
+
+  static func bytes(_ v: JSONValue) -> [UInt8] { Array(v.serialized().utf8) }
+
+  @Test func jsonValues() {
+    var g = Generator(state: 99)
+    for _ in 0..<3000 {
+      let v = Self.value(&g, depth: 0)
+      let new = Redaction.redact(v)
+      let old = RedactionReference.redact(v)
+      #expect(new == old && Self.bytes(new) == Self.bytes(old), "\(v.serialized())")
+    }
+  }
+
+  @Test func unchangedValuesAreNotCopied() {
+    let v = JSONValue.obj([("name", .string("a-b")), ("spec", .array([.obj([("key", .string("x=y")), ("n", .int(1))])]))])
+    #expect(Redaction.redacted(v) == nil)
+    #expect(Redaction.concealed(v) == nil)
+    #expect(Redaction.redacted(.obj([("token", .string("t"))])) == .obj([("token", .string(Redaction.mask))]))
+  }
+
+  @Test func concealedContents() {
+    var g = Generator(state: 5)
+    let paths = [
+      "spec.fileAssets[name=a].content", "content", "", ".", "a..content", "a.content.", "x.content..", "contents", "a.Content",
+      "conte\u{301}nt", "a.\u{301}content", "a.content\u{301}", "spec.additionalUserData", "...",
+    ]
+    #expect(Redaction.contentKeys.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } })
+    for _ in 0..<3000 {
+      let v = Self.value(&g, depth: 0)
+      let path = g.pick(paths)
+      let new = Redaction.concealContent(v, path: path)
+      let old = RedactionReference.concealContent(v, path: path)
+      #expect(new == old && Self.bytes(new) == Self.bytes(old), "\(path) \(v.serialized())")
+    }
+    for path in paths {
+      let v = JSONValue.string("x")
+      #expect(Redaction.concealContent(v, path: path) == RedactionReference.concealContent(v, path: path), "\(path)")
+    }
+  }
+}
