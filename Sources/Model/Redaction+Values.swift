@@ -37,7 +37,7 @@ extension Redaction {
       let text = r ?? s
       // The first byte rules out almost every string before `hasPrefix` (which compares Characters).
       if let first = text.utf8.first, first == 0x5B || first == 0x7B, text.hasPrefix("[") || text.hasPrefix("{"),
-        let inner = try? JSONValue.parse(text)
+        !isInertJSON(text), let inner = try? JSONValue.parse(text)
       {
         if let red = redacted(inner), red != inner { r = red.serialized() }
       }
@@ -68,6 +68,32 @@ extension Redaction {
       }
       return out.map { .object($0) }
     default: return nil
+    }
+  }
+
+  /// Whether JSON text (an IAM policy in a string) is certain to come out of ``redacted(_:)`` as it
+  /// went in, so it need not be parsed: it has no `\\` (every key and string in it is then a run
+  /// of its bytes, a string's start follows a `"`), no secret-key needle (no key is secret, no
+  /// `NAME=` is), no `@` (userinfo, URL credentials), no `-u` or `--` (user flags), no
+  /// `authorization`, no `PRIVATE KEY-----`, and no token's first two bytes at a word's start.
+  static func isInertJSON(_ text: String) -> Bool {
+    var t = text
+    return t.withUTF8 { b in
+      if isSecretKey(bytes: b) { return false }
+      let n = b.count
+      var afterWord = false
+      for i in 0..<n {
+        let c = b[i]
+        switch c {
+        case 0x5C, 0x40: return false
+        case 0x2D: if i + 1 < n && (b[i + 1] == 0x75 || b[i + 1] == 0x2D) { return false }
+        case 0x59: if matches(b, i - 10, "PRIVATE KEY-----") { return false }
+        case 0x7A, 0x5A: if folded(b, i - 7, "authorization") { return false }
+        default: if !afterWord && i + 1 < n && tokenPairs[Int(c) << 8 | Int(b[i + 1])] { return false }
+        }
+        afterWord = isWord(c)
+      }
+      return true
     }
   }
 }

@@ -12,12 +12,23 @@ import Testing
     "\u{212A}ey", "conte\u{301}nt", "tokens", "",
   ]
 
+  /// JSON in strings: each thing the inert-JSON shortcut must see (and policies it may skip).
+  static let embedded = [
+    #"{"password":"x","url":"http://a:b@h"}"#, #"[{"token":null},{"name":"PASSWORD=x"}]"#, #"{"name":"fine"}"#,
+    "[\u{301}" + #"{"password":"x"}]"#, #"{"a":"u:p\u0040h"}"#, #"{"pass\u0077ord":"x"}"#, #"["-u a:b"]"#, #"["--user=a:b"]"#,
+    #"{"k":"authorization: Basic abc"}"#, #"{"k":"AUTHORIZATION=abc"}"#, #"["ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1"]"#,
+    #"["xghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1"]"#, #"{"k":"-----BEGIN A PRIVATE KEY-----\nx\n-----END A PRIVATE KEY-----"}"#,
+    #"[{"Effect":"Allow","Action":["kms:GenerateDataKey","s3:GetObject"],"Resource":["arn:aws:s3:::b-1/*"]}]"#,
+    #"{"Statement":[{"Action":"sts:AssumeRole","Principal":{"Service":"ec2.amazonaws.com"}}]}"#, #"{"k":"[\"PASSWORD=x\"]"}"#,
+    #"{"k":"[1,2]","v":{}}"#, #"["a@b"]"#, #"{"apiKey":1}"#, "[1,", "{",
+  ]
+
   static func string(_ g: inout Generator) -> String {
     switch g.below(6) {
-    case 0: return #"{"password":"x","url":"http://a:b@h"}"#
-    case 1: return #"[{"token":null},{"name":"PASSWORD=x"}]"#
-    case 2: return #"{"name":"fine"}"#
-    case 3: return "[\u{301}" + #"{"password":"x"}]"#
+    case 0, 1: return g.pick(embedded)
+    case 2:
+      let inner = (0..<(1 + g.below(5))).map { _ in g.pick(RedactionDifferentialTests.pieces) }.joined()
+      return g.below(2) == 0 ? #"{"k":""# + inner + #""}"# : #"[""# + inner + #""]"#
     default:
       return (0..<(1 + g.below(6))).map { _ in g.pick(RedactionDifferentialTests.pieces) }.joined()
     }
@@ -44,6 +55,16 @@ import Testing
       let old = RedactionReference.redact(v)
       #expect(new == old && Self.bytes(new) == Self.bytes(old), "\(v.serialized())")
     }
+  }
+
+  @Test func embeddedJSON() {
+    for e in Self.embedded {
+      let v = JSONValue.string(e)
+      #expect(Self.bytes(Redaction.redact(v)) == Self.bytes(RedactionReference.redact(v)), "\(e)")
+    }
+    // The shortcut is taken for a plain policy, and not for JSON with an escape.
+    #expect(Redaction.isInertJSON(Self.embedded[13]) && Redaction.isInertJSON(Self.embedded[14]))
+    #expect(!Redaction.isInertJSON(Self.embedded[4]) && !Redaction.isInertJSON(Self.embedded[5]))
   }
 
   @Test func unchangedValuesAreNotCopied() {
