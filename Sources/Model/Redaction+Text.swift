@@ -27,12 +27,14 @@ extension Redaction {
   }
 
   /// Per byte: 1 starts a token (a first byte of ``tokenShapes``), 2 may start a rule (`/` of
-  /// `://`, `@`, `=`, `-`, `z`/`Z` of `authorization`, `Y` of `PRIVATE KEY`), 4 is a word byte.
+  /// `://`, `@`, `=`, `-`, `z`/`Z` of `authorization`, `Y` of `PRIVATE KEY`), 4 is a word byte,
+  /// 8 is `\`.
   static let scanClasses: [UInt8] = (0..<256).map { c in
     var k: UInt8 = 0
     if tokenShapes.contains(where: { Int($0.prefix[0]) == c }) { k |= 1 }
     if [0x2F, 0x40, 0x3D, 0x2D, 0x7A, 0x5A, 0x59].contains(c) { k |= 2 }
     if isWord(UInt8(c)) { k |= 4 }
+    if c == 0x5C { k |= 8 }  // `\`, for ``isInertJSON(_:)``
     return k
   }
 

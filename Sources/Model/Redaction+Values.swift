@@ -72,7 +72,7 @@ extension Redaction {
   }
 
   /// Whether JSON text (an IAM policy in a string) is certain to come out of ``redacted(_:)`` as it
-  /// went in, so it need not be parsed: it has no `\\` (every key and string in it is then a run
+  /// went in, so it need not be parsed: it has no `\` (every key and string in it is then a run
   /// of its bytes, a string's start follows a `"`), no secret-key needle (no key is secret, no
   /// `NAME=` is), no `@` (userinfo, URL credentials), no `-u` or `--` (user flags), no
   /// `authorization`, no `PRIVATE KEY-----`, and no token's first two bytes at a word's start.
@@ -81,19 +81,70 @@ extension Redaction {
     return t.withUTF8 { b in
       if isSecretKey(bytes: b) { return false }
       let n = b.count
-      var afterWord = false
-      for i in 0..<n {
-        let c = b[i]
-        switch c {
-        case 0x5C, 0x40: return false
-        case 0x2D: if i + 1 < n && (b[i + 1] == 0x75 || b[i + 1] == 0x2D) { return false }
-        case 0x59: if matches(b, i - 10, "PRIVATE KEY-----") { return false }
-        case 0x7A, 0x5A: if folded(b, i - 7, "authorization") { return false }
-        default: if !afterWord && i + 1 < n && tokenPairs[Int(c) << 8 | Int(b[i + 1])] { return false }
+      return scanClasses.withUnsafeBufferPointer { classes in
+        // In bounds by construction, as in ``scan(_:)``.
+        var afterWord: UInt8 = 0
+        for i in 0..<n {
+          let c = b[i]
+          let k = classes[Int(c)]
+          if (k & 10) | (k & 1 & ~afterWord) != 0 {  // `\` (8), a rule's byte (2), a token's first byte
+            switch c {
+            case 0x5C, 0x40: return false
+            case 0x2D: if i + 1 < n && (b[i + 1] == 0x75 || b[i + 1] == 0x2D) { return false }
+            case 0x59: if matches(b, i - 10, "PRIVATE KEY-----") { return false }
+            case 0x7A, 0x5A: if folded(b, i - 7, "authorization") { return false }
+            case 0x2F, 0x3D: break  // `://` needs `@`; `NAME=` a needle
+            default: if i + 1 < n && tokenPairs[Int(c) << 8 | Int(b[i + 1])] { return false }
+            }
+          }
+          afterWord = (k >> 2) & 1
         }
-        afterWord = isWord(c)
+        return true
       }
-      return true
+    }
+  }
+
+  /// `redact(concealContent(value, path: path))` in one walk (the plan's `before` and `after`).
+  public static func redact(_ value: JSONValue, concealingContentAt path: String) -> JSONValue {
+    if case .string(let s) = value, isContentPath(path) {
+      let summary = JSONValue.string(contentSummary(s))
+      return redacted(summary) ?? summary
+    }
+    return redactedConcealing(value) ?? value
+  }
+
+  /// ``redacted(_:)`` of ``concealed(_:)``, nil when nothing changes. A secret-named key hides its
+  /// value whatever it holds; a content key's string becomes its summary, then redacted.
+  static func redactedConcealing(_ value: JSONValue) -> JSONValue? {
+    switch value {
+    case .array(let a):
+      var out: [JSONValue]? = nil
+      for i in a.indices {
+        guard let item = redactedConcealing(a[i]) else { continue }
+        if out == nil { out = a }
+        out?[i] = item
+      }
+      return out.map { .array($0) }
+    case .object(let m):
+      var out: [JSONValue.Member]? = nil
+      for i in m.indices {
+        let mem = m[i]
+        let item: JSONValue
+        if isSecretKey(mem.key) {
+          if mem.value == .null { continue }
+          item = .string(mask)
+        } else if case .string(let s) = mem.value, isContentKey(mem.key) {
+          let summary = JSONValue.string(contentSummary(s))
+          item = redacted(summary) ?? summary
+        } else {
+          guard let r = redactedConcealing(mem.value) else { continue }
+          item = r
+        }
+        if out == nil { out = m }
+        out?[i] = JSONValue.Member(mem.key, item)
+      }
+      return out.map { .object($0) }
+    default: return redacted(value)
     }
   }
 }

@@ -296,12 +296,13 @@ public enum PlanBuilder {
 
   static func redacted(_ c: Change, showContent: Bool = false) -> Change {
     var c = c
-    if !showContent {
-      c.before = c.before.map { Redaction.concealContent($0, path: c.path) }
-      c.after = c.after.map { Redaction.concealContent($0, path: c.path) }
+    if showContent {
+      c.before = c.before.map(Redaction.redact)
+      c.after = c.after.map(Redaction.redact)
+    } else {
+      c.before = c.before.map { Redaction.redact($0, concealingContentAt: c.path) }
+      c.after = c.after.map { Redaction.redact($0, concealingContentAt: c.path) }
     }
-    c.before = c.before.map(Redaction.redact)
-    c.after = c.after.map(Redaction.redact)
     return c
   }
 

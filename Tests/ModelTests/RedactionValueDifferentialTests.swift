@@ -87,10 +87,19 @@ import Testing
       let new = Redaction.concealContent(v, path: path)
       let old = RedactionReference.concealContent(v, path: path)
       #expect(new == old && Self.bytes(new) == Self.bytes(old), "\(path) \(v.serialized())")
+      // The plan's one walk: concealed, then redacted.
+      let both = Redaction.redact(v, concealingContentAt: path)
+      let reference = RedactionReference.redact(RedactionReference.concealContent(v, path: path))
+      #expect(both == reference && Self.bytes(both) == Self.bytes(reference), "\(path) \(v.serialized())")
     }
     for path in paths {
-      let v = JSONValue.string("x")
-      #expect(Redaction.concealContent(v, path: path) == RedactionReference.concealContent(v, path: path), "\(path)")
+      for v in [
+        JSONValue.string("x"), .string("PASSWORD=x"), .null, .obj([("content", .null), ("token", .obj([("content", .string("y"))]))]),
+      ] {
+        #expect(Redaction.concealContent(v, path: path) == RedactionReference.concealContent(v, path: path), "\(path)")
+        let reference = RedactionReference.redact(RedactionReference.concealContent(v, path: path))
+        #expect(Redaction.redact(v, concealingContentAt: path) == reference, "\(path)")
+      }
     }
   }
 }
