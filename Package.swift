@@ -29,8 +29,12 @@ let package = Package(
     .systemLibrary(
       name: "CYAML", pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"])]),
+    /** The system libcrypto (OpenSSL 3), for SHA-256 only: hk already links it through libpq. */
+    .systemLibrary(
+      name: "CLibCrypto", pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]),
     /** Pure values: YAML trees with positions, typed kops views, environment settings, plans, diagnostics. */
-    .target(name: "Model", linkerSettings: [.linkedLibrary("m")]),
+    .target(name: "Model", dependencies: ["CLibCrypto"], linkerSettings: [.linkedLibrary("m")]),
     /** Loading: libyaml → Model trees, hostile-input limits, environments with base overlays, validation. */
     .target(name: "Config", dependencies: ["Model", "CYAML"]),
     /** The system libpq (PostgreSQL's client library): conninfo, PG* variables, .pgpass, TLS are its. */

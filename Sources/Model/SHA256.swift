@@ -1,159 +1,166 @@
-/// SHA-256 (FIPS 180-4), for the digest that binds a saved plan to the desired files.
+import CLibCrypto
+
+/// SHA-256 (FIPS 180-4), for the digest that binds a saved plan to the desired files, file
+/// digests and content digests.
 ///
-/// Written here instead of depending on swift-crypto: on Linux that package builds BoringSSL,
-/// which would roughly double hk's first build for one 60-line function. Checked against the
-/// FIPS test vectors in `ModelTests`.
+/// The hashing is the system libcrypto's (OpenSSL 3, through its EVP interface): it uses the
+/// CPU's SHA extensions or vector units where there are some, several times faster than the
+/// portable Swift code hk carried before (kept in the tests as the reference this is compared
+/// with). hk already links libcrypto through libpq, so this adds no runtime dependency; on
+/// Linux swift-crypto would build BoringSSL instead. Checked against the FIPS test vectors in
+/// `ModelTests`.
+///
+/// A value type: a copy hashes on independently of the original (the OpenSSL context is
+/// copied when a shared one is about to change).
 public struct SHA256: Sendable {
-  private var h: [UInt32] = [
-    0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-  ]
-  private var buffer: [UInt8] = []
-  private var length: UInt64 = 0
+  private var state: DigestContext
 
-  public init() {}
+  public init() { state = DigestContext() }
 
-  private static let k: [UInt32] = [
-    0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
-    0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
-    0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
-    0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
-    0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
-    0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
-    0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
-    0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
-  ]
+  /// The context, copied first when another `SHA256` value shares it.
+  private mutating func uniqueContext() -> OpaquePointer {
+    if !isKnownUniquelyReferenced(&state) { state = DigestContext(copying: state) }
+    return state.context
+  }
 
   public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+    let context = uniqueContext()
+    let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+      DigestContext.update(context, UnsafeRawBufferPointer(buffer))
+    }
+    if done != nil { return }
+    // Not contiguous: fed in 4 KiB chunks.
+    var chunk: [UInt8] = []
+    chunk.reserveCapacity(4096)
     for b in bytes {
-      buffer.append(b)
-      length &+= 1
-      if buffer.count == 64 {
-        buffer.withUnsafeBufferPointer { compress($0, at: 0) }
-        buffer.removeAll(keepingCapacity: true)
+      chunk.append(b)
+      if chunk.count == 4096 {
+        chunk.withUnsafeBytes { DigestContext.update(context, $0) }
+        chunk.removeAll(keepingCapacity: true)
       }
     }
+    chunk.withUnsafeBytes { DigestContext.update(context, $0) }
   }
 
-  /// Feeds bytes, whole 64-byte blocks straight from the buffer (no per-byte copying).
   public mutating func update(_ bytes: [UInt8]) {
-    bytes.withUnsafeBufferPointer { buf in
-      var i = 0
-      if !buffer.isEmpty {
-        while i < buf.count && buffer.count < 64 {
-          buffer.append(buf[i])
-          i += 1
-        }
-        length &+= UInt64(i)
-        if buffer.count < 64 { return }
-        buffer.withUnsafeBufferPointer { compress($0, at: 0) }
-        buffer.removeAll(keepingCapacity: true)
-      }
-      while i + 64 <= buf.count {
-        compress(buf, at: i)
-        i += 64
-        length &+= 64
-      }
-      while i < buf.count {
-        buffer.append(buf[i])
-        i += 1
-        length &+= 1
-      }
-    }
+    let context = uniqueContext()
+    bytes.withUnsafeBytes { DigestContext.update(context, $0) }
   }
 
-  public mutating func update(_ string: String) { update(Array(string.utf8)) }
+  /// Feeds raw bytes (e.g. a part of a buffer being written).
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    DigestContext.update(uniqueContext(), bytes)
+  }
 
+  public mutating func update(_ string: String) {
+    let context = uniqueContext()
+    var s = string
+    s.withUTF8 { DigestContext.update(context, UnsafeRawBufferPointer($0)) }
+  }
+
+  /// The 32-byte digest of everything fed so far; the value then starts over, empty.
   public mutating func finalize() -> [UInt8] {
-    let bitLength = length &* 8
-    buffer.append(0x80)
-    if buffer.count > 56 {
-      while buffer.count < 64 { buffer.append(0) }
-      buffer.withUnsafeBufferPointer { compress($0, at: 0) }
-      buffer.removeAll(keepingCapacity: true)
+    let context = uniqueContext()
+    let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+      var size: UInt32 = 0
+      guard let base = buffer.baseAddress, EVP_DigestFinal_ex(context, base, &size) == 1, size == 32 else {
+        DigestContext.fail("EVP_DigestFinal_ex")
+      }
+      count = 32
     }
-    while buffer.count < 56 { buffer.append(0) }
-    for i in (0..<8).reversed() { buffer.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-    buffer.withUnsafeBufferPointer { compress($0, at: 0) }
-    buffer.removeAll()
-    var out: [UInt8] = []
-    for v in h { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+    DigestContext.start(context)
     return out
   }
 
-  private mutating func compress(_ block: UnsafeBufferPointer<UInt8>, at offset: Int) {
-    // The message schedule lives on the stack and the round constants are read through a
-    // buffer pointer: no allocation or bounds check per 64-byte block.
-    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-      SHA256.k.withUnsafeBufferPointer { k in
-        for i in 0..<16 {
-          let o = offset + i * 4
-          w[i] = UInt32(block[o]) << 24 | UInt32(block[o + 1]) << 16 | UInt32(block[o + 2]) << 8 | UInt32(block[o + 3])
-        }
-        for i in 16..<64 {
-          let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-          let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-          w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var a = h[0]
-        var b = h[1]
-        var c = h[2]
-        var d = h[3]
-        var e = h[4]
-        var f = h[5]
-        var g = h[6]
-        var hh = h[7]
-        for i in 0..<64 {
-          let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-          let ch = (e & f) ^ (~e & g)
-          let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-          let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-          let maj = (a & b) ^ (a & c) ^ (b & c)
-          let t2 = s0 &+ maj
-          hh = g
-          g = f
-          f = e
-          e = d &+ t1
-          d = c
-          c = b
-          b = a
-          a = t1 &+ t2
-        }
-        h[0] &+= a
-        h[1] &+= b
-        h[2] &+= c
-        h[3] &+= d
-        h[4] &+= e
-        h[5] &+= f
-        h[6] &+= g
-        h[7] &+= hh
-      }
-    }
-  }
-
-  @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
   /// `sha256:<hex>` of `bytes`.
   public static func digest(bytes: [UInt8]) -> String {
-    var s = SHA256()
-    s.update(bytes)
-    return "sha256:" + hex(s.finalize())
+    bytes.withUnsafeBytes { digest(raw: $0) }
+  }
+
+  /// `sha256:<hex>` of raw bytes.
+  public static func digest(raw bytes: UnsafeRawBufferPointer) -> String {
+    var md = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    return withUnsafeMutableBytes(of: &md) { out in
+      var size: UInt32 = 0
+      guard let base = out.baseAddress?.assumingMemoryBound(to: UInt8.self),
+        EVP_Digest(bytes.baseAddress, bytes.count, base, &size, DigestContext.sha256.md, nil) == 1, size == 32
+      else { DigestContext.fail("EVP_Digest") }
+      return "sha256:" + hex(UnsafeRawBufferPointer(out))
+    }
   }
 
   /// `sha256:<hex>` of `string`'s UTF-8 bytes.
   public static func digest(_ string: String) -> String {
-    var s = SHA256()
-    s.update(string)
-    return "sha256:" + hex(s.finalize())
+    var s = string
+    return s.withUTF8 { digest(raw: UnsafeRawBufferPointer($0)) }
   }
 
   public static func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for b in bytes {
-      out.append(digits[Int(b >> 4)])
-      out.append(digits[Int(b & 0xF)])
+    bytes.withUnsafeBytes { hex($0) }
+  }
+
+  static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+      // Two digits per byte: the capacity holds them all.
+      let digits: StaticString = "0123456789abcdef"
+      digits.withUTF8Buffer { d in
+        var i = 0
+        for b in bytes {
+          out[i] = d[Int(b >> 4)]
+          out[i + 1] = d[Int(b & 0xF)]
+          i += 2
+        }
+      }
+      return bytes.count * 2
     }
-    return String(decoding: out, as: UTF8.self)
+  }
+}
+
+/// One OpenSSL digest context (`EVP_MD_CTX`), owned by one ``SHA256`` value at a time while it
+/// changes: `@unchecked Sendable` because ``SHA256`` copies it before mutating a shared one
+/// (copy on write), so no two threads ever update the same context.
+private final class DigestContext: @unchecked Sendable {
+  let context: OpaquePointer
+
+  init() {
+    guard let c = EVP_MD_CTX_new() else { DigestContext.fail("EVP_MD_CTX_new") }
+    context = c
+    DigestContext.start(c)
+  }
+
+  init(copying other: DigestContext) {
+    guard let c = EVP_MD_CTX_new() else { DigestContext.fail("EVP_MD_CTX_new") }
+    guard EVP_MD_CTX_copy_ex(c, other.context) == 1 else { DigestContext.fail("EVP_MD_CTX_copy_ex") }
+    context = c
+  }
+
+  deinit { EVP_MD_CTX_free(context) }
+
+  static func start(_ context: OpaquePointer) {
+    guard EVP_DigestInit_ex(context, sha256.md, nil) == 1 else { fail("EVP_DigestInit_ex") }
+  }
+
+  static func update(_ context: OpaquePointer, _ bytes: UnsafeRawBufferPointer) {
+    guard bytes.count > 0 else { return }
+    guard EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1 else { fail("EVP_DigestUpdate") }
+  }
+
+  /// SHA-256 fetched once for the process (an implicit fetch per use costs a lookup in
+  /// OpenSSL 3's provider store every time).
+  static let sha256 = Algorithm()
+
+  /// A fetched `EVP_MD`: immutable once fetched and documented as safe to share between threads.
+  struct Algorithm: @unchecked Sendable {
+    let md: OpaquePointer
+    init() {
+      guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { DigestContext.fail("EVP_MD_fetch(SHA256)") }
+      self.md = md
+    }
+  }
+
+  /// libcrypto failed where it only fails without memory or without its default provider
+  /// (a broken OpenSSL configuration): nothing hk can hash with.
+  static func fail(_ call: String) -> Never {
+    fatalError("hk: the system libcrypto failed in \(call): SHA-256 is unavailable (check OPENSSL_CONF and the OpenSSL install)")
   }
 }

@@ -28,7 +28,12 @@ public struct RecordedObjects: Sendable {
   /// A revision that cannot be read is an error, never an empty state: planned over as empty,
   /// it would create what exists and then be recorded over. Only an empty `clusterYAML` (a
   /// revision written before any object, e.g. a gateway attach) holds no objects.
-  public static func parse(_ state: RecordedState?) throws(PlanningError) -> RecordedObjects {
+  ///
+  /// With `desired`, a recorded object whose text parses into one of the desired objects node
+  /// for node (``Config/YAMLParser/matches(_:_:limits:)``: what an apply of these files
+  /// recorded) is that tree, taken without parsing the text: the result is the parse's, marks
+  /// and the quoting of equal values aside, which nothing planned from it reads.
+  public static func parse(_ state: RecordedState?, desired: Environment? = nil) throws(PlanningError) -> RecordedObjects {
     guard let state else { return RecordedObjects(cluster: nil, instanceGroups: []) }
     do {
       let file = "state:\(state.environment)@\(state.serial)"
@@ -36,10 +41,13 @@ public struct RecordedObjects: Sendable {
         if !state.instanceGroupsYAML.isEmpty { throw Damage("it holds instance groups but no cluster") }
         return RecordedObjects(cluster: nil, instanceGroups: [])
       }
-      let cluster = try object(state.clusterYAML, file: file, what: "the cluster")
+      let cluster = try object(state.clusterYAML, file: file, what: "the cluster", like: desired.map { [$0.cluster] } ?? [])
+      let desiredIGs = desired?.instanceGroups ?? []
       var igs: [YAMLNode] = []
       for (i, text) in state.instanceGroupsYAML.enumerated() {
-        igs.append(try object(text, file: file, what: "instance group \(i + 1)"))
+        // The desired group at the same position first (an apply records them in file order).
+        let like = i < desiredIGs.count ? Array(desiredIGs[i...] + desiredIGs[..<i]) : desiredIGs
+        igs.append(try object(text, file: file, what: "instance group \(i + 1)", like: like))
       }
       return RecordedObjects(cluster: cluster, instanceGroups: igs)
     } catch {
@@ -52,8 +60,10 @@ public struct RecordedObjects: Sendable {
     }
   }
 
-  /// One recorded object: exactly one YAML document, a mapping.
-  private static func object(_ text: String, file: String, what: String) throws -> YAMLNode {
+  /// One recorded object: exactly one YAML document, a mapping; the first of `candidates` that
+  /// the text parses into node for node, without parsing it.
+  private static func object(_ text: String, file: String, what: String, like candidates: [YAMLNode]) throws -> YAMLNode {
+    for c in candidates where c.isMapping && YAMLParser.matches(text, c) { return c }
     let docs = try YAMLParser.parse(text, file: file)
     guard docs.count == 1, let doc = docs.first, doc.isMapping else {
       throw Damage("\(what) is not one YAML mapping")
@@ -84,7 +94,7 @@ public enum PlanBuilder {
   public static func plan(
     _ env: Environment, recorded: RecordedState?, showContent: Bool = false
   ) throws(PlanningError) -> EnvironmentPlan {
-    let objects = try RecordedObjects.parse(recorded)
+    let objects = try RecordedObjects.parse(recorded, desired: env)
     let settings = env.settings
     let desiredIGs = env.instanceGroupViews
     var changes: [Change] = []

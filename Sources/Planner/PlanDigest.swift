@@ -26,13 +26,13 @@ public enum PlanDigest {
 
   /// The digest of environments as a plan file holds them (the entries of its `environments`).
   public static func digest(environmentEntries: [JSONValue]) -> String {
-    combine(environmentEntries.map { SHA256.digest(bytes: canonical($0).compactUTF8()) })
+    combine(environmentEntries.map { canonical($0).compactSHA256() })
   }
 
   /// The hash of one environment's covered members (the costly part: callers with many
   /// environments may compute these in parallel, then ``combine(_:)`` them).
   public static func environmentDigest(_ e: EnvironmentPlan) -> String {
-    SHA256.digest(bytes: canonical(e).compactUTF8())
+    canonical(e).compactSHA256()
   }
 
   /// A plan's digest from its environments' ``environmentDigest(_:)``, in plan order.

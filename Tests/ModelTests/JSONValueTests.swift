@@ -122,4 +122,50 @@ import Testing
       #expect(v.compactUTF8() == Array(v.serialized().utf8), "\(v.serialized())")
     }
   }
+
+  /// The byte writer and the hashing writer against the writer they replaced
+  /// (``ReferenceCompactJSON``) and against `serialized()`, on generated values (and strings
+  /// longer than the writer's buffer), with buffer sizes from 1 byte up: strings from an alphabet of escapes, controls, DEL,
+  /// U+2028/2029 and their E2 80 neighbours, multi-byte text; extreme integers; doubles; nesting.
+  @Test func compactBytesEqualTheReferenceWriter() {
+    var rng = SplitMix64(seed: 0xC0_4AC7)
+    let pieces: [String] = [
+      "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1F}", "\u{7F}", "\u{80}",
+      "\u{85}", "\u{2027}", "\u{2028}", "\u{2029}", "\u{202A}", "\u{20AC}", "\u{FEFF}", "ü", "日本", "👉", "e\u{301}", "†",
+      "abcdefghijklmnopqrstuvwxyz", "sha256:0123", "{\"k\":[1]}",
+    ]
+    func string() -> String {
+      (0..<Int(rng.next() % 12)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+    }
+    func value(_ depth: Int) -> JSONValue {
+      switch rng.next() % (depth > 4 ? 6 : 9) {
+      case 0: return .null
+      case 1: return .bool(rng.next() % 2 == 0)
+      case 2:
+        let extremes: [Int64] = [0, -1, 1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1, 1_000_000_007]
+        return .int(rng.next() % 3 == 0 ? extremes[Int(rng.next() % UInt64(extremes.count))] : Int64(bitPattern: rng.next()))
+      case 3:
+        let doubles: [Double] = [0, -0.0, 0.5, 3, -2.5e-7, 1e15, 1e16, 123_456.789, .infinity, -.infinity, .nan, .pi]
+        return .double(doubles[Int(rng.next() % UInt64(doubles.count))])
+      case 4, 5: return .string(string())
+      case 6: return .array((0..<Int(rng.next() % 5)).map { _ in value(depth + 1) })
+      default: return .obj((0..<Int(rng.next() % 5)).map { _ in (string(), value(depth + 1)) })
+      }
+    }
+    let long = JSONValue.obj([
+      ("long", .string(String(repeating: "plain text, \"quoted\" and \u{2028}\n ", count: 2000))),
+      (String(repeating: "k", count: 20_000), .array(Array(repeating: .string(String(repeating: "x", count: 5000)), count: 5))),
+    ])
+    for round in 0..<3001 {
+      let v = round == 0 ? long : value(0)
+      let expected = ReferenceCompactJSON.bytes(v)
+      #expect(expected == Array(v.serialized().utf8))
+      // Every buffer size gives the same bytes: tiny ones cross a flush inside every run.
+      let chunk = [16_384, 1, 2, 3, 7, 64, 4096][round % 7]
+      #expect(v.compactUTF8(chunkSize: chunk) == expected, "chunk \(chunk): \(v.serialized())")
+      #expect(v.compactSHA256(chunkSize: chunk) == SHA256.digest(bytes: expected), "chunk \(chunk): \(v.serialized())")
+    }
+    #expect(long.compactUTF8() == ReferenceCompactJSON.bytes(long))
+    #expect(long.compactSHA256() == SHA256.digest(bytes: ReferenceCompactJSON.bytes(long)))
+  }
 }
