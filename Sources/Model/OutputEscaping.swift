@@ -123,6 +123,16 @@ public enum OutputEscaping {
     return !(j + 1 < b.count && b[j] == 0x3A && b[j + 1] == 0x3A)
   }
 
+  /// Whether one of the eight bytes of `x` is outside printable ASCII (below 0x20, DEL, or at
+  /// or above 0x80). Exact: each test finds such a byte for sure if there is one.
+  @inline(__always)
+  public static func mayHoldUnprintable(_ x: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let del = x ^ (0x7F &* ones)  // a zero byte where `x` holds DEL
+    return x & highs != 0 || (x &- 0x20 &* ones) & ~x & highs != 0 || (del &- ones) & ~del & highs != 0
+  }
+
   static func startsWorkflowCommand(_ s: String) -> Bool {
     var i = s.utf8.startIndex
     while i < s.utf8.endIndex, s.utf8[i] == UInt8(ascii: " ") { i = s.utf8.index(after: i) }

@@ -87,7 +87,14 @@ extension PlanRenderer {
       while start <= end {
         var i = start
         var printable = true
+        let raw = UnsafeRawPointer(t.baseAddress)
         while i < end {
+          // Eight bytes at a time while they are all printable ASCII (`raw` is not nil when
+          // `end > 0`; a word is read only where it fits before `end`).
+          if let raw, i + 8 <= end, !OutputEscaping.mayHoldUnprintable(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            i += 8
+            continue
+          }
           let c = t[i]
           if c &- 0x20 >= 0x5F {  // outside printable ASCII (0x20...0x7E)
             if c == 0x0A { break }

@@ -102,3 +102,37 @@ import Testing
     }
   }
 }
+
+/// The eight-byte tests agree with the byte-by-byte ones for every byte at every position and
+/// for random words.
+@Suite struct WordTests {
+  static func word(_ bytes: [UInt8]) -> UInt64 {
+    bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+  }
+
+  static func special(_ c: UInt8) -> Bool { c >= 0x80 || c <= 0x20 || c == 0x22 || c == 0x23 || c == 0x5C || c == 0x7F }
+  static func unprintable(_ c: UInt8) -> Bool { c < 0x20 || c >= 0x7F }
+
+  @Test func everyByteAtEveryPosition() {
+    for fill in [UInt8(ascii: "a"), 0x21, 0x7E, 0x24] {
+      for position in 0..<8 {
+        for c in UInt8.min...UInt8.max {
+          var bytes = [UInt8](repeating: fill, count: 8)
+          bytes[position] = c
+          #expect(ScalarShape.mayHoldSpecial(Self.word(bytes)) == Self.special(c), "\(c) at \(position)")
+          #expect(OutputEscaping.mayHoldUnprintable(Self.word(bytes)) == Self.unprintable(c), "\(c) at \(position)")
+        }
+      }
+    }
+  }
+
+  @Test func randomWords() {
+    var g = TrickyValues.Generator(seed: 8)
+    for _ in 0..<100_000 {
+      let x = g.next() & (g.below(2) == 0 ? 0x7F7F_7F7F_7F7F_7F7F : ~0)
+      let bytes = withUnsafeBytes(of: x) { Array($0) }
+      #expect(ScalarShape.mayHoldSpecial(x) == bytes.contains(where: Self.special))
+      #expect(OutputEscaping.mayHoldUnprintable(x) == bytes.contains(where: Self.unprintable))
+    }
+  }
+}

@@ -39,10 +39,16 @@ extension YAMLEmitter {
           }
           appendKey(ms[i].key, to: &out)
           out.append(0x3A)  // :
-          if case .array(let items) = ms[i].value, !items.isEmpty {
+          switch ms[i].value {
+          case .string(let t):
+            // Most values: written here, as `writeBytes` would at `indent + 2`.
+            out.append(0x20)
+            appendStringScalar(t, indent: indent + 2, to: &out)
+            out.append(0x0A)
+          case .array(let items) where !items.isEmpty:
             out.append(0x0A)
             writeBytes(json: ms[i].value, into: &out, indent: indent, context: .mappingValue)
-          } else {
+          default:
             writeBytes(json: ms[i].value, into: &out, indent: indent + 2, context: .mappingValue)
           }
         }
@@ -60,7 +66,14 @@ extension YAMLEmitter {
         for i in its.indices {
           appendSpaces(indent, to: &out)
           out.append(0x2D)  // -
-          writeBytes(json: its[i], into: &out, indent: indent + 2, context: .sequenceItem)
+          if case .string(let t) = its[i] {
+            // As `writeBytes` would at `indent + 2`, without the call.
+            out.append(0x20)
+            appendStringScalar(t, indent: indent + 2, to: &out)
+            out.append(0x0A)
+          } else {
+            writeBytes(json: its[i], into: &out, indent: indent + 2, context: .sequenceItem)
+          }
         }
       }
     case .string(let t):
@@ -275,8 +288,15 @@ struct ScalarShape {
       return
     }
     self.first = first
-    // Most text has none of the special bytes: one test per byte, and what makes a number.
-    for c in b {
+    // Most text has none of the special bytes: eight bytes are tested at a time, then those
+    // left one by one. `i` stays within `0...b.count`; a word is read only where it fits.
+    var i = 0
+    if let base = b.baseAddress {
+      let raw = UnsafeRawPointer(base)
+      while i + 8 <= b.count && !Self.mayHoldSpecial(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+    }
+    while i < b.count {
+      let c = b[i]
       if c >= 0x80 {
         nonASCII = true
         return
@@ -285,9 +305,26 @@ struct ScalarShape {
         self = Self(general: b, first: first, last: last)
         return
       }
-      if !Self.contains(c, lo: Self.numberLikeLo, hi: Self.numberLikeHi) { numberLike = false }
+      i += 1
+    }
+    for c in b where !Self.contains(c, lo: Self.numberLikeLo, hi: Self.numberLikeHi) {
+      numberLike = false
+      break
     }
     plainCandidate = Self.plain(b, first: first, last: last, anyControl: false, false, numberLike)
+  }
+
+  /// Whether one of the eight bytes of `x` is at or above 0x80 or special (below 0x21, `"`,
+  /// `#`, `\`, DEL). Exact when it says no (each test finds a byte for sure if there is one).
+  @inline(__always)
+  static func mayHoldSpecial(_ x: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    // A zero byte in `y`: `(y - ones) & ~y & highs` is non-zero exactly when there is one.
+    func hasZero(_ y: UInt64) -> Bool { (y &- ones) & ~y & highs != 0 }
+    if x & highs != 0 { return true }
+    if (x &- 0x21 &* ones) & ~x & highs != 0 { return true }  // a byte below 0x21
+    return hasZero((x & 0xFEFE_FEFE_FEFE_FEFE) ^ (0x22 &* ones)) || hasZero(x ^ (0x5C &* ones)) || hasZero(x ^ (0x7F &* ones))
   }
 
   /// The general pass, for text with a special byte.
