@@ -39,44 +39,84 @@ extension PlanRenderer {
   }
 
   /// ``changeLines(_:)`` as `text(_:)` lays them out (each indented four spaces and ended by a
-  /// line feed), appended to `out`. A created or deleted object's YAML lines are written
-  /// straight from the emitted text: a line of printable ASCII not starting a workflow command
-  /// is what ``OutputEscaping/text(_:)`` leaves as it is, so it is appended without a copy.
-  func appendChangeLines(_ c: Change, to out: inout String) {
-    guard c.action != .update, let v = c.action == .create ? c.after : c.before, let text = Self.yamlText(v) else {
+  /// line feed), appended to `out` as UTF-8. A created or deleted object's YAML is emitted into
+  /// `yaml` (a buffer the caller reuses) and its lines copied from there with their prefix; a
+  /// line of printable ASCII not starting a workflow command is what ``OutputEscaping/text(_:)``
+  /// leaves as it is, so only other lines are escaped through it.
+  func appendChangeLines(_ c: Change, to out: inout [UInt8], yaml: inout [UInt8]) {
+    guard c.action != .update, let v = c.action == .create ? c.after : c.before, Self.hasYAMLText(v) else {
       for line in changeLines(c) {
-        out += "    "
-        out += line
-        out += "\n"
+        out.append(utf8: "    " + line + "\n")
       }
       return
     }
     let (sym, col): (String, Paint) = c.action == .create ? ("+", .green) : ("-", .red)
-    out += "    "
-    out += header(c, sym: sym, col: col, text: c.action == .create ? " =" : " (was:)")
-    out += "\n"
-    let prefix = "    " + paint(sym, col) + "   "
-    var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
-    while lines.last?.isEmpty == true { lines.removeLast() }
-    for line in lines {
-      out += prefix
-      if Self.isLeftAsIs(line) {
-        out += Substring(line)
-      } else {
-        out += OutputEscaping.text(String(decoding: line, as: UTF8.self))
+    out.append(utf8: "    " + header(c, sym: sym, col: col, text: c.action == .create ? " =" : " (was:)") + "\n")
+    yaml.removeAll(keepingCapacity: true)
+    Self.appendYAMLText(v, to: &yaml)
+    Self.appendLines(of: yaml, prefix: "    " + paint(sym, col) + "   ", to: &out)
+  }
+
+  /// Appends each line of `text` (cut at line feeds, trailing empty lines left out) to `out`
+  /// after `prefix`, escaped by ``OutputEscaping/text(_:)``, and a line feed after each.
+  static func appendLines(of text: [UInt8], prefix: String, to out: inout [UInt8]) {
+    var prefix = prefix
+    prefix.withUTF8 { p in
+      forEachLine(of: text) { line, leftAsIs in
+        out.append(contentsOf: p)
+        if leftAsIs {
+          out.append(contentsOf: line)
+        } else {
+          out.append(utf8: OutputEscaping.text(String(decoding: line, as: UTF8.self)))
+        }
+        out.append(0x0A)
       }
-      out += "\n"
     }
   }
 
-  /// Printable ASCII that does not start (after spaces) with `::`: ``OutputEscaping/text(_:)``
-  /// returns such a line unchanged.
-  static func isLeftAsIs(_ line: Substring.UTF8View) -> Bool {
-    guard line.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return false }
-    return !line.drop(while: { $0 == 0x20 }).starts(with: "::".utf8)
+  /// Calls `body` with each line of `text` (cut at line feeds, trailing empty lines left out)
+  /// and whether ``OutputEscaping/text(_:)`` leaves it as it is (printable ASCII not starting a
+  /// workflow command).
+  static func forEachLine(of text: [UInt8], _ body: (UnsafeBufferPointer<UInt8>, Bool) -> Void) {
+    text.withUnsafeBufferPointer { t in
+      var end = t.count
+      while end > 0 && t[end - 1] == 0x0A { end -= 1 }
+      guard end > 0 else { return }
+      // Each line is `t[start..<i]`; `start` and `i` stay within `0...end`, `end <= t.count`.
+      var start = 0
+      while start <= end {
+        var i = start
+        var printable = true
+        let raw = UnsafeRawPointer(t.baseAddress)
+        while i < end {
+          // Eight bytes at a time while they are all printable ASCII (`raw` is not nil when
+          // `end > 0`; a word is read only where it fits before `end`).
+          if let raw, i + 8 <= end, !OutputEscaping.mayHoldUnprintable(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            i += 8
+            continue
+          }
+          let c = t[i]
+          if c &- 0x20 >= 0x5F {  // outside printable ASCII (0x20...0x7E)
+            if c == 0x0A { break }
+            printable = false
+          }
+          i += 1
+        }
+        let line = UnsafeBufferPointer(rebasing: t[start..<i])
+        body(line, printable && !startsWorkflowCommand(line))
+        start = i + 1
+      }
+    }
   }
 
-  private func header(_ c: Change, sym: String, col: Paint, text: String) -> String {
+  /// Spaces then `::`: ``OutputEscaping/text(_:)`` breaks such a line with a backslash.
+  static func startsWorkflowCommand(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    var j = 0
+    while j < line.count && line[j] == 0x20 { j += 1 }
+    return j + 1 < line.count && line[j] == 0x3A && line[j + 1] == 0x3A
+  }
+
+  func header(_ c: Change, sym: String, col: Paint, text: String) -> String {
     var line = paint(sym, col) + " " + OutputEscaping.text(c.path) + text
     if c.widening { line += "  " + paint("[widens IAM]", .red) }
     if !c.rolls.isEmpty { line += "  [rolls \(OutputEscaping.text(c.rolls.joined(separator: ", ")))]" }
@@ -94,11 +134,28 @@ extension PlanRenderer {
 
   /// The YAML text of ``yamlBlock(_:)`` before it is cut into lines.
   static func yamlText(_ v: JSONValue) -> String? {
+    guard hasYAMLText(v) else { return nil }
+    var out: [UInt8] = []
+    appendYAMLText(v, to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Whether ``yamlText(_:)`` has a text for `v`: a non-empty collection or multi-line string.
+  static func hasYAMLText(_ v: JSONValue) -> Bool {
     switch v {
-    case .object(let m) where !m.isEmpty: return YAMLEmitter.emit(json: v)
-    case .array(let a) where !a.isEmpty: return YAMLEmitter.emit(json: v)
-    case .string(let s) where s.unicodeScalars.contains("\n"): return s
-    default: return nil
+    case .object(let m): !m.isEmpty
+    case .array(let a): !a.isEmpty
+    case .string(let s): s.utf8.contains(0x0A)
+    default: false
+    }
+  }
+
+  /// Appends ``yamlText(_:)`` of `v` (for which ``hasYAMLText(_:)`` holds) as UTF-8.
+  static func appendYAMLText(_ v: JSONValue, to out: inout [UInt8]) {
+    if case .string(let s) = v {
+      out.append(utf8: s)
+    } else {
+      YAMLEmitter.appendYAML(json: v, to: &out)
     }
   }
 }

@@ -41,29 +41,46 @@ public struct PlanRenderer: Sendable {
   /// One environment's section of ``text(_:)`` (sections are independent, so a caller with many
   /// environments may render them in parallel and join them before the summary).
   public func text(_ e: EnvironmentPlan) -> String {
-    var out = header(e)
+    var out: [UInt8] = []
+    out.reserveCapacity(16_384)
+    appendText(e, to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// ``text(_:)`` of `e` as UTF-8, appended to `out`.
+  func appendText(_ e: EnvironmentPlan, to out: inout [UInt8]) {
+    out.append(utf8: header(e))
     if !e.hasChanges && e.owed.isEmpty {
-      out += "  No changes.\n\n"
-      return out
+      out.append(utf8: "  No changes.\n\n")
+      return
     }
-    for owed in e.owed { out += "  ! " + OutputEscaping.text(Self.owedLine(owed)) + "\n" }
-    if !e.settingsChanges.isEmpty { out += "  " + paint("! " + Self.settingsBanner, .red) + "\n" }
+    for owed in e.owed { out.append(utf8: "  ! " + OutputEscaping.text(Self.owedLine(owed)) + "\n") }
+    if e.changes.contains(where: { $0.category == .settings }) {
+      out.append(utf8: "  " + paint("! " + Self.settingsBanner, .red) + "\n")
+    }
+    // The YAML of one created or deleted object at a time (its buffer is reused).
+    var yaml: [UInt8] = []
     for category in ChangeCategory.allCases {
-      let cs = e.changes.filter { $0.category == category }
-      if cs.isEmpty { continue }
-      out += "  " + bold(category.rawValue) + "\n"
-      for c in cs { appendChangeLines(c, to: &out) }
+      var headed = false
+      for c in e.changes where c.category == category {
+        if !headed {
+          out.append(utf8: "  " + bold(category.rawValue) + "\n")
+          headed = true
+        }
+        appendChangeLines(c, to: &out, yaml: &yaml)
+      }
     }
     if !e.steps.isEmpty {
-      out += "  " + bold("steps") + "\n"
+      out.append(utf8: "  " + bold("steps") + "\n")
       for s in e.steps {
-        let flag = s.disruptive ? "  " + paint("(disruptive)", .yellow) : ""
-        out += "    \(s.id). " + PlanRenderer.shell(s.command) + flag + "\n"
+        out.append(utf8: "    \(s.id). ")
+        PlanRenderer.appendShell(s.command, to: &out)
+        if s.disruptive { out.append(utf8: "  " + paint("(disruptive)", .yellow)) }
+        out.append(0x0A)
       }
-      if let line = kopsEnvironmentLine(e) { out += "    " + line + "\n" }
+      if let line = kopsEnvironmentLine(e) { out.append(utf8: "    " + line + "\n") }
     }
-    out += "\n"
-    return out
+    out.append(0x0A)
   }
 
   /// `kops runs with AWS_DEFAULT_REGION=… AWS_PROFILE=… AWS_REGION=…` when a step runs kops.
@@ -186,80 +203,6 @@ public struct PlanRenderer: Sendable {
       + failed
   }
 
-  // MARK: Markdown
-
-  /// GitHub refuses comments over 65,536 characters; parts stay under this.
-  public static let markdownPartLimit = MarkdownParts.limit
-
-  /// The plan as one or more PR comments, each under ``markdownPartLimit`` characters.
-  public func markdown(_ plan: Plan, partLimit: Int = PlanRenderer.markdownPartLimit) -> [String] {
-    var head = "## hk plan\n\n" + PlanRenderer(color: false).summary(plan) { "`" + OutputEscaping.codeSpan($0) + "`" } + "\n\n"
-    if !plan.failed.isEmpty {
-      head += "**Errors** (not planned; fix before merging):\n\n"
-      for f in plan.failed {
-        head += "- `\(f.name)` (\(Self.count(f.diagnostics.count, "error"))):\n\n```\n"
-        for d in f.diagnostics { head += OutputEscaping.fenced(Redaction.redact(text: d.description)) + "\n" }
-        head += "```\n\n"
-      }
-    }
-    let widening = plan.environments.flatMap { e in e.changes.filter(\.widening).map { (e.name, $0) } }
-    if !widening.isEmpty {
-      head += "**IAM widening** (review before merging):\n"
-      for (env, c) in widening { head += "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`\n" }
-      head += "\n"
-    }
-    let settings = plan.environments.flatMap { e in e.settingsChanges.map { (e.name, $0) } }
-    if !settings.isEmpty {
-      head += "**Settings changes** (\(Self.settingsBanner)):\n"
-      for (env, c) in settings {
-        head +=
-          "- `\(env)`: `\(OutputEscaping.codeSpan(c.path))`: `\(OutputEscaping.codeSpan(short(c.before)))` → "
-          + "`\(OutputEscaping.codeSpan(short(c.after)))`\n"
-      }
-      head += "\n"
-    }
-    let rolling = plan.environments.filter { !$0.rolls.isEmpty }
-    if !rolling.isEmpty {
-      head += "**Node rolls**:\n"
-      for e in rolling {
-        head += "- `\(e.name)`: " + e.rolls.map { "`\(OutputEscaping.codeSpan($0))`" }.joined(separator: ", ") + "\n"
-      }
-      head += "\n"
-    }
-    var sections: [String] = []
-    for e in plan.environments {
-      var s = "<details><summary><b>\(escape(e.name))</b> (\(escape(e.cluster))): "
-      s += e.hasChanges ? "\(Self.count(e.changes.count, "change")), \(Self.count(e.steps.count, "step"))" : "no changes"
-      s += "</summary>\n\n"
-      for owed in e.owed { s += "> " + OutputEscaping.markdown(Self.owedLine(owed)) + "\n" }
-      if !e.owed.isEmpty { s += "\n" }
-      if !e.changes.isEmpty {
-        s += "```diff\n"
-        for category in ChangeCategory.allCases {
-          for c in e.changes where c.category == category {
-            for line in PlanRenderer(color: false).changeLines(c) { s += OutputEscaping.fenced(line) + "\n" }
-          }
-        }
-        s += "```\n\n"
-      }
-      if !e.steps.isEmpty {
-        s += "Steps:\n\n"
-        for st in e.steps {
-          s += "\(st.id). `" + OutputEscaping.codeSpan(PlanRenderer.shell(st.command)) + "`" + (st.disruptive ? " (disruptive)" : "") + "\n"
-        }
-        if let line = kopsEnvironmentLine(e) { s += "\n" + escape(line) + "\n" }
-        s += "\n"
-      }
-      s += "</details>\n\n"
-      sections.append(s)
-    }
-    var parts = MarkdownParts.pack(
-      head: head, sections: sections, partLimit: partLimit, fullOutput: "`hk plan --format json` for the full plan")
-    // Under the plan (the parts keep 200 characters of room for it).
-    if let last = parts.indices.last { parts[last] += "`" + digestLine(plan) + "`\n" }
-    return parts
-  }
-
   func escape(_ s: String) -> String { OutputEscaping.markdown(s) }
 
   /// What a reviewer is told when `environment.yaml` settings change.
@@ -278,50 +221,48 @@ public struct PlanRenderer: Sendable {
   func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
 }
 
-/// Packs markdown sections into pull-request comments: GitHub refuses a comment over 65,536
-/// characters. The head goes first; sections are never split across parts, and a section too
-/// large for a part alone is cut inside its code block with a pointer to the full output.
-public enum MarkdownParts {
-  /// The largest part, in characters (under GitHub's limit, with room for the part header).
-  public static let limit = 65_000
-
-  /// - Parameters:
-  ///   - head: What the first part starts with (title, summary).
-  ///   - sections: One `<details>` block each, in order.
-  ///   - partLimit: The largest part, in characters.
-  ///   - fullOutput: Where the full text of a cut section is, e.g. "`hk plan --format json` for the full plan".
-  /// - Returns: One part, or several headed "*Part i of n*".
-  public static func pack(head: String, sections: [String], partLimit: Int = limit, fullOutput: String) -> [String] {
-    var parts: [String] = []
-    var current = head
-    let budget = partLimit - 200
-    for var s in sections {
-      if s.count > budget {
-        s = String(s.prefix(budget - 100)) + "\n```\n\n*(section cut: see \(fullOutput))*\n</details>\n\n"
-      }
-      if current.count + s.count > budget {
-        parts.append(current)
-        current = ""
-      }
-      current += s
-    }
-    parts.append(current)
-    if parts.count > 1 {
-      parts = parts.enumerated().map { i, p in "*Part \(i + 1) of \(parts.count)*\n\n" + p }
-    }
-    return parts
-  }
-}
-
 extension PlanRenderer {
   /// Quotes argv for display like a POSIX shell would need it (display only: hk never runs a shell).
   public static func shell(_ argv: [String]) -> String {
-    argv.map { a in
-      if a.isEmpty { return "''" }
-      let safe = a.unicodeScalars.allSatisfy { c in
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,@%+<>".unicodeScalars.contains(c)
-      }
-      return safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
-    }.map(OutputEscaping.text).joined(separator: " ")
+    var out: [UInt8] = []
+    appendShell(argv, to: &out)
+    return String(decoding: out, as: UTF8.self)
   }
+
+  /// ``shell(_:)`` as UTF-8, appended to `out`: each argument redacted, quoted unless it is
+  /// made of the characters below only, and escaped for the output.
+  static func appendShell(_ argv: [String], to out: inout [UInt8]) {
+    var first = true
+    for a in argv {
+      if !first { out.append(0x20) }
+      first = false
+      if a.isEmpty {
+        out.append(0x27)
+        out.append(0x27)
+        continue
+      }
+      // Any byte at or above 0x80 belongs to a scalar outside the set.
+      let safe = a.utf8.allSatisfy(isShellSafe)
+      let shown = safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
+      out.append(utf8: OutputEscaping.text(shown))
+    }
+  }
+
+  /// `a`-`z`, `A`-`Z`, `0`-`9` and `-_./=:,@%+<>`.
+  @inline(__always)
+  static func isShellSafe(_ c: UInt8) -> Bool {
+    switch c {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+      UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: ":"),
+      UInt8(ascii: ","), UInt8(ascii: "@"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "<"), UInt8(ascii: ">"):
+      true
+    default: false
+    }
+  }
+}
+
+extension [UInt8] {
+  /// Appends the UTF-8 of `s`.
+  @inline(__always)
+  mutating func append(utf8 s: String) { append(contentsOf: s.utf8) }
 }

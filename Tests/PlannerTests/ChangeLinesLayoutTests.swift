@@ -21,8 +21,10 @@ import Testing
       let c = Change(
         category: .spec, action: action, path: "spec.x", before: action == .create ? nil : v,
         after: action == .delete ? nil : v, rolls: ["nodes"])
-      var appended = ""
-      renderer.appendChangeLines(c, to: &appended)
+      var bytes: [UInt8] = []
+      var yaml: [UInt8] = []
+      renderer.appendChangeLines(c, to: &bytes, yaml: &yaml)
+      let appended = String(decoding: bytes, as: UTF8.self)
       let laidOut = renderer.changeLines(c).map { "    " + $0 + "\n" }.joined()
       #expect(appended == laidOut, "\(v)")
     }

@@ -67,55 +67,10 @@ public enum YAMLEmitter {
   /// ``emit(_:)`` of `YAMLNode(json: value)`, written without building that tree (a plan
   /// shows every created object this way).
   public static func emit(json value: JSONValue) -> String {
-    var out = ""
+    var out: [UInt8] = []
     out.reserveCapacity(1024)
-    write(json: value, into: &out, indent: 0, context: .document)
-    if !out.hasSuffix("\n") { out += "\n" }
-    return out
-  }
-
-  /// ``write(_:into:indent:context:)`` for the tree `YAMLNode(json: value)` would build.
-  private static func write(json value: JSONValue, into out: inout String, indent: Int, context: Context) {
-    switch value {
-    case .object(let members):
-      if members.isEmpty {
-        out += context == .document ? "{}\n" : " {}\n"
-        return
-      }
-      if context == .mappingValue { out += "\n" }
-      let pad = String(repeating: " ", count: indent)
-      for (i, m) in members.enumerated() {
-        if context == .sequenceItem && i == 0 {
-          out += " "
-        } else {
-          out += pad
-        }
-        out += keyText(m.key) + ":"
-        if case .array(let items) = m.value, !items.isEmpty {
-          out += "\n"
-          write(json: m.value, into: &out, indent: indent, context: .mappingValue)
-        } else {
-          write(json: m.value, into: &out, indent: indent + 2, context: .mappingValue)
-        }
-      }
-    case .array(let items):
-      if items.isEmpty {
-        out += context == .document ? "[]\n" : " []\n"
-        return
-      }
-      if context == .sequenceItem { out += "\n" }
-      let pad = String(repeating: " ", count: indent)
-      for item in items {
-        out += pad + "-"
-        write(json: item, into: &out, indent: indent + 2, context: .sequenceItem)
-      }
-    case .string(let t):
-      // `YAMLNode(json:)` makes a scalar whose value is this string, whatever its style.
-      let text = isPlainSafe(t) ? t : literalBlock(t, indent: indent) ?? quoted(t)
-      out += context == .document ? text + "\n" : " " + text + "\n"
-    case .null, .bool, .int, .double:
-      write(YAMLNode(json: value), into: &out, indent: indent, context: context)
-    }
+    appendYAML(json: value, to: &out)
+    return String(decoding: out, as: UTF8.self)
   }
 
   static func keyText(_ key: String) -> String {
@@ -235,17 +190,24 @@ public enum YAMLEmitter {
   }
 
   /// The words a YAML 1.1 or 1.2 reader takes for a boolean, null or special float (any case).
-  private static func isReservedWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    var lower: [UInt8] = []
-    lower.reserveCapacity(b.count)
-    for c in b { lower.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c) }
-    for w in reservedWords where w.elementsEqual(lower) { return true }
+  private static func isReservedWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool { isReservedWordASCII(b) }
+
+  /// ``isReservedWord(_:)`` without a copy: each word is compared byte by byte, ASCII letters
+  /// folded to lower case.
+  static func isReservedWordASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard b.count <= 5 else { return false }
+    for w in reservedWords where w.utf8CodeUnitCount == b.count {
+      let same = w.withUTF8Buffer { word in
+        zip(word, b).allSatisfy { x, y in x == (y >= 0x41 && y <= 0x5A ? y | 0x20 : y) }
+      }
+      if same { return true }
+    }
     return false
   }
 
-  private static let reservedWords: [[UInt8]] = [
+  private static let reservedWords: [StaticString] = [
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan",
-  ].map { Array($0.utf8) }
+  ]
 
   /// The characters of a number's spelling (`0x1F`, `+1.5e3`, `0o17`, `1_000`, `12:30`).
   static func numberLike(_ u: Unicode.Scalar) -> Bool {
