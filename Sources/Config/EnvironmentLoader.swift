@@ -15,6 +15,8 @@ public struct Repository: Sendable {
   public var digestsFiles: Bool
   /// Base files shared by many environments are read, digested and parsed once per repository.
   let baseCache = BaseCache()
+  /// `root` resolved and `environments/` checked once per run, not per environment.
+  let containments = ContainmentCache()
   /// Bytes read by every load of this repository value (the run's budget).
   let spending = RunSpending()
 
@@ -74,7 +76,7 @@ public struct Repository: Sendable {
           at: nil as Diagnostic.Location?, rule: "env-name"))
     }
     let dirRel = "environments/\(name)"
-    let containment = try PathContainment(root: root)
+    let containment = try containments.containment(root: root)
     var files: [SourceFile] = []
     var spent = EnvironmentSpending()
     // Whether a file read may hold a `$patch` key (most hold none: no tree is then rebuilt).
@@ -165,7 +167,9 @@ public struct Repository: Sendable {
 
     var k8s: [YAMLNode] = []
     let manifestsDir = root + "/" + dirRel + "/manifests"
-    if let entries = try? FileManager.default.contentsOfDirectory(atPath: manifestsDir) {
+    // Most environments have no manifests/: one stat says so (listing a missing directory
+    // through FileManager builds an error to throw away).
+    if Self.mayBeDirectory(manifestsDir), let entries = try? FileManager.default.contentsOfDirectory(atPath: manifestsDir) {
       for f in entries.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
         k8s += try readDocs(dirRel + "/manifests/" + f).filter { $0.isMapping }
       }
@@ -180,6 +184,13 @@ public struct Repository: Sendable {
 
   /// Resolves `base:` relative to the environment directory, refusing paths outside the repository.
   func resolveRelative(_ path: String, from dir: String, mark: Mark?) throws(DiagnosticError) -> String {
+    // The common case, `../X/…` from `environments/<env>` with plain components, is
+    // `environments/X/…` (what the walk below makes of it), without splitting and joining.
+    if dir.hasPrefix("environments/"), !dir.utf8.dropFirst(13).contains(UInt8(ascii: "/")), dir.utf8.count > 13,
+      path.hasPrefix("../"), Self.hasOnlyPlainComponents(path.utf8.dropFirst(3))
+    {
+      return "environments/" + path.dropFirst(3)
+    }
     var parts = dir.split(separator: "/").map(String.init)
     if path.hasPrefix("/") {
       throw DiagnosticError(
@@ -205,6 +216,15 @@ public struct Repository: Sendable {
         Diagnostic(.error, "base '\(path)' must be under environments/ (e.g. ../_base/cluster.yaml)", at: mark, rule: "settings-base"))
     }
     return rel
+  }
+
+  /// Whether `path` is one or more `/`-separated components, none empty, `.` or `..`.
+  static func hasOnlyPlainComponents(_ path: Substring.UTF8View) -> Bool {
+    guard !path.isEmpty else { return false }
+    for component in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+      if component.isEmpty || component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) { return false }
+    }
+    return true
   }
 
   /// Splits a manifest file into its Cluster and InstanceGroups.
@@ -269,6 +289,14 @@ public struct Repository: Sendable {
 }
 
 extension Repository {
+  /// False when `path` certainly is no directory (`stat` fails: missing, or a component is no
+  /// directory); true otherwise, the listing then decides.
+  static func mayBeDirectory(_ path: String) -> Bool {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return errno != ENOENT && errno != ENOTDIR }
+    return true
+  }
+
   /// Whether a YAML file's bytes can hold a `$patch` key: they contain `$patch` literally, or a
   /// backslash (a double-quoted key can spell it with escapes; plain and single-quoted keys,
   /// folded lines and aliases cannot make it without the literal text).
@@ -301,5 +329,28 @@ final class BaseCache: @unchecked Sendable {
 
   func put(_ rel: String, file: SourceFile, docs: [YAMLNode], patchMarkers: Bool) {
     lock.withLock { entries[rel] = (file, docs, patchMarkers) }
+  }
+}
+
+/// The ``PathContainment`` of a root, made once (its `realpath`s and the check that
+/// `environments/` is no symlink) and handed to every environment; a refusal is given to each
+/// environment alike, as when each made its own.
+final class ContainmentCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var entry: (root: String, result: Result<PathContainment, DiagnosticError>)?
+
+  func containment(root: String) throws(DiagnosticError) -> PathContainment {
+    let result: Result<PathContainment, DiagnosticError> = lock.withLock {
+      if let entry, entry.root == root { return entry.result }
+      let made: Result<PathContainment, DiagnosticError>
+      do throws(DiagnosticError) {
+        made = .success(try PathContainment(root: root))
+      } catch {
+        made = .failure(error)
+      }
+      entry = (root, made)
+      return made
+    }
+    return try result.get()
   }
 }

@@ -9,23 +9,29 @@ public enum Overlay {
     // Both merges look keys and names up in a dictionary (a removed entry leaves a hole until
     // the end): a linear search per entry made a hostile file of many keys quadratic.
     case (.mapping(let b), .mapping(let o)):
-      var out: [YAMLPair?] = b
-      var index: [String: Int] = [:]
+      // `out` starts as the base's pairs (shared storage until changed); a removed pair is
+      // flagged in `removed` (made on the first removal) and dropped at the end.
+      var out = b
+      var removed: [Bool] = []
+      var index = KeyIndex(small: b.count <= KeyIndex.smallLimit)
       for (i, p) in b.enumerated() where index[p.key] == nil { index[p.key] = i }
       for p in o {
-        if let i = index[p.key], let existing = out[i] {
+        if let i = index[p.key] {
           if p.value.isNull {
-            out[i] = nil
+            if removed.isEmpty { removed = Array(repeating: false, count: out.count) }
+            removed[i] = true
             index[p.key] = nil
           } else {
-            out[i]?.value = merge(base: existing.value, overlay: p.value)
+            out[i].value = merge(base: out[i].value, overlay: p.value)
           }
         } else if !p.value.isNull {
           index[p.key] = out.count
           out.append(p)
+          if !removed.isEmpty { removed.append(false) }
         }
       }
-      return YAMLNode(.mapping(out.compactMap { $0 }), mark: overlay.mark)
+      if !removed.isEmpty { out = zip(out, removed).filter { !$0.1 }.map(\.0) }
+      return YAMLNode(.mapping(out), mark: overlay.mark)
     case (.sequence(let b), .sequence(let o)) where isNamedList(b) && isNamedList(o):
       // Positions of each name, first first (a base may repeat a name; the first one wins).
       var out: [YAMLNode?] = b
@@ -77,6 +83,44 @@ public enum Overlay {
     case .scalar: return false
     case .sequence(let items): return items.contains(where: hasPatchMarker)
     case .mapping(let pairs): return pairs.contains { $0.key == "$patch" || hasPatchMarker($0.value) }
+    }
+  }
+}
+
+/// A `[String: Int]` for the mapping merge: a linear list of (key, position) while the base
+/// mapping is small (most are: no hashing, one small array), a dictionary beyond
+/// ``smallLimit`` (a hostile file of many keys stays linear, not quadratic). Both behave as a
+/// dictionary: one entry per key, a `nil` assignment removes it.
+struct KeyIndex {
+  static let smallLimit = 24
+  private var list: [(key: String, position: Int)] = []
+  private var table: [String: Int]? = nil
+
+  init(small: Bool) {
+    if !small { table = [:] }
+  }
+
+  subscript(key: String) -> Int? {
+    get {
+      if let table { return table[key] }
+      for e in list where e.key == key { return e.position }
+      return nil
+    }
+    set {
+      if table != nil {
+        table?[key] = newValue
+        return
+      }
+      if let i = list.firstIndex(where: { $0.key == key }) {
+        if let newValue { list[i].position = newValue } else { list.remove(at: i) }
+      } else if let newValue {
+        list.append((key, newValue))
+        // An overlay adding many keys: a dictionary from here on.
+        if list.count > 2 * Self.smallLimit {
+          table = Dictionary(list.map { ($0.key, $0.position) }, uniquingKeysWith: { first, _ in first })
+          list = []
+        }
+      }
     }
   }
 }

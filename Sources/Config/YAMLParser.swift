@@ -127,6 +127,14 @@ private struct TreeBuilder {
     case YAML_SCALAR_EVENT:
       let s = event.data.scalar
       let text = Self.string(s.value, s.length)
+      // A mapping's key without an anchor: only its text and mark are kept (no scalar is made;
+      // a key is a string whatever its style or tag).
+      if s.anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].pendingKey == nil {
+        let m = mark(event.start_mark)
+        try count(1, at: m)
+        try addKey(text, mark: m)
+        return
+      }
       let style: ScalarStyle
       switch s.style {
       case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -205,6 +213,13 @@ private struct TreeBuilder {
     guard isScalar, let key = keyText else {
       throw Diagnostic(.error, "a mapping key must be a scalar; complex keys are not supported", at: node.mark, rule: "yaml-complex-key")
     }
+    try addKey(key, mark: node.mark)
+  }
+
+  /// Makes `key` (at `mark`) the pending key of the mapping on top of the stack, refusing a
+  /// duplicate.
+  mutating func addKey(_ key: String, mark: Mark) throws(Diagnostic) {
+    let top = stack.count - 1
     var duplicate = false
     if stack[top].pairs.count < 12 {
       duplicate = stack[top].pairs.contains { $0.key == key }
@@ -216,9 +231,9 @@ private struct TreeBuilder {
       let first = stack[top].pairs.first { $0.key == key }?.keyMark
       let firstAt = first.map { " (first at line \($0.line), column \($0.column))" } ?? ""
       throw Diagnostic(
-        .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: node.mark, rule: "yaml-duplicate-key")
+        .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: mark, rule: "yaml-duplicate-key")
     }
-    stack[top].pendingKey = (key, node.mark)
+    stack[top].pendingKey = (key, mark)
   }
 
   func libyamlError(_ parser: yaml_parser_t) -> Diagnostic {

@@ -127,11 +127,11 @@ enum ClusterRules {
 
   /// `cidr-invalid` and `subnet-cidr-outside` (IPv4 only; IPv6 CIDRs are left to kops).
   static func cidrs(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
-    func parse(_ node: YAMLNode?, _ path: String) -> IPv4CIDR? {
+    func parse(_ node: YAMLNode?, _ path: @autoclosure () -> String) -> IPv4CIDR? {
       guard let node, let text = node.stringValue else { return nil }
       if let c = IPv4CIDR(text) { return c }
       if !text.contains(":") {
-        ctx.error("cidr-invalid", "\(path) '\(text)' is not an IPv4 CIDR; write it as a.b.c.d/n, e.g. 10.0.0.0/16", at: node.mark)
+        ctx.error("cidr-invalid", "\(path()) '\(text)' is not an IPv4 CIDR; write it as a.b.c.d/n, e.g. 10.0.0.0/16", at: node.mark)
       }
       return nil
     }
@@ -141,13 +141,14 @@ enum ClusterRules {
       if let c = parse(item, FieldPath.index("spec.additionalNetworkCIDRs", i)) { networks.append(c) }
     }
     for (i, subnet) in ctx.subnets {
-      let path = ValidationContext.subnetPath(i, subnet) + ".cidr"
-      guard let node = subnet["cidr"], let cidr = parse(node, path), let primary else { continue }
+      // the path is made only for a message
+      func path() -> String { ValidationContext.subnetPath(i, subnet) + ".cidr" }
+      guard let node = subnet["cidr"], let cidr = parse(node, path()), let primary else { continue }
       if !networks.contains(where: { $0.contains(cidr) }) {
         let extra = networks.count > 1 ? " or additionalNetworkCIDRs" : ""
         ctx.error(
           "subnet-cidr-outside",
-          "\(path) \(cidr) is outside networkCIDR \(primary)\(extra); pick a cidr inside the VPC's range "
+          "\(path()) \(cidr) is outside networkCIDR \(primary)\(extra); pick a cidr inside the VPC's range "
             + "or add that range to spec.additionalNetworkCIDRs",
           at: node.mark)
       }

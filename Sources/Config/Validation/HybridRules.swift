@@ -150,18 +150,19 @@ enum HybridRules {
         at: mark)
     }
     for (i, subnet) in ctx.subnets {
-      let path = ValidationContext.subnetPath(i, subnet)
+      // the path is made only for a message
+      func path() -> String { ValidationContext.subnetPath(i, subnet) }
       if let egress = subnet["egress"], let e = egress.text {
         guard e != "External" else { continue }
         ctx.error(
           "external-egress-subnet",
-          "\(path).egress is '\(e)' but strategy external-egress needs egress: External on every subnet, or kops creates an internet gateway; "
+          "\(path()).egress is '\(e)' but strategy external-egress needs egress: External on every subnet, or kops creates an internet gateway; "
             + "set egress: External",
           at: egress.mark)
       } else {
         ctx.error(
           "external-egress-subnet",
-          "\(path) has no egress but strategy external-egress needs egress: External on every subnet, or kops creates an internet gateway; "
+          "\(path()) has no egress but strategy external-egress needs egress: External on every subnet, or kops creates an internet gateway; "
             + "add egress: External",
           at: subnet.mark)
       }

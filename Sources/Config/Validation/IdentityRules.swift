@@ -69,7 +69,8 @@ enum IdentityRules {
       }
     }
     var out: [String: [Diagnostic]] = [:]
-    for (id, list) in uses.sorted(by: { $0.key < $1.key }) {
+    // Only ids named more than once can warn: the rest are not sorted or looked at.
+    for (id, list) in uses.filter({ $0.value.count > 1 }).sorted(by: { $0.key < $1.key }) {
       let names = Array(Set(list.map(\.env))).sorted()
       guard names.count > 1 else { continue }
       for use in list {

@@ -18,8 +18,15 @@ enum SchemaRules {
     let prefix: String
     /// Where `field-type` was already reported by ``TypeRules`` (one finding per node).
     let reported: Set<String>
+    /// The file of the document walked (subtrees of other files are a base's: see ``memo``).
+    var document: FileID = .none
+    /// Where clean base subtrees are remembered (nil: every subtree is walked).
+    var memo: SharedSubtreeMemo<MemoCondition>? = nil
     var steps: [Step] = []
     var found: [(rule: String, message: String, mark: Mark)] = []
+    /// Calls of ``unknown(_:in:)`` and ``mismatch(_:_:)`` so far, reported or not: a subtree
+    /// walked without one is clean whatever the walk's state (limits, `reported`) was.
+    var events = 0
 
     var path: String {
       var s = ""
@@ -34,6 +41,26 @@ enum SchemaRules {
 
     mutating func walk(_ node: YAMLNode, _ type: KopsSchema.ValueType) {
       if node.isNull || TypeRules.isYAML11Boolean(node) { return }
+      switch type {
+      case .any:
+        return
+      case .object, .list, .map:
+        // A base's subtree, found clean in an earlier environment at this release: skipped.
+        guard let memo, SharedSubtreeMemo<MemoCondition>.isShared(node, document: document) else {
+          return walkCollection(node, type)
+        }
+        let condition = MemoCondition(type: type, release: release)
+        if memo.isClean(node, condition) { return }
+        let before = events
+        walkCollection(node, type)
+        if events == before { memo.markClean(node, condition) }
+      default:
+        walkCollection(node, type)
+      }
+    }
+
+    /// ``walk(_:_:)`` past the null, YAML 1.1 boolean and memo checks.
+    mutating func walkCollection(_ node: YAMLNode, _ type: KopsSchema.ValueType) {
       switch type {
       case .any:
         return
@@ -92,6 +119,7 @@ enum SchemaRules {
     static let reportLimit = 50
 
     mutating func unknown(_ pair: YAMLPair, in type: String) {
+      events += 1
       if found.count >= Self.reportLimit {
         unreported += 1
         if firstUnreported == nil { firstUnreported = pair.keyMark }
@@ -121,6 +149,7 @@ enum SchemaRules {
     }
 
     mutating func mismatch(_ node: YAMLNode, _ type: KopsSchema.ValueType) {
+      events += 1
       if found.count >= Self.reportLimit * 2 { return }
       if !reported.isEmpty, reported.contains(node.mark.description) { return }
       var hint = ""
@@ -142,6 +171,15 @@ enum SchemaRules {
     }
   }
 
+  /// What a subtree was walked as: the same storage is clean only for the same type and release.
+  struct MemoCondition: Hashable, Sendable {
+    var type: KopsSchema.ValueType
+    var release: Int
+  }
+
+  /// Base subtrees the walk found clean (kept for the run).
+  static let memo = SharedSubtreeMemo<MemoCondition>()
+
   static func check(_ ctx: inout ValidationContext) {
     let schema = KopsSchema.shared
     guard schema.hasType("Cluster") else { return }
@@ -149,12 +187,16 @@ enum SchemaRules {
     let reported = Set(
       ctx.diagnostics.lazy.filter { $0.rule == "field-type" }.compactMap { d in d.location.map { "\($0.file):\($0.line):\($0.column)" } })
     var walker = Walker(schema: schema, release: release, version: ctx.version, prefix: "", reported: reported)
+    walker.document = ctx.cluster.mark.fileID
+    walker.memo = ctx.remembersSharedSubtrees ? memo : nil
     walker.walk(ctx.cluster, .object("Cluster"))
     walker.flushUnreported()
     for ig in ctx.env.instanceGroups {
       var w = Walker(
         schema: schema, release: release, version: ctx.version, prefix: "instancegroup \(InstanceGroupView(ig).name ?? "?"): ",
         reported: reported)
+      w.document = ig.mark.fileID
+      w.memo = walker.memo
       w.walk(ig, .object("InstanceGroup"))
       w.flushUnreported()
       walker.found += w.found

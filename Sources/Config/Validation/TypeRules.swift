@@ -105,22 +105,24 @@ enum TypeRules {
     }
 
     let cluster = ctx.cluster
-    checkFields(&ctx, cluster, clusterFields, prefix: "")
+    checkFields(&ctx, cluster, clusterFields, tree: FieldTree.cluster, prefix: "")
     if ValidationContext.present(cluster, "spec") == nil {
       ctx.error(
         "spec-missing", "the Cluster has no spec; add spec with at least cloudProvider, kubernetesVersion, networking and subnets",
         at: cluster.pair("spec")?.keyMark ?? cluster.mark)
     }
     for (i, subnet) in (ctx.spec?["subnets"]?.items ?? []).enumerated() where subnet.isMapping {
-      let path = ValidationContext.subnetPath(i, subnet)
+      // the path is made only for a message
       for key in subnetFields {
-        if let v = subnet[key] { checkType(&ctx, v, Field([key], .string), path: { FieldPath.key(path, key) }) }
+        if let v = subnet[key] {
+          checkType(&ctx, v, Field([key], .string), path: { FieldPath.key(ValidationContext.subnetPath(i, subnet), key) })
+        }
       }
     }
     for ig in ctx.env.instanceGroups {
       let name = InstanceGroupView(ig).name ?? "?"
       let prefix = "instancegroup \(name): "
-      checkFields(&ctx, ig, instanceGroupFields, prefix: prefix)
+      checkFields(&ctx, ig, instanceGroupFields, tree: FieldTree.instanceGroup, prefix: prefix)
       if ValidationContext.present(ig, "spec") == nil {
         ctx.error(
           "spec-missing", "\(prefix)no spec; add spec with role, machineType, minSize, maxSize and subnets",
@@ -132,7 +134,7 @@ enum TypeRules {
   // MARK: YAML 1.1 booleans
 
   static func isYAML11Boolean(_ node: YAMLNode) -> Bool {
-    guard let s = node.scalar, s.style == .plain, s.tag == nil else { return false }
+    guard case .scalar(let s) = node.content, s.style == .plain, s.tag == nil else { return false }
     // y, n, no, on, yes, off in any case: at most three ASCII letters, checked without allocating.
     var folded: UInt32 = 0
     var count = 0
@@ -141,7 +143,11 @@ enum TypeRules {
       guard count <= 3, (b | 0x20) >= 0x61, (b | 0x20) <= 0x7A else { return false }
       folded = folded << 8 | UInt32(b | 0x20)
     }
-    return yaml11BooleanCodes.contains(folded)
+    // yaml11BooleanCodes, compared directly (no hashing)
+    switch folded {
+    case 0x79, 0x6E, 0x796573, 0x6E6F, 0x6F6E, 0x6F6666: return true
+    default: return false
+    }
   }
 
   /// ``yaml11Booleans`` packed as big-endian ASCII (`"yes"` → 0x796573).
@@ -158,8 +164,36 @@ enum TypeRules {
     }
   }
 
+  /// Base subtrees known to hold no YAML 1.1 boolean (kept for the run).
+  static let booleanMemo = SharedSubtreeMemo<Bool>()
+
+  /// ``hasYAML11Boolean(_:)`` for a node of a document of file `document`: the subtrees of a
+  /// shared file (a base) found free of them are remembered and not scanned again.
+  static func hasYAML11Boolean(_ node: YAMLNode, document: FileID?) -> Bool {
+    guard let document else { return hasYAML11Boolean(node) }
+    switch node.content {
+    case .scalar: return isYAML11Boolean(node)
+    case .mapping, .sequence:
+      guard SharedSubtreeMemo<Bool>.isShared(node, document: document) else { break }
+      if booleanMemo.isClean(node, true) { return false }
+      let found = hasYAML11Boolean(node)
+      if !found { booleanMemo.markClean(node, true) }
+      return found
+    }
+    switch node.content {
+    case .scalar: return false
+    case .mapping(let pairs): return pairs.contains { hasYAML11Boolean($0.value, document: document) }
+    case .sequence(let items): return items.contains { hasYAML11Boolean($0, document: document) }
+    }
+  }
+
   /// `yaml11-bool`: every plain `yes/no/on/off/y/n` value in the document.
   static func booleans(_ ctx: inout ValidationContext, _ node: YAMLNode, path: String) {
+    booleans(&ctx, node, path: path, document: ctx.remembersSharedSubtrees ? node.mark.fileID : nil)
+  }
+
+  /// `document`: the file of the document (its base subtrees are remembered), nil for no memo.
+  static func booleans(_ ctx: inout ValidationContext, _ node: YAMLNode, path: String, document: FileID?) {
     switch node.content {
     case .scalar(let s):
       guard isYAML11Boolean(node) else { return }
@@ -170,17 +204,23 @@ enum TypeRules {
           + "or quote it (\"\(s.text)\") if a string is meant",
         at: node.mark)
     case .mapping(let pairs):
-      for p in pairs where hasYAML11Boolean(p.value) { booleans(&ctx, p.value, path: FieldPath.key(path, p.key)) }
+      for p in pairs where hasYAML11Boolean(p.value, document: document) {
+        booleans(&ctx, p.value, path: FieldPath.key(path, p.key), document: document)
+      }
     case .sequence(let items):
-      for (i, item) in items.enumerated() where hasYAML11Boolean(item) { booleans(&ctx, item, path: FieldPath.index(path, i)) }
+      for (i, item) in items.enumerated() where hasYAML11Boolean(item, document: document) {
+        booleans(&ctx, item, path: FieldPath.index(path, i), document: document)
+      }
     }
   }
 
   // MARK: Field types
 
-  static func checkFields(_ ctx: inout ValidationContext, _ doc: YAMLNode, _ fields: [Field], prefix: String) {
-    for field in fields {
-      guard let node = lookup(doc, field.path) else { continue }
+  /// `tree`: the tree of `fields`' paths (``FieldTree/cluster``, ``FieldTree/instanceGroup``).
+  static func checkFields(_ ctx: inout ValidationContext, _ doc: YAMLNode, _ fields: [Field], tree: FieldTree, prefix: String) {
+    let found = tree.lookup(doc, count: fields.count)
+    for (field, node) in zip(fields, found) {
+      guard let node else { continue }
       checkType(&ctx, node, field, path: { prefix + field.path.joined(separator: ".") })
     }
   }

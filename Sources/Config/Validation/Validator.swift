@@ -26,7 +26,14 @@ public enum Validator {
 
   /// All diagnostics for one loaded environment, sorted by file, line, column; errors and warnings.
   public static func validate(_ env: Environment) -> [Diagnostic] {
+    validate(env, remembersSharedSubtrees: true)
+  }
+
+  /// ``validate(_:)``; `remembersSharedSubtrees: false` walks every base subtree again (the
+  /// reference the memo's tests compare with).
+  static func validate(_ env: Environment, remembersSharedSubtrees: Bool) -> [Diagnostic] {
     var ctx = ValidationContext(env: env)
+    ctx.remembersSharedSubtrees = remembersSharedSubtrees
     TypeRules.check(&ctx)
     SchemaRules.check(&ctx)
     NameRules.check(&ctx)
@@ -56,6 +63,8 @@ struct ValidationContext {
   /// `spec` of the Cluster when it is a mapping.
   let spec: YAMLNode?
   private(set) var diagnostics: [Diagnostic] = []
+  /// Whether whole-tree checks skip base subtrees found clean before (``SharedSubtreeMemo``).
+  var remembersSharedSubtrees = true
 
   init(env: Environment) {
     self.env = env
@@ -64,6 +73,7 @@ struct ValidationContext {
     self.cluster = env.cluster
     let s = env.cluster["spec"]
     self.spec = s?.isMapping == true ? s : nil
+    self.subnets = Self.subnets(of: self.spec)
   }
 
   /// Where a finding goes when its node has no position: the Cluster document, else line 1
@@ -111,8 +121,10 @@ struct ValidationContext {
     node?.pair(key)?.keyMark ?? node?.mark
   }
 
-  /// `spec.subnets` as written (only mapping items).
-  var subnets: [(index: Int, node: YAMLNode)] {
+  /// `spec.subnets` as written (only mapping items), made once per environment.
+  let subnets: [(index: Int, node: YAMLNode)]
+
+  static func subnets(of spec: YAMLNode?) -> [(index: Int, node: YAMLNode)] {
     guard let items = spec?["subnets"]?.items else { return [] }
     return items.enumerated().filter { $0.element.isMapping }.map { ($0.offset, $0.element) }
   }

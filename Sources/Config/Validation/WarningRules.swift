@@ -1,4 +1,5 @@
 import Model
+import Synchronization
 
 /// Findings that do not stop a plan: configurations that work but surprise people later.
 enum WarningRules {
@@ -14,11 +15,45 @@ enum WarningRules {
   /// and the nodes need logs:CreateLogStream and logs:PutLogEvents.
   static func awslogs(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
     guard let driver = spec[path: "docker", "logDriver"], driver.text == "awslogs" else { return }
+    let entries = (spec["additionalPolicies"]?.pairs ?? []).map { PolicyEntry(role: $0.key, text: $0.value.stringValue) }
+    let missing = awslogsMissing(entries)
+    guard !missing.isEmpty else { return }
+    ctx.warning(
+      "awslogs-iam",
+      "spec.docker.logDriver awslogs needs logs:CreateLogStream and logs:PutLogEvents allowed in spec.additionalPolicies for "
+        + "\(missing.joined(separator: " and ")); add them, and note that kubectl logs stops working with awslogs "
+        + "(consider json-file with a log shipper)",
+      at: driver.mark)
+  }
+
+  /// One `spec.additionalPolicies` entry as the awslogs rule reads it: the role and the text of
+  /// a string value (nil for anything else).
+  struct PolicyEntry: Hashable, Sendable {
+    var role: String
+    var text: String?
+  }
+
+  /// The roles (`master`, `node`) whose policies lack what awslogs needs, remembered per list
+  /// of entries for the run (environments sharing a base's policies ask the same question).
+  static func awslogsMissing(_ entries: [PolicyEntry]) -> [String] {
+    let size = entries.reduce(0) { $0 + $1.role.utf8.count + ($1.text?.utf8.count ?? 0) }
+    guard size <= 65_536 else { return computeAwslogsMissing(entries) }
+    if let hit = rememberedAwslogs.withLock({ $0[entries] }) { return hit }
+    let missing = computeAwslogsMissing(entries)
+    rememberedAwslogs.withLock { table in
+      if table.count < 256 { table[entries] = missing }
+    }
+    return missing
+  }
+
+  private static let rememberedAwslogs = Mutex<[[PolicyEntry]: [String]]>([:])
+
+  static func computeAwslogsMissing(_ entries: [PolicyEntry]) -> [String] {
     let needed = ["logs:CreateLogStream", "logs:PutLogEvents"]
     var policies: [String: [IAMStatement]] = [:]
-    for p in spec["additionalPolicies"]?.pairs ?? [] {
-      guard let text = p.value.stringValue, let doc = try? IAMPolicyDocument.parse(text) else { continue }
-      policies[p.key, default: []] += doc.statements
+    for p in entries {
+      guard let text = p.text, let doc = try? IAMPolicyDocument.parse(text) else { continue }
+      policies[p.role, default: []] += doc.statements
     }
     func allows(_ role: String) -> Bool {
       let statements = policies[role] ?? []
@@ -29,13 +64,7 @@ enum WarningRules {
     var missing: [String] = []
     if !(allows("master") || allows("control-plane")) { missing.append("master") }
     if !allows("node") { missing.append("node") }
-    guard !missing.isEmpty else { return }
-    ctx.warning(
-      "awslogs-iam",
-      "spec.docker.logDriver awslogs needs logs:CreateLogStream and logs:PutLogEvents allowed in spec.additionalPolicies for "
-        + "\(missing.joined(separator: " and ")); add them, and note that kubectl logs stops working with awslogs "
-        + "(consider json-file with a log shipper)",
-      at: driver.mark)
+    return missing
   }
 
   /// Whether an IAM action pattern (`logs:*`, `*`, `logs:Put*`) covers `action` (case-insensitive).

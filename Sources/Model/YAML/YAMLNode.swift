@@ -62,149 +62,6 @@ public enum ScalarStyle: UInt8, Sendable, Hashable {
   public var isQuoted: Bool { self != .plain }
 }
 
-/// A scalar's text, style and explicit tag (`!!str`), resolved like YAML 1.2's core schema.
-///
-/// Immutable: whether the value is a string or null is decided once, when the scalar is made
-/// (one byte, next to the style), because `value` is read on every comparison, lookup and
-/// validation of every scalar; other values are parsed again from the text when read.
-public struct YAMLScalar: Sendable {
-  public let text: String
-  public let style: ScalarStyle
-  private let kind: Kind
-  /// An explicit tag such as `tag:yaml.org,2002:str`, or nil.
-  public let tag: String?
-
-  private enum Kind: UInt8, Sendable { case string, null, other }
-
-  public init(_ text: String, style: ScalarStyle = .plain, tag: String? = nil) {
-    self.text = text
-    self.style = style
-    self.tag = tag
-    switch Self.resolve(text, style: style, tag: tag) {
-    case .string: kind = .string
-    case .null: kind = .null
-    default: kind = .other
-    }
-  }
-
-  /// The typed value of the scalar (core schema: null, bool, int, float, else string).
-  ///
-  /// `yes`/`no`/`on`/`off` resolve to strings here; the validator refuses them where kops expects
-  /// a bool, because kops's YAML 1.1 reader would turn them into booleans.
-  public var value: ScalarValue {
-    switch kind {
-    case .string: .string(text)
-    case .null: .null
-    case .other: Self.resolve(text, style: style, tag: tag)
-    }
-  }
-
-  static func resolve(_ text: String, style: ScalarStyle, tag: String?) -> ScalarValue {
-    if let tag {
-      switch tag {
-      case "tag:yaml.org,2002:str": return .string(text)
-      case "tag:yaml.org,2002:null": return .null
-      case "tag:yaml.org,2002:bool": return Self.resolveBool(text).map(ScalarValue.bool) ?? .string(text)
-      case "tag:yaml.org,2002:int": return Self.resolveInt(text).map(ScalarValue.int) ?? .string(text)
-      case "tag:yaml.org,2002:float": return Double(text).map(ScalarValue.float) ?? .string(text)
-      default: break
-      }
-    }
-    if style.isQuoted { return .string(text) }
-    return Self.resolvePlain(text)
-  }
-
-  public static func resolvePlain(_ text: String) -> ScalarValue {
-    guard let first = text.utf8.first else { return .null }
-    switch first {
-    case UInt8(ascii: "~") where text.utf8.count == 1: return .null
-    case UInt8(ascii: "n"), UInt8(ascii: "N"):
-      if text == "null" || text == "Null" || text == "NULL" { return .null }
-    case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
-      if let b = resolveBool(text) { return .bool(b) }
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."):
-      if let i = resolveInt(text) { return .int(i) }
-      if let d = resolveFloat(text) { return .float(d) }
-    default: break
-    }
-    return .string(text)
-  }
-
-  static func resolveBool(_ t: String) -> Bool? {
-    switch t {
-    case "true", "True", "TRUE": true
-    case "false", "False", "FALSE": false
-    default: nil
-    }
-  }
-
-  static func resolveInt(_ t: String) -> Int64? {
-    var s = Substring(t)
-    var negative = false
-    if s.first == "-" || s.first == "+" {
-      negative = s.first == "-"
-      s = s.dropFirst()
-    }
-    guard !s.isEmpty else { return nil }
-    let magnitude: Int64?
-    if s.hasPrefix("0x") {
-      magnitude = Int64(s.dropFirst(2), radix: 16)
-    } else if s.hasPrefix("0o") {
-      magnitude = Int64(s.dropFirst(2), radix: 8)
-    } else {
-      guard s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-      magnitude = Int64(s)
-    }
-    guard let m = magnitude else { return nil }
-    return negative ? -m : m
-  }
-
-  static func resolveFloat(_ t: String) -> Double? {
-    switch t {
-    case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
-    case "-.inf", "-.Inf", "-.INF": return -.infinity
-    case ".nan", ".NaN", ".NAN": return .nan
-    default: break
-    }
-    // Core schema float: [-+]? (\.[0-9]+ | [0-9]+ (\.[0-9]*)?) ([eE][-+]?[0-9]+)?
-    var sawDigit = false
-    var sawDot = false
-    var sawExp = false
-    var prev: UInt8 = 0
-    for (i, c) in t.utf8.enumerated() {
-      switch c {
-      case 48...57: sawDigit = true
-      case UInt8(ascii: "."):
-        if sawDot || sawExp { return nil }
-        sawDot = true
-      case UInt8(ascii: "e"), UInt8(ascii: "E"):
-        if sawExp || !sawDigit { return nil }
-        sawExp = true
-      case UInt8(ascii: "-"), UInt8(ascii: "+"):
-        if !(i == 0 || prev == UInt8(ascii: "e") || prev == UInt8(ascii: "E")) { return nil }
-      default: return nil
-      }
-      prev = c
-    }
-    guard sawDigit, sawDot || sawExp else { return nil }
-    return Double(t)
-  }
-}
-
-/// The typed value of a scalar.
-public enum ScalarValue: Sendable, Hashable {
-  case null
-  case bool(Bool)
-  case int(Int64)
-  case float(Double)
-  case string(String)
-
-  public var string: String? {
-    if case .string(let s) = self { return s }
-    return nil
-  }
-}
-
 /// A key/value pair of a mapping. Keys are scalars (hk refuses complex keys when loading).
 public struct YAMLPair: Sendable {
   public var key: String
@@ -273,23 +130,29 @@ public struct YAMLNode: Sendable {
     return nil
   }
   public var isMapping: Bool { pairs != nil }
-  public var isNull: Bool { scalar?.value == .null }
+  public var isNull: Bool {
+    if case .scalar(let s) = content { return s.isNull }
+    return false
+  }
 
   /// The scalar's value when this is a scalar.
   public var scalarValue: ScalarValue? { scalar?.value }
   /// The text of a scalar that resolves to a string (a quoted `"3128"` included), else nil.
-  public var stringValue: String? { scalar?.value.string }
+  public var stringValue: String? {
+    if case .scalar(let s) = content { return s.stringText }
+    return nil
+  }
   /// The scalar text whatever it resolves to (`3128` → "3128"); nil for collections and null.
   public var text: String? {
-    guard let s = scalar, s.value != .null else { return nil }
+    guard case .scalar(let s) = content, !s.isNull else { return nil }
     return s.text
   }
   public var intValue: Int64? {
-    if case .int(let i)? = scalar?.value { return i }
+    if case .scalar(let s) = content { return s.intValue }
     return nil
   }
   public var boolValue: Bool? {
-    if case .bool(let b)? = scalar?.value { return b }
+    if case .scalar(let s) = content { return s.boolValue }
     return nil
   }
 
@@ -356,6 +219,18 @@ public struct YAMLNode: Sendable {
     guard var child = self[first] else { return }
     child.remove(path: Array(path.dropFirst()))
     set(first, child)
+  }
+
+  /// The address of a non-empty collection's element storage; nil for scalars and empty
+  /// collections. Nodes with the same address hold the same elements (copies share the storage
+  /// and a change copies it first), but an address names that storage only while a node holding
+  /// it is alive: a cache keyed by it must keep such a node (``SharedSubtreeMemo`` does).
+  public var storageIdentity: UInt? {
+    switch content {
+    case .scalar: return nil
+    case .mapping(let p): return p.isEmpty ? nil : p.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } }
+    case .sequence(let i): return i.isEmpty ? nil : i.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } }
+    }
   }
 
   /// The number of nodes in this tree (for limits and benchmarks).
