@@ -46,7 +46,7 @@ extension HK {
     public func run() async throws {
       let term = global.terminal
       if let history {
-        let rows = try DriftOperation.history(history, limit: limit, stateLocation: global.stateDBPath)
+        let rows = try DriftOperation.history(history, limit: limit, stateLocation: global.stateDBPath, notice: { term.err($0) })
         switch format {
         case .json: term.out(DriftOperation.historyJSON(history, rows: rows).serialized(pretty: true) + "\n")
         case .text, .markdown:

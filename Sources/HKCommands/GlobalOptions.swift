@@ -53,11 +53,14 @@ public struct GlobalOptions: ParsableArguments, Sendable {
       environmentVariable: env["HK_KOPS"].flatMap { $0.isEmpty ? nil : $0 },
       environmentMap: try KopsSelection.parseMap(env["HK_KOPS_MAP"].map { [$0] } ?? [], source: "HK_KOPS_MAP"))
   }
-  /// The operator's choices every operation works with; diagnostics are printed on `term`.
+  /// The operator's choices every operation works with; diagnostics and notices are printed on
+  /// `term`. With `runsKops: false` (plan, which runs neither kops nor aws) the kops options are
+  /// not read, so a bad `--kops-map` is left to the commands that use it.
   /// - Throws: a malformed `--kops-map` / `HK_KOPS_MAP` (``Executor/KopsSelection/parseMap(_:source:)``).
-  public func context(_ term: Terminal) throws -> OperationContext {
+  public func context(_ term: Terminal, runsKops: Bool = true) throws -> OperationContext {
     OperationContext(
-      root: root, stateLocation: stateDBPath, kops: try kopsSelection(), aws: awsExecutable, report: { term.print($0) })
+      root: root, stateLocation: stateDBPath, kops: runsKops ? try kopsSelection() : KopsSelection(), aws: awsExecutable,
+      report: { term.print($0) }, notice: { term.err($0) })
   }
   public var awsExecutable: String { aws ?? env["HK_AWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "aws" }
   public var terminal: Terminal { Terminal(noColor: noColor) }

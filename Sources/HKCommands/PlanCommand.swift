@@ -46,8 +46,7 @@ extension HK {
       // Text output lists the broken environments with their errors itself; json and markdown
       // list them too, and their errors also go to stderr for whoever reads the log.
       // Plan runs neither kops nor aws: a bad --kops-map is apply's and drift's to refuse.
-      let operation = PlanOperation(
-        OperationContext(root: global.root, stateLocation: global.stateDBPath, report: { term.print($0) }), showContent: showContent)
+      let operation = PlanOperation(try global.context(term, runsKops: false), showContent: showContent)
       let result = try await term.printingDiagnostics { try operation.plan(names, reportErrors: format != .text) }
       defer { KeepUntilExit.keep(result) }
       try emit(result.plan, term: term)

@@ -21,7 +21,7 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true, notice: { term.err($0) }) else {
           term.out("No state recorded yet (nothing at \(StoreLocation.redact(global.stateDBPath))).\n")
           return
         }
@@ -64,14 +64,14 @@ extension HK {
             "'\(environment)' is not an environment name; name one of those 'hk state list' shows")
         }
         if let run = runID {
-          let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true)
+          let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true, notice: { term.err($0) })
           guard let summary = try store?.runs(environment, limit: Int.max).first(where: { $0.id == run }), let store else {
             throw CommandError.message("no run \(run) of \(environment); 'hk state history \(environment)' lists its runs")
           }
           term.out(RunJournal.render(summary, entries: try store.journal(runID: run)))
           return
         }
-        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true),
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true, notice: { term.err($0) }),
           let state = try (serial.map { try store.revision(environment, serial: $0) } ?? store.recorded(environment))
         else {
           throw CommandError.message(
@@ -111,7 +111,7 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true, notice: { term.err($0) }) else {
           term.out("No state recorded yet.\n")
           return
         }
@@ -153,7 +153,7 @@ extension HK {
       public init() {}
       public func run() async throws {
         let term = global.terminal
-        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true) else {
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: true, notice: { term.err($0) }) else {
           term.out("No locks.\n")
           return
         }
@@ -194,7 +194,10 @@ extension HK {
           throw CommandError.message(
             "'\(environment)' is not an environment name; name one of those 'hk state list' shows")
         }
-        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false), let held = try store.lock(environment) else {
+        let term = global.terminal
+        guard let store = try StoreAccess.openForReading(global.stateDBPath, snapshot: false, notice: { term.err($0) }),
+          let held = try store.lock(environment)
+        else {
           throw CommandError.message("\(environment) is not locked; nothing to do")
         }
         if !held.isStale && !held.isExpired() {

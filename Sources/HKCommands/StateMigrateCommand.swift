@@ -24,7 +24,7 @@ extension HK.StateCommand {
       let term = global.terminal
       let sourceShown = StoreLocation.redact(global.stateDBPath)
       let targetShown = StoreLocation.redact(target)
-      let result = try MigrateOperation.run(source: global.stateDBPath, target: target, force: force)
+      let result = try MigrateOperation.run(source: global.stateDBPath, target: target, force: force, notice: { term.err($0) })
       let mismatches = result.mismatches
       var table = [["KIND", "SOURCE", "TARGET", "DIGEST (SHA-256)"]]
       for r in result.rows {

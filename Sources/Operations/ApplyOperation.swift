@@ -128,7 +128,7 @@ public struct ApplyOperation: Sendable {
     finished: (ApplyOutcome, _ notApplied: [String]) -> Void
   ) async throws -> Bool {
     let work = ready.work
-    let store = try StoreAccess.open(context.stateLocation)
+    let store = try StoreAccess.open(context.stateLocation, notice: context.notice)
     if let planID = ready.planID {
       let bindings = ready.plan.environments.map { PlanBinding(environment: $0.name, prior: $0.prior, desiredDigest: $0.desiredDigest) }
       do {

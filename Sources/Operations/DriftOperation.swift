@@ -35,7 +35,7 @@ public struct DriftOperation: Sendable {
       let more = errors.count > 1 ? " (and \(errors.count - 1) more problems, above)" : ""
       targets.append(.unloadable(name: name, message: "\(first)\(more); fix the environment's files and run 'hk drift \(name)' again"))
     }
-    let store = try StoreAccess.openForReading(context.stateLocation, snapshot: false)
+    let store = try StoreAccess.openForReading(context.stateLocation, snapshot: false, notice: context.notice)
     let checker = DriftChecker(runner: SubprocessRunner(), kops: context.kops, aws: context.aws, store: store, parallelism: parallelism)
     return await checker.check(targets)
   }
@@ -47,12 +47,14 @@ public struct DriftOperation: Sendable {
   }
 
   /// The stored reports of `name`, newest first (none where hk never wrote).
-  public static func history(_ name: String, limit: Int, stateLocation: String) throws -> [HistoryRow] {
+  public static func history(
+    _ name: String, limit: Int, stateLocation: String, notice: StoreAccess.Notice
+  ) throws -> [HistoryRow] {
     guard Environment.isValidName(name) else {
       throw CommandError.message(
         "'\(name)' is not an environment name ([a-z0-9][a-z0-9-]*); name one of the directories under environments/")
     }
-    guard let store = try StoreAccess.openForReading(stateLocation) else { return [] }
+    guard let store = try StoreAccess.openForReading(stateLocation, notice: notice) else { return [] }
     return try store.driftReports(name, limit: limit).map {
       HistoryRow(record: $0, entry: try? DriftJSON.decodeEnvironment($0.reportJSON))
     }

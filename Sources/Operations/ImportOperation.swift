@@ -53,7 +53,8 @@ public struct ImportOperation: Sendable {
       note("note: \(name) has validation errors (above); importing anyway, fix them before 'hk apply'.\n")
     }
     let importer = Importer(
-      store: try StoreAccess.open(context.stateLocation), runner: SubprocessRunner(), kops: context.kops.executable(for: env.settings),
+      store: try StoreAccess.open(context.stateLocation, notice: context.notice), runner: SubprocessRunner(),
+      kops: context.kops.executable(for: env.settings),
       aws: context.aws,
       actor: actor, force: force)
     let imported = try await importer.run(env)

@@ -22,17 +22,17 @@ public enum MigrateOperation {
 
   /// Copies `source` to `target` (replacing what the target holds only with `force`), then reads
   /// the copy back and compares counts and digests.
-  public static func run(source: String, target: String, force: Bool) throws -> Result {
+  public static func run(source: String, target: String, force: Bool, notice: StoreAccess.Notice) throws -> Result {
     let sourceShown = StoreLocation.redact(source)
     let targetShown = StoreLocation.redact(target)
     guard try StoreLocation.parse(source) != StoreLocation.parse(target) else {
       throw CommandError.message("the target \(targetShown) is the source itself; pass another location with --to")
     }
-    guard let from = try StoreAccess.openForReading(source) else {
+    guard let from = try StoreAccess.openForReading(source, notice: notice) else {
       throw CommandError.message("nothing is recorded at \(sourceShown); nothing to migrate (check --state-db / HK_STATE_DB)")
     }
     let dump = try from.exportAll()
-    let destination = try StoreAccess.open(target)
+    let destination = try StoreAccess.open(target, notice: notice)
     if !force, try !destination.isEmpty() {
       throw CommandError.message(
         "the target \(targetShown) already holds recorded state; nothing was copied. Pass --force to replace it")

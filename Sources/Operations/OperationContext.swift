@@ -15,11 +15,15 @@ public struct OperationContext: Sendable {
   public var aws: String
   /// Receives each environment's errors as they are found.
   public var report: @Sendable ([Diagnostic]) -> Void
+  /// Receives the one-line notices of the state location (its first use), once per process
+  /// (``StoreAccess``): operations print nothing themselves.
+  public var notice: StoreAccess.Notice
 
   public init(
     root: String, stateLocation: String, kops: KopsSelection = KopsSelection(), aws: String = "aws",
-    report: @escaping @Sendable ([Diagnostic]) -> Void
+    report: @escaping @Sendable ([Diagnostic]) -> Void, notice: @escaping StoreAccess.Notice
   ) {
     (self.root, self.stateLocation, self.kops, self.aws, self.report) = (root, stateLocation, kops, aws, report)
+    self.notice = notice
   }
 }

@@ -37,8 +37,9 @@ public struct PlanOperation: Sendable {
     // The recorded state is read while the files load (one core would idle otherwise); its
     // errors are reported after the files' diagnostics, as if read afterwards.
     let path = context.stateLocation
+    let notice = context.notice
     let reading = Background { () throws -> [String: RecordedState] in
-      try StoreAccess.openForReading(path, snapshot: true)?.recorded(resolved) ?? [:]
+      try StoreAccess.openForReading(path, snapshot: true, notice: notice)?.recorded(resolved) ?? [:]
     }
     let loaded = workspace.load(resolved: resolved)
     var failed: [FailedEnvironment] = []

@@ -6,35 +6,38 @@ import Synchronization
 /// Opens the state location the way each command needs it, through the one factory
 /// (``StateStores``): no command knows which backend it has.
 public enum StoreAccess {
+  /// Where a notice goes (the command's stderr; redacted there, like everything hk prints).
+  public typealias Notice = @Sendable (String) -> Void
+
   /// For read-only commands (plan, state, lock list, drift history): nothing is created or
-  /// migrated; a location where hk never wrote is an empty state (nil), said once on stderr.
+  /// migrated; a location where hk never wrote is an empty state (nil), said once to `notice`.
   ///
   /// With `snapshot` (the default) the database is opened read-only; commands that write
   /// (drift records its report, lock unlock) pass `false`.
-  public static func openForReading(_ location: String, snapshot: Bool = true) throws -> (any StateStoring)? {
+  public static func openForReading(_ location: String, snapshot: Bool = true, notice: Notice) throws -> (any StateStoring)? {
     let opened = try StateStores.openForReading(location, snapshot: snapshot)
-    say(opened.notice)
+    say(opened.notice, to: notice)
     return opened.store
   }
 
   private static let noticed = Mutex(false)
 
-  /// Prints the first notice of the process on stderr (apply reads, then creates: said once).
-  private static func say(_ notice: String?) {
+  /// Hands the first notice of the process to `sink` (apply reads, then creates: said once),
+  /// as one line ending in a newline.
+  private static func say(_ notice: String?, to sink: Notice) {
     guard let notice,
       noticed.withLock({ done in
         defer { done = true }
         return !done
       })
     else { return }
-    // Redacted like everything hk prints (a location may carry a secret).
-    FileHandle.standardError.write(Data((Redaction.redact(text: notice) + "\n").utf8))
+    sink(notice + "\n")
   }
 
-  /// For commands that record (apply, import): created when missing, said once on stderr.
-  public static func open(_ location: String) throws -> any StateStoring {
+  /// For commands that record (apply, import): created when missing, said once to `notice`.
+  public static func open(_ location: String, notice: Notice) throws -> any StateStoring {
     let opened = try StateStores.open(location)
-    say(opened.notice)
+    say(opened.notice, to: notice)
     guard let store = opened.store else { throw StoreError.unreadable(path: StoreLocation.redact(location)) }
     return store
   }
