@@ -128,7 +128,7 @@ extension HostileCorpus {
   // MARK: Encoding, duplicates
 
   static func encoding() -> [HostileInput] {
-    var rng = SeededRandom(seed: 0x6b5f_0002)
+    var rng = SplitMix64(seed: 0x6b5f_0002)
     var out: [HostileInput] = []
     let invalid: [[UInt8]] = [
       [0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xF0, 0x28, 0x8C, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFE, 0xFF], [0x80],
@@ -168,7 +168,7 @@ extension HostileCorpus {
     out.append(input("encoding", "a NUL-only file") { [UInt8](repeating: 0, count: 4096) })
     out.append(
       input("encoding", "random binary") {
-        var r = SeededRandom(seed: 0x6b5f_0003)
+        var r = SplitMix64(seed: 0x6b5f_0003)
         return (0..<8192).map { _ in UInt8(truncatingIfNeeded: r.next()) }
       })
     out.append(input("encoding", "CR-only line ends") { bytes(cluster.replacingOccurrences(of: "\n", with: "\r")) })
@@ -269,18 +269,5 @@ extension HostileCorpus {
     return kinds.map {
       HostileInput(category: "state-db", label: "state-db \($0)", commands: .stateDatabase, expect: .clearError, stateDB: $0)
     }
-  }
-}
-
-/// SplitMix64: a small deterministic generator for the corpus.
-struct SeededRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -32,7 +32,7 @@ enum HostileCorpus {
   ]
 
   static func syntax() -> [HostileInput] {
-    var rng = SeededRandom(seed: 0x6b5f_0001)
+    var rng = SplitMix64(seed: 0x6b5f_0001)
     var out: [HostileInput] = []
     for (file, count) in [(clusterFile, 150), (settingsFile, 50), (baseFile, 20)] {
       let text = original(file)

@@ -361,7 +361,7 @@ enum HostileHarness {
     case .truncated: return write(good.prefix(1000))
     case .corruptedPages:
       var d = good
-      var r = SeededRandom(seed: 0x6b5f_0004)
+      var r = SplitMix64(seed: 0x6b5f_0004)
       for i in 4096..<min(d.count, 4096 * 6) { d[i] = UInt8(truncatingIfNeeded: r.next()) }
       return write(d)
     case .corruptedHeader:

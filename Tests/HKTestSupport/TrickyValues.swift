@@ -28,18 +28,12 @@ public enum TrickyValues {
 
   /// A deterministic pseudo-random generator (SplitMix64).
   public struct Generator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    var random: SplitMix64
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { random.next() }
 
-    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    public mutating func below(_ n: Int) -> Int { random.below(n) }
 
     /// A string from the tricky corpus, a random mix of its pieces, or random bytes of printable
     /// ASCII and a few special characters.

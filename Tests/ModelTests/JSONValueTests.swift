@@ -1,3 +1,4 @@
+import HKTestSupport
 import Model
 import Testing
 

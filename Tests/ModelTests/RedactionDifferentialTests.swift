@@ -1,4 +1,5 @@
 import Foundation
+import HKTestSupport
 import Testing
 
 @testable import Model
@@ -7,19 +8,8 @@ import Testing
 /// replaced (RedactionReference.swift): the same bytes out for every text of a corpus of each
 /// rule's boundary cases and of thousands of strings generated from the rules' trigger pieces.
 @Suite struct RedactionDifferentialTests {
-  /// A deterministic generator (SplitMix64), so a failure reproduces.
-  struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
-  }
+  /// A deterministic generator, so a failure reproduces.
+  typealias Generator = SplitMix64
 
   /// Pieces that start, end or break a rule, and a few that are none.
   static let pieces: [String] = [
@@ -36,7 +26,7 @@ import Testing
   ]
 
   static func generated(count: Int, seed: UInt64, maxPieces: Int) -> [String] {
-    var g = Generator(state: seed)
+    var g = Generator(seed: seed)
     return (0..<count).map { _ in
       (0..<(1 + g.below(maxPieces))).map { _ in g.pick(pieces) }.joined()
     }
@@ -98,7 +88,7 @@ import Testing
 
   /// Long texts with many matches: each rule's skip over what it consumed, across the whole text.
   @Test func longTexts() {
-    var g = Generator(state: 42)
+    var g = Generator(seed: 42)
     let all = Self.boundaries + Self.generated(count: 2000, seed: 7, maxPieces: 8)
     for _ in 0..<200 {
       let text = (0..<(1 + g.below(60))).map { _ in g.pick(all) }.joined(separator: g.pick(["\n", " ", "", "\r\n"]))
@@ -115,7 +105,7 @@ import Testing
       let n = Array(needle.utf8)
       return b.count >= n.count && (0...(b.count - n.count)).contains { Array(b[$0..<($0 + n.count)]) == n }
     }
-    var g = Generator(state: 2026)
+    var g = Generator(seed: 2026)
     let all = Self.boundaries + Self.generated(count: 3000, seed: 11, maxPieces: 10)
     var taken = 0
     for _ in 0..<2000 {

@@ -48,7 +48,7 @@ import Testing
   static func bytes(_ v: JSONValue) -> [UInt8] { Array(v.serialized().utf8) }
 
   @Test func jsonValues() {
-    var g = Generator(state: 99)
+    var g = Generator(seed: 99)
     for _ in 0..<3000 {
       let v = Self.value(&g, depth: 0)
       let new = Redaction.redact(v)
@@ -75,7 +75,7 @@ import Testing
   }
 
   @Test func concealedContents() {
-    var g = Generator(state: 5)
+    var g = Generator(seed: 5)
     let paths = [
       "spec.fileAssets[name=a].content", "content", "", ".", "a..content", "a.content.", "x.content..", "contents", "a.Content",
       "conte\u{301}nt", "a.\u{301}content", "a.content\u{301}", "spec.additionalUserData", "...",
