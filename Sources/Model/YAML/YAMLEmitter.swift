@@ -151,49 +151,16 @@ public enum YAMLEmitter {
   }
 
   /// ``isPlainSafe(_:)`` for text of printable ASCII only, on its bytes; nil for any other text.
+  /// The byte emitter's one pass (``ScalarShape``) decides, then how the text resolves.
   static func isPlainSafeASCII(_ s: String) -> Bool? {
     var s = s
-    // 0: not plain-safe, 1: plain-safe if it reads back as a string, 2: not printable ASCII.
-    let verdict = s.withUTF8 { b -> Int in
-      guard let first = b.first, let last = b.last else { return 0 }
-      var numberLike = true
-      var prev: UInt8 = 0x20
-      for c in b {
-        // Control characters and DEL are refused by the general path as well.
-        if c >= 0x7F || c < 0x20 { return c >= 0x80 ? 2 : 0 }
-        if prev == 0x3A && c == 0x20 { return 0 }  // ": "
-        if prev == 0x20 && c == 0x23 { return 0 }  // " #"
-        if numberLike && !Self.numberLike(Unicode.Scalar(c)) { numberLike = false }
-        prev = c
-      }
-      if first == 0x20 || last == 0x20 || last == 0x3A { return 0 }
-      if b.count >= 3 && ((b[0] == 0x2D && b[1] == 0x2D && b[2] == 0x2D) || (b[0] == 0x2E && b[1] == 0x2E && b[2] == 0x2E)) {
-        return 0
-      }
-      switch first {
-      case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"),
-        UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"),
-        UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"),
-        UInt8(ascii: "`"):
-        return 0
-      case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "."):
-        if numberLike { return 0 }
-      default: break
-      }
-      return b.count <= 6 && isReservedWord(b) ? 0 : 1
-    }
-    switch verdict {
-    case 0: return false
-    case 1: return YAMLScalar.resolvePlain(s) == .string(s)
-    default: return nil
-    }
+    let shape = s.withUTF8 { ScalarShape($0) }
+    if shape.nonASCII { return nil }
+    return shape.plainCandidate && YAMLScalar.resolvePlain(s) == .string(s)
   }
 
-  /// The words a YAML 1.1 or 1.2 reader takes for a boolean, null or special float (any case).
-  private static func isReservedWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool { isReservedWordASCII(b) }
-
-  /// ``isReservedWord(_:)`` without a copy: each word is compared byte by byte, ASCII letters
-  /// folded to lower case.
+  /// Whether `b` is one of the words a YAML 1.1 or 1.2 reader takes for a boolean, null or
+  /// special float (any case), compared byte by byte, ASCII letters folded to lower case.
   static func isReservedWordASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard b.count <= 5 else { return false }
     for w in reservedWords where w.utf8CodeUnitCount == b.count {
