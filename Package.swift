@@ -66,8 +66,10 @@ let package = Package(
         "Model", "Config", "Store", "Planner", "Executor", "Operations",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    /** glibc malloc settings made before main (Sources/CStartup/startup.c): hk's executable only. */
+    .target(name: "CStartup"),
     .executableTarget(
-      name: "hk", dependencies: ["HKCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      name: "hk", dependencies: ["HKCommands", "CStartup", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // MARK: Test doubles
     /** A kops CLI double (flags, output split, exit codes and messages of the kops commands hk runs; see Sources/fake-kops/FakeKops.swift), run as a separate process by the tests and scripts/sandbox. */
@@ -90,7 +92,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "Model", "Config", "Planner", "Store", "Operations", "HKCommands", "HKTestSupport", "hk", "fake-kops",
+        "Model", "Config", "Planner", "Store", "Operations", "HKCommands", "HKTestSupport", "hk", "CStartup", "fake-kops",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
   ],
