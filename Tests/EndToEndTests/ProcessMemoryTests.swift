@@ -40,5 +40,10 @@ private final class BlockList: @unchecked Sendable {
   private let lock = NSLock()
   private var blocks: [UnsafeMutableRawPointer?] = []
   func append(_ p: UnsafeMutableRawPointer?) { lock.withLock { blocks.append(p) } }
-  func freeAll() { lock.withLock { blocks.forEach { free($0) }; blocks = [] } }
+  func freeAll() {
+    lock.withLock {
+      for p in blocks { free(p) }
+      blocks = []
+    }
+  }
 }
