@@ -1,11 +1,10 @@
 import Foundation
 import Synchronization
 
-/// Shares the text of scalars and keys that repeat across the files of a run.
+/// Shares the text of mapping keys that repeat across the files of a run.
 ///
 /// A thousand environments repeat the same long keys (`kubernetesVersion`,
-/// `containerLogMaxSize`) and many of the same long values (image names, zones with a
-/// suffix, CIDR lists); each was a new heap string, built and validated from libyaml's bytes.
+/// `containerLogMaxSize`); each was a new heap string, built and validated from libyaml's bytes.
 /// Strings of up to 15 UTF-8 bytes are stored inline by Swift (no allocation: not interned);
 /// longer ones, up to ``maxLength``, are looked up here by their bytes, and a hit returns the
 /// string already made: no allocation, no copy, less memory (each new page of the trees is a
@@ -18,10 +17,11 @@ final class StringInterner: Sendable {
   static let shared = StringInterner()
 
   static let maxLength = 128
-  static let maxEntries = 1 << 15
+  static let maxEntries = 1 << 12
   static let maxProbes = 8
-  /// Twice ``maxEntries`` (a power of two): the table is at most half full.
-  private static let slotCount = 1 << 16
+  /// Twice ``maxEntries`` (a power of two): the table is at most half full (and small enough
+  /// to stay in the CPU's cache).
+  private static let slotCount = 1 << 13
 
   private struct Slot {
     var hash: UInt32 = 0

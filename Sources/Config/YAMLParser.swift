@@ -112,8 +112,15 @@ private struct TreeBuilder {
     Mark(fileID: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
   }
 
-  /// A scalar's or key's text; long ones shared with equal texts parsed before (``StringInterner``).
   static func string(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
+    guard let p, n > 0 else { return "" }
+    return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+  }
+
+  /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
+  /// same few hundred keys make up most of every file. Values are not looked up: most long
+  /// ones are ids and names of their environment, a lookup that finds nothing.
+  static func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
     guard let p, n > 0 else { return "" }
     return StringInterner.shared.string(UnsafeBufferPointer(start: p, count: n))
   }
@@ -133,15 +140,15 @@ private struct TreeBuilder {
       docRoot = nil
     case YAML_SCALAR_EVENT:
       let s = event.data.scalar
-      let text = Self.string(s.value, s.length)
       // A mapping's key without an anchor: only its text and mark are kept (no scalar is made;
       // a key is a string whatever its style or tag).
       if s.anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].pendingKey == nil {
         let m = mark(event.start_mark)
         try count(1, at: m)
-        try addKey(text, mark: m)
+        try addKey(Self.key(s.value, s.length), mark: m)
         return
       }
+      let text = Self.string(s.value, s.length)
       let style: ScalarStyle
       switch s.style {
       case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted

@@ -14,7 +14,7 @@ import Testing
   static let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-configuration-of-this-cluster\n"
 
   static func settings(_ name: String) -> String {
-    "cluster: \(name).k8s.local\nstateStore: s3://state-bucket-\(name)\nkopsVersion: 1.28.4\naws: {region: ap-northeast-1}\n"
+    "cluster: \(name).k8s.local\nstateStore: s3://state-bucket-\(name)\nkopsVersion: 1.28.4\naws: {region: ap-northeast-1}\ninternetGateway: {strategy: none}\n"
   }
 
   /// What a load gives: the files read (paths, digests, resolved paths) and the trees, or the
