@@ -54,7 +54,7 @@ import Testing
     try link("environments/manifests-link/manifests", "../plain/manifests")
     try link("environments/file-links/manifests/inside.yaml", "../../_shared/ingress.yaml")
     try link("environments/file-links/manifests/outside.yaml", r + "/outside/secret.yaml")
-    try link("environments/file-links/manifests/dangling.yaml", "nowhere.yaml")
+    try link("environments/file-links/manifests/z-dangling.yaml", "nowhere.yaml")
     try link("environments/outside-env/environment.yaml", r + "/outside/env/environment.yaml")
     try link("environments/alias", "alias-target")
     #expect(mkfifo(r + "/environments/fifo/manifests/pipe.yaml", 0o600) == 0)
