@@ -19,6 +19,10 @@ public struct Repository: Sendable {
   let containments = ContainmentCache()
   /// Bytes read by every load of this repository value (the run's budget).
   let spending = RunSpending()
+  /// Whether an environment's files are opened from its directory's descriptor first (see
+  /// ``load(_:)``); off, every file takes the path of containment checks and a read by path
+  /// (tests compare the two).
+  var opensFromDirectory = true
 
   public init(root: String, limits: YAMLLimits = .default, budget: InputBudget = .default, digestsFiles: Bool = true) {
     self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
@@ -82,16 +86,34 @@ public struct Repository: Sendable {
     // Whether a file read may hold a `$patch` key (most hold none: no tree is then rebuilt).
     var mayHavePatchMarkers = false
 
-    func readDocs(_ rel: String, shared: Bool = false) throws(DiagnosticError) -> [YAMLNode] {
+    // The environment's directory, opened once without following a symlink: its files are
+    // opened from it (see ``FileReader/readRegularFile(in:_:limit:)``); -1 sends every file
+    // through containment's checks and a read by path.
+    let directoryFD = opensFromDirectory ? containment.openEnvironmentDirectory(name) : -1
+    defer { if directoryFD >= 0 { close(directoryFD) } }
+
+    /// Reads `rel`; `leaf` is its name in the directory `directoryOf` (a descriptor, -1: none),
+    /// tried first (a regular file, no symlink); anything else takes the checked path.
+    func readDocs(_ rel: String, shared: Bool = false, in directoryOf: Int32 = -1, leaf: String = "") throws(DiagnosticError) -> [YAMLNode] {
       if shared, let hit = baseCache.get(rel) {
         files.append(hit.file)
         mayHavePatchMarkers = mayHavePatchMarkers || hit.patchMarkers
         return hit.docs
       }
-      let resolved = try containment.resolve(rel)
+      var resolved = rel
       let bytes: [UInt8]
+      if directoryOf >= 0, let read = FileReader.readRegularFile(in: directoryOf, leaf, limit: limits.maxBytes) {
+        bytes = read
+      } else {
+        resolved = try containment.resolve(rel)
+        bytes = try readByPath(rel, resolved: resolved)
+      }
+      return try parseDocs(rel, resolved: resolved, bytes: bytes, shared: shared)
+    }
+
+    func readByPath(_ rel: String, resolved: String) throws(DiagnosticError) -> [UInt8] {
       do {
-        bytes = try FileReader.read(containment.root + "/" + resolved, limit: limits.maxBytes)
+        return try FileReader.read(containment.root + "/" + resolved, limit: limits.maxBytes)
       } catch {
         // name the file relative to the repository root, as every other diagnostic does
         throw DiagnosticError(
@@ -101,6 +123,9 @@ public struct Repository: Sendable {
             return d
           })
       }
+    }
+
+    func parseDocs(_ rel: String, resolved: String, bytes: [UInt8], shared: Bool) throws(DiagnosticError) -> [YAMLNode] {
       try spent.spend(bytes.count, file: rel, environment: name, budget: budget, run: spending)
       let digest = digestsFiles ? SHA256.digest(bytes: bytes) : ""
       let file = SourceFile(path: rel, digest: digest, resolvedPath: resolved == rel ? nil : resolved)
@@ -116,7 +141,7 @@ public struct Repository: Sendable {
     }
 
     let settingsRel = dirRel + "/environment.yaml"
-    let settingsDocs = try readDocs(settingsRel)
+    let settingsDocs = try readDocs(settingsRel, in: directoryFD, leaf: "environment.yaml")
     guard settingsDocs.count == 1, let settingsNode = settingsDocs.first else {
       throw DiagnosticError(
         Diagnostic(
@@ -126,7 +151,7 @@ public struct Repository: Sendable {
     let settings = try SettingsDecoder.decode(settingsNode, file: settingsRel)
 
     let clusterRel = dirRel + "/cluster.yaml"
-    var (cluster, igs) = try Self.split(try readDocs(clusterRel), file: clusterRel, requireCluster: settings.base == nil)
+    var (cluster, igs) = try Self.split(try readDocs(clusterRel, in: directoryFD, leaf: "cluster.yaml"), file: clusterRel, requireCluster: settings.base == nil)
 
     if let base = settings.base {
       let baseRel = try resolveRelative(base, from: dirRel, mark: settings.marks["base"])
@@ -166,12 +191,22 @@ public struct Repository: Sendable {
     }
 
     var k8s: [YAMLNode] = []
-    let manifestsDir = root + "/" + dirRel + "/manifests"
-    // Most environments have no manifests/: one stat says so (listing a missing directory
-    // through FileManager builds an error to throw away).
-    if Self.mayBeDirectory(manifestsDir), let entries = try? FileManager.default.contentsOfDirectory(atPath: manifestsDir) {
+    switch Self.listManifests(in: directoryFD) {
+    case .none:
+      break
+    case .listed(let directory, let entries):
+      defer { closedir(directory) }
       for f in entries.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
-        k8s += try readDocs(dirRel + "/manifests/" + f).filter { $0.isMapping }
+        k8s += try readDocs(dirRel + "/manifests/" + f, in: dirfd(directory), leaf: f).filter { $0.isMapping }
+      }
+    case .unknown:
+      let manifestsDir = root + "/" + dirRel + "/manifests"
+      // Most environments have no manifests/: one stat says so (listing a missing directory
+      // through FileManager builds an error to throw away).
+      if Self.mayBeDirectory(manifestsDir), let entries = try? FileManager.default.contentsOfDirectory(atPath: manifestsDir) {
+        for f in entries.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
+          k8s += try readDocs(dirRel + "/manifests/" + f).filter { $0.isMapping }
+        }
       }
     }
 
@@ -289,6 +324,51 @@ public struct Repository: Sendable {
 }
 
 extension Repository {
+  /// What `manifests/` of an environment directory (a descriptor) holds, as far as can be
+  /// told without following a symlink.
+  enum ManifestListing {
+    /// No `manifests` entry at all.
+    case none
+    /// A directory (no symlink), open, and its entries but `.` and `..`; the caller closes it.
+    case listed(OpaquePointer, [String])
+    /// Anything else (no descriptor, a symlink, a file, a name that is not UTF-8, an error):
+    /// the listing by path decides, as it always did.
+    case unknown
+  }
+
+  static func listManifests(in directoryFD: Int32) -> ManifestListing {
+    guard directoryFD >= 0 else { return .unknown }
+    let fd = openat(directoryFD, "manifests", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { return errno == ENOENT ? .none : .unknown }
+    guard let directory = fdopendir(fd) else {
+      close(fd)
+      return .unknown
+    }
+    var entries: [String] = []
+    while true {
+      errno = 0
+      guard let entry = readdir(directory) else {
+        if errno != 0 {
+          closedir(directory)
+          return .unknown
+        }
+        break
+      }
+      let name: String? = withUnsafePointer(to: &entry.pointee.d_name) { p in
+        p.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) {
+          String(validatingCString: $0)
+        }
+      }
+      guard let name else {
+        closedir(directory)
+        return .unknown
+      }
+      if name == "." || name == ".." { continue }
+      entries.append(name)
+    }
+    return .listed(directory, entries)
+  }
+
   /// False when `path` certainly is no directory (`stat` fails: missing, or a component is no
   /// directory); true otherwise, the listing then decides.
   static func mayBeDirectory(_ path: String) -> Bool {

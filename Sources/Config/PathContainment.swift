@@ -51,6 +51,15 @@ final class PathContainment: Sendable {
     return try resolveThroughRealpath(rel)
   }
 
+  /// A descriptor of `environments/<name>` when it is a directory and no symlink (opened
+  /// from ``environmentsFD`` with `O_NOFOLLOW`), else -1. A file opened from it by a name of
+  /// one component with `O_NOFOLLOW` is what ``resolve(_:)`` would accept without `realpath`
+  /// (every component exists and none is a symlink). The caller closes it.
+  func openEnvironmentDirectory(_ name: String) -> Int32 {
+    guard environmentsFD >= 0 else { return -1 }
+    return openat(environmentsFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+  }
+
   /// ``resolve(_:)`` with `realpath` on the whole path (every symlink on the way followed).
   func resolveThroughRealpath(_ rel: String) throws(DiagnosticError) -> String {
     guard let resolved = Self.realpath(root + "/" + rel) else { return rel }

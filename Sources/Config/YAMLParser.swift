@@ -79,13 +79,13 @@ private struct TreeBuilder {
   var anchors: [String: (node: YAMLNode, count: Int)] = [:]
   var nodeCount = 0
 
-  /// A collection being built. Mutated in place through `stack[top]`, so appending never
-  /// copies the array built so far (popping a frame, appending and pushing it back did).
+  /// A collection being built. Its pairs or items are those of ``pairs`` or ``items`` from
+  /// `first` on (a nested collection's sit above them until it ends and takes them).
   struct Frame {
     var isMapping: Bool
-    var pairs: [YAMLPair] = []
-    var items: [YAMLNode] = []
-    /// The keys of `pairs`, kept once a mapping has 12 of them (duplicate checks).
+    /// Where the collection's pairs (a mapping) or items (a sequence) start in their stack.
+    var first: Int
+    /// The keys of its pairs, kept once a mapping has 12 of them (duplicate checks).
     var keys: Set<String>? = nil
     var pendingKey: (String, Mark)? = nil
     var mark: Mark
@@ -95,6 +95,12 @@ private struct TreeBuilder {
   }
   var stack: [Frame] = []
   var docRoot: YAMLNode? = nil
+  /// The pairs and items of every open collection, innermost last: a collection's elements
+  /// are moved out into an array of exactly their count when it ends, instead of each
+  /// collection growing its own array by doubling (three or four allocations and copies for
+  /// most, up to half of the last one unused, kept for the whole run).
+  let pairs = MoveStack<YAMLPair>()
+  let items = MoveStack<YAMLNode>()
 
   init(file: String, limits: YAMLLimits, bytes: [UInt8]) {
     self.file = FileID(file)
@@ -109,6 +115,14 @@ private struct TreeBuilder {
   static func string(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
     guard let p, n > 0 else { return "" }
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+  }
+
+  /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
+  /// same few hundred keys make up most of every file. Values are not looked up: most long
+  /// ones are ids and names of their environment, a lookup that finds nothing.
+  static func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
+    guard let p, n > 0 else { return "" }
+    return StringInterner.shared.string(UnsafeBufferPointer(start: p, count: n))
   }
 
   static func cString(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -126,15 +140,15 @@ private struct TreeBuilder {
       docRoot = nil
     case YAML_SCALAR_EVENT:
       let s = event.data.scalar
-      let text = Self.string(s.value, s.length)
       // A mapping's key without an anchor: only its text and mark are kept (no scalar is made;
       // a key is a string whatever its style or tag).
       if s.anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].pendingKey == nil {
         let m = mark(event.start_mark)
         try count(1, at: m)
-        try addKey(text, mark: m)
+        try addKey(Self.key(s.value, s.length), mark: m)
         return
       }
+      let text = Self.string(s.value, s.length)
       let style: ScalarStyle
       switch s.style {
       case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -164,15 +178,18 @@ private struct TreeBuilder {
       let m = mark(event.start_mark)
       try checkDepth(m)
       try count(1, at: m)
-      stack.append(Frame(isMapping: false, mark: m, anchor: Self.cString(event.data.sequence_start.anchor), start: nodeCount))
+      stack.append(
+        Frame(isMapping: false, first: items.count, mark: m, anchor: Self.cString(event.data.sequence_start.anchor), start: nodeCount))
     case YAML_MAPPING_START_EVENT:
       let m = mark(event.start_mark)
       try checkDepth(m)
       try count(1, at: m)
-      stack.append(Frame(isMapping: true, mark: m, anchor: Self.cString(event.data.mapping_start.anchor), start: nodeCount))
+      stack.append(
+        Frame(isMapping: true, first: pairs.count, mark: m, anchor: Self.cString(event.data.mapping_start.anchor), start: nodeCount))
     case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
       guard let frame = stack.popLast() else { return }
-      let node = YAMLNode(frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items), mark: frame.mark)
+      let node = YAMLNode(
+        frame.isMapping ? .mapping(pairs.take(from: frame.first)) : .sequence(items.take(from: frame.first)), mark: frame.mark)
       if let anchor = frame.anchor { anchors[anchor] = (node, nodeCount - frame.start + 1) }
       try add(node, keyText: nil, isScalar: false)
     default:
@@ -202,11 +219,11 @@ private struct TreeBuilder {
       return
     }
     guard stack[top].isMapping else {
-      stack[top].items.append(node)
+      items.push(node)
       return
     }
     if let (key, keyMark) = stack[top].pendingKey {
-      stack[top].pairs.append(YAMLPair(key: key, keyMark: keyMark, value: node))
+      pairs.push(YAMLPair(key: key, keyMark: keyMark, value: node))
       stack[top].pendingKey = nil
       return
     }
@@ -220,15 +237,16 @@ private struct TreeBuilder {
   /// duplicate.
   mutating func addKey(_ key: String, mark: Mark) throws(Diagnostic) {
     let top = stack.count - 1
+    let first = stack[top].first
     var duplicate = false
-    if stack[top].pairs.count < 12 {
-      duplicate = stack[top].pairs.contains { $0.key == key }
+    if pairs.count - first < 12 {
+      duplicate = pairs.elements(from: first) { $0.contains { $0.key == key } }
     } else {
-      if stack[top].keys == nil { stack[top].keys = Set(stack[top].pairs.map(\.key)) }
+      if stack[top].keys == nil { stack[top].keys = pairs.elements(from: first) { Set($0.lazy.map(\.key)) } }
       duplicate = stack[top].keys?.insert(key).inserted == false
     }
     if duplicate {
-      let first = stack[top].pairs.first { $0.key == key }?.keyMark
+      let first = pairs.elements(from: first) { $0.first { $0.key == key }?.keyMark }
       let firstAt = first.map { " (first at line \($0.line), column \($0.column))" } ?? ""
       throw Diagnostic(
         .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: mark, rule: "yaml-duplicate-key")
@@ -273,5 +291,55 @@ private struct TreeBuilder {
       i += 1
     }
     return Mark(fileID: file, line: line, column: col)
+  }
+}
+
+/// A stack of values that hands its top elements out by moving them (no copy, no retain) into
+/// an array of exactly their count. Whatever is left when it goes is destroyed then (a parse
+/// that throws half-way).
+final class MoveStack<Element> {
+  private var base: UnsafeMutablePointer<Element>
+  private var capacity: Int
+  private(set) var count = 0
+
+  init(capacity: Int = 64) {
+    self.capacity = capacity
+    base = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    base.deinitialize(count: count)
+    base.deallocate()
+  }
+
+  func push(_ element: consuming Element) {
+    if count == capacity {
+      let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+      bigger.moveInitialize(from: base, count: count)
+      base.deallocate()
+      base = bigger
+      capacity *= 2
+    }
+    (base + count).initialize(to: element)
+    count += 1
+  }
+
+  /// The elements from `first` on, moved out in order; the stack then ends before `first`.
+  func take(from first: Int) -> [Element] {
+    let n = count - first
+    guard n > 0 else { return [] }
+    let source = base + first
+    let taken = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
+      guard let target = buffer.baseAddress else { return }
+      target.moveInitialize(from: source, count: n)
+      initialized = n
+    }
+    count = first
+    return taken
+  }
+
+  /// `body` applied to the elements from `first` on (borrowed).
+  func elements<R>(from first: Int, _ body: (UnsafeBufferPointer<Element>) -> R) -> R {
+    body(UnsafeBufferPointer(start: base + first, count: count - first))
   }
 }

@@ -249,7 +249,7 @@ extension YAMLNode: Equatable {
   public static func == (a: YAMLNode, b: YAMLNode) -> Bool {
     switch (a.content, b.content) {
     case (.scalar(let x), .scalar(let y)):
-      if x.text == y.text && x.style.isQuoted == y.style.isQuoted && x.tag == y.tag { return true }
+      if x.text == y.text && x.style.isQuoted == y.style.isQuoted && x.tagID == y.tagID { return true }
       return x.value.semanticallyEqual(y.value)
     case (.sequence(let x), .sequence(let y)):
       return x == y
