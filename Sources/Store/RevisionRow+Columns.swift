@@ -202,41 +202,72 @@ enum RevisionJSON {
         if c == UInt8(ascii: "\\") || c < 0x20 { break }
         i += 1
       }
-      // Escapes: find the closing quote first (an escaped byte is never it), then copy the
-      // runs between escapes whole.
+      // Escapes: find the closing quote first (an escaped byte is never it), then write the
+      // string in place, the runs between escapes copied whole; it is no longer than its bytes.
       var end = i
       while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
-      guard end < bytes.count else { return nil }
-      var out: [UInt8] = []
-      out.reserveCapacity(end - start)
-      var run = start
-      while i < end {
-        let c = bytes[i]
-        if c == UInt8(ascii: "\\") {
-          out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
-          // The byte after a backslash is before `end` (the scan above stepped over it).
-          switch bytes[i + 1] {
-          case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-          case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-          case UInt8(ascii: "/"): out.append(UInt8(ascii: "/"))
-          case UInt8(ascii: "b"): out.append(0x08)
-          case UInt8(ascii: "f"): out.append(0x0C)
-          case UInt8(ascii: "n"): out.append(0x0A)
-          case UInt8(ascii: "r"): out.append(0x0D)
-          case UInt8(ascii: "t"): out.append(0x09)
-          default: return nil
-          }
-          i += 2
-          run = i
-        } else if c < 0x20 {
-          return nil
-        } else {
-          i += 1
+      guard end < bytes.count, let source = bytes.baseAddress else { return nil }
+      var refused = false
+      var ascii = true
+      let firstEscape = i
+      let text = String(unsafeUninitializedCapacity: end - start) { out in
+        guard let target = out.baseAddress else {
+          refused = true
+          return 0
         }
+        var n = 0
+        var run = start
+        var k = firstEscape
+        func copyRun(to upTo: Int) {
+          (target + n).initialize(from: source + run, count: upTo - run)
+          n += upTo - run
+        }
+        while k < end {
+          let c = bytes[k]
+          if c == UInt8(ascii: "\\") {
+            copyRun(to: k)
+            // The byte after a backslash is before `end` (the scan above stepped over it).
+            let e: UInt8
+            switch bytes[k + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): e = bytes[k + 1]
+            case UInt8(ascii: "b"): e = 0x08
+            case UInt8(ascii: "f"): e = 0x0C
+            case UInt8(ascii: "n"): e = 0x0A
+            case UInt8(ascii: "r"): e = 0x0D
+            case UInt8(ascii: "t"): e = 0x09
+            default:
+              refused = true
+              return 0
+            }
+            target[n] = e
+            n += 1
+            k += 2
+            run = k
+          } else if c < 0x20 {
+            refused = true
+            return 0
+          } else {
+            if c >= 0x80 { ascii = false }
+            k += 1
+          }
+        }
+        copyRun(to: end)
+        return n
       }
-      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<end]))
+      guard !refused else { return nil }
       i = end + 1
-      return String(validating: out, as: UTF8.self)
+      // That initializer repairs invalid UTF-8, which must decline instead. Escapes are ASCII
+      // for ASCII, so the text is valid exactly when its bytes are.
+      if !ascii || !Self.isASCII(bytes, start..<firstEscape) {
+        guard String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) != nil else { return nil }
+      }
+      return text
+    }
+
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+      var any: UInt8 = 0
+      for k in range { any |= bytes[k] }
+      return any < 0x80
     }
   }
 }
