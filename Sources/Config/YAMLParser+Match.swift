@@ -1,6 +1,12 @@
 import CYAML
 import Model
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 extension YAMLParser {
   /// Whether parsing `bytes` would give exactly one document that is `tree` node for node:
   /// the same keys in the same order, the same items, every scalar with the same text, tag and
@@ -16,28 +22,53 @@ extension YAMLParser {
   /// text is bad and true only ever means the parse would have given `tree`.
   public static func matches(_ text: String, _ tree: YAMLNode, limits: YAMLLimits = .default) -> Bool {
     var text = text
-    return text.withUTF8 { matches(bytes: $0, tree, limits: limits) }
+    return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: 0) != nil }
   }
 
   /// ``matches(_:_:limits:)`` on bytes.
   public static func matches(_ bytes: [UInt8], _ tree: YAMLNode, limits: YAMLLimits = .default) -> Bool {
-    bytes.withUnsafeBufferPointer { matches(bytes: $0, tree, limits: limits) }
+    bytes.withUnsafeBufferPointer { match(bytes: $0, tree, limits: limits, maxChangedScalars: 0) != nil }
   }
 
-  private static func matches(bytes buf: UnsafeBufferPointer<UInt8>, _ tree: YAMLNode, limits: YAMLLimits) -> Bool {
-    guard buf.count <= limits.maxBytes, let base = buf.baseAddress, buf.count > 0 else { return false }
+  /// The tree parsing `text` gives when it is `tree` but for at most `maxChangedScalars` scalar
+  /// values (not keys): `tree` with those scalars replaced by the ones the parse builds (same
+  /// text, style and tag), and how many were replaced; nil when anything else differs (the
+  /// structure, a key, an anchor or alias, a second document, a libyaml error, a limit), as
+  /// for ``matches(_:_:limits:)``.
+  ///
+  /// For a recorded object that an edit of the desired files changed in a few values (a
+  /// version, a machine type): the parse is then not built, and the subtrees without a
+  /// replaced scalar keep `tree`'s storage. Like ``matches(_:_:limits:)``, the result is the
+  /// parse's tree, marks (a replaced scalar keeps the mark of the one it replaces) and the
+  /// quoting of equal values aside.
+  public static func matching(
+    _ text: String, _ tree: YAMLNode, maxChangedScalars: Int, limits: YAMLLimits = .default
+  ) -> (tree: YAMLNode, changedScalars: Int)? {
+    var text = text
+    return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: maxChangedScalars) }
+  }
+
+  private static func match(bytes buf: UnsafeBufferPointer<UInt8>, _ tree: YAMLNode, limits: YAMLLimits, maxChangedScalars: Int)
+    -> (tree: YAMLNode, changedScalars: Int)?
+  {
+    guard buf.count <= limits.maxBytes, let base = buf.baseAddress, buf.count > 0 else { return nil }
     var parser = yaml_parser_t()
-    guard yaml_parser_initialize(&parser) == 1 else { return false }
+    guard yaml_parser_initialize(&parser) == 1 else { return nil }
     defer { yaml_parser_delete(&parser) }
     yaml_parser_set_input_string(&parser, base, buf.count)
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-    var matcher = TreeMatcher(root: tree, limits: limits)
+    var matcher = TreeMatcher(root: tree, limits: limits, maxPatches: maxChangedScalars)
     var event = yaml_event_t()
     while true {
-      guard yaml_parser_parse(&parser, &event) == 1 else { return false }
+      guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
       defer { yaml_event_delete(&event) }
-      if event.type == YAML_STREAM_END_EVENT { return matcher.isComplete }
-      guard matcher.handle(&event) else { return false }
+      if event.type == YAML_STREAM_END_EVENT {
+        guard matcher.isComplete else { return nil }
+        var result = tree
+        for p in matcher.patches { TreeMatcher.replace(&result, at: p.path[...], with: p.node) }
+        return (result, matcher.patches.count)
+      }
+      guard matcher.handle(&event) else { return nil }
     }
   }
 }
@@ -54,16 +85,45 @@ private struct TreeMatcher {
     var sawKey = false
   }
 
+  /// A scalar of the text that differs from the tree's: where (the indices of the pairs and
+  /// items from the root) and the scalar the parse builds there.
+  struct Patch {
+    var path: [Int]
+    var node: YAMLNode
+  }
+
   let root: YAMLNode
   let limits: YAMLLimits
+  /// How many differing scalars may be patched (0: the text must match exactly).
+  let maxPatches: Int
   var stack: [Frame] = []
   var documents = 0
   var rootDone = false
   var nodeCount = 0
+  var patches: [Patch] = []
 
-  init(root: YAMLNode, limits: YAMLLimits) {
+  init(root: YAMLNode, limits: YAMLLimits, maxPatches: Int) {
     self.root = root
     self.limits = limits
+    self.maxPatches = maxPatches
+  }
+
+  /// Replaces the node at `path` (walked by a match, so every index exists) in `node`.
+  static func replace(_ node: inout YAMLNode, at path: ArraySlice<Int>, with new: YAMLNode) {
+    guard let i = path.first else {
+      node = new
+      return
+    }
+    switch node.content {
+    case .mapping(var pairs):
+      replace(&pairs[i].value, at: path.dropFirst(), with: new)
+      node.content = .mapping(pairs)
+    case .sequence(var items):
+      replace(&items[i], at: path.dropFirst(), with: new)
+      node.content = .sequence(items)
+    case .scalar:
+      break
+    }
   }
 
   /// One document whose root was matched whole.
@@ -119,20 +179,25 @@ private struct TreeMatcher {
       case YAML_FOLDED_SCALAR_STYLE: style = .folded
       default: style = .plain
       }
-      guard Self.same(s.value, s.length, x.text) else { return false }
       var tag: String? = nil
       if let t = s.tag {
         let text = String(cString: t)
         if text != "!" { tag = text }
       }
-      guard tag == x.tag else { return false }
       // The same text and tag written in another style (hk's emitter writes a string plain
       // where it reads back as that string, a file may quote it): the scalar the parse would
       // build then differs from the tree's in its style alone, and only when it resolves to the
       // same value is it taken as the tree's.
-      if style != x.style {
-        guard YAMLScalar(x.text, style: style, tag: tag).value == x.value else { return false }
+      if Self.same(s.value, s.length, x.text), tag == x.tag,
+        style == x.style || YAMLScalar(x.text, style: style, tag: tag).value == x.value
+      {
+        advance()
+        return true
       }
+      // Another scalar: the one the parse builds (`TreeBuilder` makes it so), if allowed.
+      guard patches.count < maxPatches else { return false }
+      let text = s.length > 0 && s.value != nil ? String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self) : ""
+      patches.append(Patch(path: stack.map(\.next), node: YAMLNode(.scalar(YAMLScalar(text, style: style, tag: tag)), mark: node.mark)))
       advance()
       return true
     case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
@@ -164,11 +229,11 @@ private struct TreeMatcher {
   /// refuses a duplicate).
   mutating func key(_ value: UnsafeMutablePointer<yaml_char_t>?, _ length: Int) -> Bool {
     let top = stack.count - 1
-    guard top >= 0, stack[top].next < stack[top].pairs.count else { return false }
-    let frame = stack[top]
-    let key = frame.pairs[frame.next].key
-    guard Self.same(value, length, key) else { return false }
-    for p in frame.pairs[..<frame.next] where p.key == key { return false }
+    guard top >= 0 else { return false }
+    let next = stack[top].next
+    guard next < stack[top].pairs.count, Self.same(value, length, stack[top].pairs[next].key) else { return false }
+    let key = stack[top].pairs[next].key
+    for p in stack[top].pairs[..<next] where p.key == key { return false }
     stack[top].sawKey = true
     return true
   }
@@ -180,8 +245,7 @@ private struct TreeMatcher {
       guard t.count == n else { return false }
       guard n > 0, let p, let tp = t.baseAddress else { return n == 0 }
       // Both buffers hold n bytes.
-      for i in 0..<n where p[i] != tp[i] { return false }
-      return true
+      return memcmp(p, tp, n) == 0
     }
   }
 }

@@ -31,8 +31,10 @@ public struct RecordedObjects: Sendable {
   ///
   /// With `desired`, a recorded object whose text parses into one of the desired objects node
   /// for node (``Config/YAMLParser/matches(_:_:limits:)``: what an apply of these files
-  /// recorded) is that tree, taken without parsing the text: the result is the parse's, marks
-  /// and the quoting of equal values aside, which nothing planned from it reads.
+  /// recorded) is that tree, taken without parsing the text; one that differs from the desired
+  /// object at its place only in a few scalar values (the files were edited since) is that tree
+  /// with the recorded values put in. Either way the result is the parse's, marks and the
+  /// quoting of equal values aside, which nothing planned from it reads.
   public static func parse(_ state: RecordedState?, desired: Environment? = nil) throws(PlanningError) -> RecordedObjects {
     guard let state else { return RecordedObjects(cluster: nil, instanceGroups: []) }
     do {
@@ -61,15 +63,30 @@ public struct RecordedObjects: Sendable {
   }
 
   /// One recorded object: exactly one YAML document, a mapping; the first of `candidates` that
-  /// the text parses into node for node, without parsing it.
+  /// the text parses into node for node, without parsing it; else the first candidate with the
+  /// few values an edit of the files changed since the apply replaced
+  /// (``Config/YAMLParser/matching(_:_:maxChangedScalars:limits:)``), again without parsing it.
   private static func object(_ text: String, file: String, what: String, like candidates: [YAMLNode]) throws -> YAMLNode {
-    for c in candidates where c.isMapping && YAMLParser.matches(text, c) { return c }
+    var near: YAMLNode? = nil
+    for (i, c) in candidates.enumerated() where c.isMapping {
+      if i == 0, let m = YAMLParser.matching(text, c, maxChangedScalars: maxChangedScalars) {
+        if m.changedScalars == 0 { return m.tree }
+        near = m.tree
+      } else if i > 0 && YAMLParser.matches(text, c) {
+        return c
+      }
+    }
+    if let near { return near }
     let docs = try YAMLParser.parse(text, file: file)
     guard docs.count == 1, let doc = docs.first, doc.isMapping else {
       throw Damage("\(what) is not one YAML mapping")
     }
     return doc
   }
+
+  /// The most values a recorded object may differ by from the desired one and still be taken
+  /// from it (more: it is parsed).
+  static let maxChangedScalars = 32
 
   /// What is wrong with a recorded revision.
   private struct Damage: Error, CustomStringConvertible {
@@ -323,20 +340,16 @@ public enum PlanBuilder {
   ]
 
   static func clusterChanges(recorded: YAMLNode, desired: YAMLNode, desiredIGs: [InstanceGroupView], kops: KopsVersion) -> [Change] {
-    var r = recorded
-    var d = desired
     var changes: [Change] = []
     // IAM: per statement
     let rPolicies = recorded[path: "spec", "additionalPolicies"]
     let dPolicies = desired[path: "spec", "additionalPolicies"]
-    r.remove(path: ["spec", "additionalPolicies"])
-    d.remove(path: ["spec", "additionalPolicies"])
     changes += IAMDiff.changes(recorded: rPolicies, desired: dPolicies)
     // logOpt: as a key=value map
     let rOpt = recorded[path: "spec", "docker", "logOpt"]
     let dOpt = desired[path: "spec", "docker", "logOpt"]
-    r.remove(path: ["spec", "docker", "logOpt"])
-    d.remove(path: ["spec", "docker", "logOpt"])
+    let r = withoutPartsDiffedApart(recorded)
+    let d = withoutPartsDiffedApart(desired)
     let version = kops
     func context(_ sub: [String], _ f: FieldDiff?) -> RollRules.Context {
       RollRules.Context(subPath: sub, before: f?.before, after: f?.after, cluster: desired, kops: version)
@@ -359,6 +372,24 @@ public enum PlanBuilder {
       changes.append(IAMFields.classify(change, keys: f.keys, instanceGroup: false))
     }
     return changes
+  }
+
+  /// `cluster` without `spec.additionalPolicies` and `spec.docker.logOpt` (each diffed apart):
+  /// what `remove(path:)` of one and then the other leaves, with `spec` copied once, and
+  /// `cluster` itself when it holds neither (so its subtrees keep their storage for
+  /// ``TreeDiff``).
+  static func withoutPartsDiffedApart(_ cluster: YAMLNode) -> YAMLNode {
+    guard var spec = cluster["spec"] else { return cluster }
+    let docker = spec["docker"]
+    guard spec["additionalPolicies"] != nil || docker?["logOpt"] != nil else { return cluster }
+    spec.remove("additionalPolicies")
+    if var docker {
+      docker.remove("logOpt")
+      spec.set("docker", docker)
+    }
+    var out = cluster
+    out.set("spec", spec)
+    return out
   }
 
   /// A whole `docker`/`kubelet` block added or removed that holds only logging keys.

@@ -36,6 +36,10 @@ public enum TreeDiff {
     case (nil, let y?):
       if !y.isNull { out.append(FieldDiff(path: path, keys: keys, before: nil, after: y)) }
     case (let x?, let y?):
+      // A recorded object that matched the desired one is that tree (``RecordedObjects``), and
+      // the cluster's copies without the parts diffed apart still share their other subtrees:
+      // one storage holds equal trees, whose walk finds nothing.
+      if sharesStorage(x, y) { return }
       switch (x.content, y.content) {
       case (.mapping(let xp), .mapping(let yp)):
         let isMetadata = keys == ["metadata"]
@@ -46,7 +50,7 @@ public enum TreeDiff {
           let before = xp.first { $0.key == p.key }?.value
           // Most of a tree is unchanged: compare first (no allocation), build the path only
           // where something differs.
-          if let before, before == p.value { continue }
+          if let before, sharesStorage(before, p.value) || before == p.value { continue }
           walk(before, p.value, path: FieldPath.key(path, p.key), keys: keys + [p.key], into: &out)
         }
         for p in xp where !seen.contains(p.key) {
@@ -58,7 +62,7 @@ public enum TreeDiff {
         for item in yi {
           let name = item["name"]?.text ?? ""
           let before = xi.first { $0["name"]?.text == name }
-          if let before, before == item { continue }
+          if let before, sharesStorage(before, item) || before == item { continue }
           walk(before, item, path: FieldPath.named(path, name), keys: keys, into: &out)
         }
         let yNames = Set(yi.compactMap { $0["name"]?.text })
@@ -69,6 +73,14 @@ public enum TreeDiff {
         if x != y { out.append(FieldDiff(path: path, keys: keys, before: x, after: y)) }
       }
     }
+  }
+
+  /// Whether two collections hold the same element storage (so are equal: hk's trees have no
+  /// repeated key, the parse refuses one), decided without comparing them.
+  @inline(__always)
+  static func sharesStorage(_ a: YAMLNode, _ b: YAMLNode) -> Bool {
+    guard let id = a.storageIdentity else { return false }
+    return id == b.storageIdentity
   }
 
   /// A list whose items are all mappings with a unique scalar `name` (an empty list counts).

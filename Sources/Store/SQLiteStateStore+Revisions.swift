@@ -18,12 +18,14 @@ extension SQLiteStateStore {
     let join = #"SELECT r.* FROM "revision" r JOIN "environment" e ON r."environment" = e."name" AND r."serial" = e."currentSerial""#
     return try read { db in
       // A few names: look them up; many: one scan of the current revisions, filtered here.
+      // Read by column index (``RevisionRow/fetchAllByColumn(_:sql:arguments:)``): a plan reads
+      // every environment's revision here.
       let rows =
         wanted.count <= 200
-        ? try RevisionRow.fetchAll(
+        ? try RevisionRow.fetchAllByColumn(
           db, sql: join + #" WHERE e."name" IN ("# + Array(repeating: "?", count: wanted.count).joined(separator: ",") + ")",
           arguments: StatementArguments(Array(wanted)))
-        : try RevisionRow.fetchAll(db, sql: join)
+        : try RevisionRow.fetchAllByColumn(db, sql: join)
       var out: [String: RecordedState] = [:]
       for row in rows where wanted.contains(row.environment) { out[row.environment] = row.state }
       return out

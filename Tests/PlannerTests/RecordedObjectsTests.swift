@@ -64,8 +64,16 @@ import Testing
     #expect(matched.instanceGroups.allSatisfy { !$0.mark.file.hasPrefix("state:") })
     let relaxed = try RecordedObjects.parse(recorded(requoted), desired: requoted)
     #expect(relaxed.cluster?.mark.file.hasPrefix("state:") == false)
-    let parsed = try RecordedObjects.parse(recorded(older), desired: env)
+    // A value edited since the apply: the desired tree with the recorded value put in.
+    let changed = try RecordedObjects.parse(recorded(older), desired: env)
+    #expect(changed.cluster?.mark.file.hasPrefix("state:") == false)
+    #expect(changed.cluster?[path: "spec", "kubernetesVersion"]?.text == "1.20.0")
+    // Another shape (a key more): parsed.
+    var moreKeys = env
+    moreKeys.setCluster("spec.hkTestKey", .string("x"))
+    let parsed = try RecordedObjects.parse(recorded(moreKeys), desired: env)
     #expect(parsed.cluster?.mark.file.hasPrefix("state:") == true)
+    #expect(Self.same(parsed.cluster, try RecordedObjects.parse(recorded(moreKeys)).cluster))
   }
 
   /// A damaged revision is refused the same way with or without the desired objects.
