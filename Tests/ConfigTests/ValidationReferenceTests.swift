@@ -275,3 +275,29 @@ enum Mutator {
     #expect(covered > 0 && within > 0)
   }
 }
+
+/// ``KopsSchema/parse(_:)`` (on bytes) reads the generated schema and odd texts as the former
+/// `Substring` reader did.
+@Suite struct KopsSchemaParseTests {
+  static func dump(_ types: [String: [String: [KopsSchema.Variant]]]) -> [String] {
+    types.sorted { $0.key < $1.key }.flatMap { (name, fields) in
+      fields.sorted { $0.key < $1.key }.map { (field, variants) in
+        "\(name).\(field): " + variants.map { "\($0.type) \($0.omittedWhenZero) \($0.ranges)" }.joined(separator: "; ")
+      }
+    }
+  }
+
+  @Test func theGeneratedSchemaAndOddTextsReadAlike() {
+    let texts = [
+      KopsSchemaData.text,
+      "T A x s 0-1 y ~[@B 1 z i 0\nw b 0-1,3\nT B v {s 0-3\n",
+      "T A\nx s 0-1\ny ~[@B 1\nz i 0\nw b 0-1,3\nT B\nv {s 0-3\n",
+      "T A  x s 0-1,,2--3,-4,5-,+6,x-1,3-2 y bad 1 z is 1\n\n\nT\nT B T s 1 q * 2 r [{[@C 0-99999999999999999999 s d 1 t t 1 u f 1\n",
+      "", "T", "T A", "x s 1",
+    ]
+    for text in texts {
+      #expect(Self.dump(KopsSchema.parse(text)) == Self.dump(ReferenceKopsSchemaParse.types(text)), "\(text.prefix(40).debugDescription)")
+    }
+    #expect(Self.dump(KopsSchema.parse(KopsSchemaData.text)).count > 1000)
+  }
+}

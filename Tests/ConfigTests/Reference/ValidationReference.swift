@@ -694,3 +694,37 @@ enum ReferenceNameChecks {
     return cluster == zone || cluster.hasSuffix("." + zone)
   }
 }
+
+/// ``KopsSchema``'s reading of its generated text as it was (on `Substring`s), before the byte parser.
+enum ReferenceKopsSchemaParse {
+  static func types(_ text: String) -> [String: [String: [KopsSchema.Variant]]] {
+    var types: [String: [String: [KopsSchema.Variant]]] = [:]
+    var current = ""
+    var fields: [String: [KopsSchema.Variant]] = [:]
+    for line in text.split(separator: "\n") {
+      var parts = line.split(separator: " ")[...]
+      if parts.count % 3 == 2, parts.first == "T" {
+        if !current.isEmpty { types[current] = fields }
+        current = String(parts[parts.startIndex + 1])
+        fields = [:]
+        parts = parts.dropFirst(2)
+      }
+      while parts.count >= 3 {
+        let name = parts[parts.startIndex]
+        let code = parts[parts.startIndex + 1]
+        let releases = parts[parts.startIndex + 2]
+        parts = parts.dropFirst(3)
+        let omitted = code.first == "~"
+        guard let type = KopsSchema.ValueType(code: omitted ? code.dropFirst() : code) else { continue }
+        let ranges: [ClosedRange<Int>] = releases.split(separator: ",").compactMap { r in
+          let ends = r.split(separator: "-")
+          guard let lo = ends.first.flatMap({ Int($0) }), let hi = ends.last.flatMap({ Int($0) }), lo <= hi else { return nil }
+          return lo...hi
+        }
+        fields[String(name), default: []].append(KopsSchema.Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
+      }
+    }
+    if !current.isEmpty { types[current] = fields }
+    return types
+  }
+}
