@@ -235,6 +235,12 @@ enum Mutator {
     #expect(fastTaken > 1000)
   }
 
+  @Test func zoneLengthsAgree() {
+    for s in Self.texts(seed: 14, count: 5000) + ["\r\n", "a\r\n", "e\u{301}\u{301}x", "🇯🇵🇯🇵", "🇯🇵🇯🇵a", "ab", "abc"] {
+      #expect(LateRules.isAtMostTwoCharacters(s) == (s.count <= 2), "\(s.debugDescription)")
+    }
+  }
+
   @Test func zonesAndExcludesAgree() {
     let texts = Self.texts(seed: 12, count: 4000)
     let regions = ["ap-northeast-1", "AP-Northeast-1", "", "é", "us-gov-west-1"]

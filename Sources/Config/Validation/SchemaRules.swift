@@ -416,7 +416,8 @@ final class CompiledSchema: Sendable {
     while s < structNames.count {
       let variants = schema.fields(of: structNames[s]) ?? [:]
       var entries: [(key: String, value: Int32)] = []
-      for (name, v) in variants.sorted(by: { $0.key < $1.key }) {
+      // (a struct's field names are distinct: the table does not depend on their order)
+      for (name, v) in variants {
         if let type = KopsSchema.type(of: v, release: release) { entries.append((name, intern(type))) }
       }
       tables.append(KeyTable(pairs: entries))
