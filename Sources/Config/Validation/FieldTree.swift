@@ -5,12 +5,15 @@ import Synchronization
 /// mappings finds every field's node (a dictionary lookup per key written) instead of one
 /// search from the root per field.
 final class FieldTree: Sendable {
-  /// The subtrees by key.
-  let children: [String: FieldTree]
+  /// The subtrees' keys (``KeyTable``: no `String` hashing per key looked up), valued by their
+  /// index in ``children``.
+  let keys: KeyTable
+  let children: [FieldTree]
   /// The index of the field whose path ends here, if one does.
   let field: Int?
 
-  private init(children: [String: FieldTree], field: Int?) {
+  private init(keys: [String], children: [FieldTree], field: Int?) {
+    self.keys = KeyTable(keys: keys)
     self.children = children
     self.field = field
   }
@@ -22,15 +25,17 @@ final class FieldTree: Sendable {
 
   private convenience init(paths: [(Int, ArraySlice<String>)]) {
     var field: Int? = nil
+    var order: [String] = []
     var groups: [String: [(Int, ArraySlice<String>)]] = [:]
     for (i, path) in paths {
       guard let first = path.first else {
         if field == nil { field = i }
         continue
       }
+      if groups[first] == nil { order.append(first) }
       groups[first, default: []].append((i, path.dropFirst()))
     }
-    self.init(children: groups.mapValues { FieldTree(paths: $0) }, field: field)
+    self.init(keys: order, children: order.map { FieldTree(paths: groups[$0] ?? []) }, field: field)
   }
 
   /// The node of each field in `doc` (nil where a key is missing or a parent on the way is no
@@ -45,13 +50,20 @@ final class FieldTree: Sendable {
   private func visit(_ node: YAMLNode, into found: inout [YAMLNode?]) {
     if let field { found[field] = node }
     guard !children.isEmpty, case .mapping(let pairs) = node.content else { return }
-    var used: [ObjectIdentifier] = []
-    for p in pairs {
-      guard let child = children[p.key] else { continue }
-      let id = ObjectIdentifier(child)
-      if used.contains(id) { continue }
-      used.append(id)
-      child.visit(p.value, into: &found)
+    // the children visited already (a repeated key's later pairs do not count)
+    var used = UInt64(0)
+    var usedBeyond: [Bool] = []
+    for i in pairs.indices {
+      guard let c = keys.value(pairs[i].key).map(Int.init) else { continue }
+      if c < 64 {
+        if used & (1 << UInt64(c)) != 0 { continue }
+        used |= 1 << UInt64(c)
+      } else {
+        if usedBeyond.isEmpty { usedBeyond = [Bool](repeating: false, count: children.count) }
+        if usedBeyond[c] { continue }
+        usedBeyond[c] = true
+      }
+      children[c].visit(pairs[i].value, into: &found)
     }
   }
 

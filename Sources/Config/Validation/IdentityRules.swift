@@ -30,6 +30,8 @@ enum IdentityRules {
   /// zone id is not checked).
   static func dnsZone(_ ctx: inout ValidationContext, _ spec: YAMLNode) {
     guard let node = ValidationContext.present(spec, "dnsZone"), var zone = node.text, !zone.isEmpty else { return }
+    // The usual zone, the cluster's own or one above it, is recognised on bytes.
+    if clusterWithinZoneASCII(ctx.env.settings.cluster, zone: zone) { return }
     while zone.hasSuffix(".") { zone.removeLast() }
     // A hosted zone id (Z0123456789ABCDEFGHIJ, or /hostedzone/Z…) names no domain.
     guard zone.contains(".") else { return }
@@ -41,6 +43,29 @@ enum IdentityRules {
       "cluster '\(ctx.env.settings.cluster)' is not within spec.dnsZone '\(zone)'; kops creates the cluster's records in "
         + "that zone: set dnsZone to the zone the cluster name belongs to",
       at: node.mark)
+  }
+
+  /// Whether `cluster` is `zone` or within it as ``dnsZone(_:_:)`` decides (trailing dots of
+  /// the zone dropped, compared without case; a zone without a dot names no domain), for plain
+  /// ASCII texts without a carriage return (where a `Character` is a byte); false otherwise and
+  /// whenever the rule could have something to say: the rule's own code then decides.
+  static func clusterWithinZoneASCII(_ cluster: String, zone: String) -> Bool {
+    var c = cluster
+    var z = zone
+    return c.withUTF8 { c in
+      z.withUTF8 { z in
+        guard !c.contains(where: { $0 >= 0x80 || $0 == 0x0D }), !z.contains(where: { $0 >= 0x80 || $0 == 0x0D }) else { return false }
+        var n = z.count
+        while n > 0 && z[n - 1] == 0x2E { n -= 1 }
+        guard z[..<n].contains(0x2E) else { return false }
+        func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+        // the cluster is the zone, or ends with "." + zone
+        guard c.count == n || (c.count > n && c[c.count - n - 1] == 0x2E) else { return false }
+        let offset = c.count - n
+        for i in 0..<n where lower(c[offset + i]) != lower(z[i]) { return false }
+        return true
+      }
+    }
   }
 
   /// `shared-network`: warnings for every VPC (`spec.networkID`), subnet id and internet gateway

@@ -50,6 +50,33 @@ public struct KopsSchema: Sendable {
       }
     }
 
+    /// ``init(code:)`` of a code's UTF-8 bytes.
+    init?(code: ArraySlice<UInt8>) {
+      guard let first = code.first else { return nil }
+      switch first {
+      case UInt8(ascii: "["):
+        guard let inner = ValueType(code: code.dropFirst()) else { return nil }
+        self = .list(inner)
+      case UInt8(ascii: "{"):
+        guard let inner = ValueType(code: code.dropFirst()) else { return nil }
+        self = .map(inner)
+      case UInt8(ascii: "@"): self = .object(String(decoding: code.dropFirst(), as: UTF8.self))
+      default:
+        switch (code.count, first, code.last) {
+        case (1, UInt8(ascii: "s"), _): self = .string
+        case (1, UInt8(ascii: "i"), _): self = .int
+        case (1, UInt8(ascii: "f"), _): self = .float
+        case (1, UInt8(ascii: "b"), _): self = .bool
+        case (1, UInt8(ascii: "q"), _): self = .quantity
+        case (2, UInt8(ascii: "i"), UInt8(ascii: "s")): self = .intOrString
+        case (1, UInt8(ascii: "d"), _): self = .duration
+        case (1, UInt8(ascii: "t"), _): self = .time
+        case (1, UInt8(ascii: "*"), _): self = .any
+        default: return nil
+        }
+      }
+    }
+
     /// How a message names the type.
     public var phrase: String {
       switch self {
@@ -104,36 +131,94 @@ public struct KopsSchema: Sendable {
   init(releases: String, text: String) {
     self.releases = releases.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     self.versions = self.releases.map { KopsVersion($0) ?? KopsVersion(0, 0) }
+    self.types = Self.parse(text)
+  }
+
+  /// The struct table of the generated `text`, read on its UTF-8 bytes (once per run; the
+  /// `String`/`Substring` splitting it replaces took ≈ 40 M instructions, a few % of a whole
+  /// validation run). A line of 3k + 2 tokens starts a struct (`T Name`); every other token is
+  /// part of a `field type releases` triple of the current struct. Tokens are separated by
+  /// spaces, lines by line feeds (empty ones skipped).
+  static func parse(_ text: String) -> [String: [String: [Variant]]] {
     var types: [String: [String: [Variant]]] = [:]
     var current = ""
     var fields: [String: [Variant]] = [:]
-    // A line of 3k + 2 tokens starts a struct (`T Name`); every other token is part of a
-    // `field type releases` triple of the current struct.
-    for line in text.split(separator: "\n") {
-      var parts = line.split(separator: " ")[...]
-      if parts.count % 3 == 2, parts.first == "T" {
-        if !current.isEmpty { types[current] = fields }
-        current = String(parts[parts.startIndex + 1])
-        fields = [:]
-        parts = parts.dropFirst(2)
+    let bytes = Array(text.utf8)
+    var tokens: [Range<Int>] = []
+    var lineStart = 0
+    while lineStart < bytes.count {
+      var lineEnd = lineStart
+      while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+      tokens.removeAll(keepingCapacity: true)
+      var i = lineStart
+      while i < lineEnd {
+        while i < lineEnd && bytes[i] == 0x20 { i += 1 }
+        let start = i
+        while i < lineEnd && bytes[i] != 0x20 { i += 1 }
+        if i > start { tokens.append(start..<i) }
       }
-      while parts.count >= 3 {
-        let name = parts[parts.startIndex]
-        let code = parts[parts.startIndex + 1]
-        let releases = parts[parts.startIndex + 2]
-        parts = parts.dropFirst(3)
-        let omitted = code.first == "~"
-        guard let type = ValueType(code: omitted ? code.dropFirst() : code) else { continue }
-        let ranges: [ClosedRange<Int>] = releases.split(separator: ",").compactMap { r in
-          let ends = r.split(separator: "-")
-          guard let lo = ends.first.flatMap({ Int($0) }), let hi = ends.last.flatMap({ Int($0) }), lo <= hi else { return nil }
-          return lo...hi
+      lineStart = lineEnd + 1
+      var t = 0
+      if tokens.count % 3 == 2, tokens[0].count == 1, bytes[tokens[0].lowerBound] == UInt8(ascii: "T") {
+        if !current.isEmpty { types[current] = fields }
+        current = String(decoding: bytes[tokens[1]], as: UTF8.self)
+        fields = [:]
+        t = 2
+      }
+      while tokens.count - t >= 3 {
+        let name = tokens[t]
+        var code = tokens[t + 1]
+        let releases = tokens[t + 2]
+        t += 3
+        let omitted = bytes[code.lowerBound] == UInt8(ascii: "~")
+        if omitted { code = code.dropFirst() }
+        guard let type = ValueType(code: bytes[code]) else { continue }
+        var ranges: [ClosedRange<Int>] = []
+        // `lo-hi` or `n`, comma-separated (empty parts skipped, as `split` does)
+        var r = releases.lowerBound
+        while r < releases.upperBound {
+          var end = r
+          while end < releases.upperBound && bytes[end] != UInt8(ascii: ",") { end += 1 }
+          if end > r {
+            var ends: [Range<Int>] = []
+            var e = r
+            while e < end {
+              let start = e
+              while e < end && bytes[e] != UInt8(ascii: "-") { e += 1 }
+              if e > start { ends.append(start..<e) }
+              e += 1
+            }
+            if let first = ends.first, let last = ends.last, let lo = Self.int(bytes[first]), let hi = Self.int(bytes[last]), lo <= hi {
+              ranges.append(lo...hi)
+            }
+          }
+          r = end + 1
         }
-        fields[String(name), default: []].append(Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
+        fields[String(decoding: bytes[name], as: UTF8.self), default: []].append(Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
       }
     }
     if !current.isEmpty { types[current] = fields }
-    self.types = types
+    return types
+  }
+
+  /// `Int(String)` of decimal ASCII (an optional sign, then digits), on bytes.
+  static func int(_ b: ArraySlice<UInt8>) -> Int? {
+    var digits = b[...]
+    var negative = false
+    if let f = digits.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") {
+      negative = f == UInt8(ascii: "-")
+      digits = digits.dropFirst()
+    }
+    guard !digits.isEmpty else { return nil }
+    var value = 0
+    for c in digits {
+      guard c >= 0x30 && c <= 0x39 else { return nil }
+      let (m, o1) = value.multipliedReportingOverflow(by: 10)
+      let (s, o2) = negative ? m.subtractingReportingOverflow(Int(c - 0x30)) : m.addingReportingOverflow(Int(c - 0x30))
+      guard !o1, !o2 else { return nil }
+      value = s
+    }
+    return value
   }
 
   /// The release whose schema applies to `version`: the same release when the schema has it,

@@ -22,13 +22,21 @@ enum LateRules {
   static func missingZones(_ ctx: inout ValidationContext) {
     for (i, subnet) in ctx.subnets {
       let zone = subnet["zone"]?.text ?? ""
-      guard zone.count <= 2 else { continue }
+      guard isAtMostTwoCharacters(zone) else { continue }
       ctx.error(
         "subnet-zone-missing",
         "\(ValidationContext.subnetPath(i, subnet)) has no AWS zone: kops derives the region from the subnets' zones and "
           + "refuses the cluster (\"invalid AWS zone\"); add zone: (e.g. eu-west-1a) to the subnet",
         at: subnet["zone"]?.mark ?? subnet.mark)
     }
+  }
+
+  /// `text.count <= 2` without counting the `Character`s of plain ASCII (where each is a byte).
+  static func isAtMostTwoCharacters(_ text: String) -> Bool {
+    let bytes = text.utf8.count
+    if bytes <= 2 { return true }
+    if !text.utf8.contains(where: { $0 >= 0x80 || $0 == 0x0D }) { return false }
+    return text.count <= 2
   }
 
   static func overlaps(_ ctx: inout ValidationContext, _ spec: YAMLNode) {

@@ -68,6 +68,7 @@ enum NameRules {
 
   /// Why `name` is not a DNS-1123 subdomain (dots allowed, none required), or nil.
   static func dns1123SubdomainProblem(_ name: String) -> String? {
+    if isDNS1123Subdomain(name) { return nil }
     let bytes = Array(name.utf8)
     if bytes.isEmpty { return "is empty" }
     if bytes.count > 253 { return "is longer than 253 characters" }
@@ -82,9 +83,111 @@ enum NameRules {
     return nil
   }
 
+  /// Whether `name` is a DNS-1123 subdomain (``dns1123SubdomainProblem(_:)`` finds nothing),
+  /// decided on its bytes without a copy.
+  static func isDNS1123Subdomain(_ name: String) -> Bool {
+    var name = name
+    return name.withUTF8 { b in
+      guard (1...253).contains(b.count) else { return false }
+      func isAlnum(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
+      var labelStart = true
+      var previous: UInt8 = 0
+      for c in b {
+        if c == 0x2E {
+          // a label ends: it must not be empty and must end with a letter or digit
+          guard !labelStart, isAlnum(previous) else { return false }
+          labelStart = true
+        } else if isAlnum(c) || c == 0x2D {
+          if labelStart && !isAlnum(c) { return false }
+          labelStart = false
+        } else {
+          return false
+        }
+        previous = c
+      }
+      return !labelStart && isAlnum(previous)
+    }
+  }
+
+  /// Whether the bytes are ASCII without a carriage return: there every `Character` is one
+  /// byte, so a check on bytes decides as the `String` one does.
+  @inline(__always)
+  static func isPlainASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    !b.contains { $0 >= 0x80 || $0 == 0x0D }
+  }
+
+  /// The bytes `isStateStore` allows after the scheme.
+  static let stateStoreBytes: [Bool] = (0..<256).map { (i: Int) -> Bool in
+    let c = UInt8(i)
+    if c >= 0x61 && c <= 0x7A { return true }
+    if c >= 0x41 && c <= 0x5A { return true }
+    if c >= 0x30 && c <= 0x39 { return true }
+    return "-._~/%+=,:".utf8.contains(c)
+  }
+
+  static let stateStoreSchemeBytes = stateStoreSchemes.map { Array($0.utf8) }
+
+  /// ``isStateStore(_:)`` on the bytes of plain ASCII (nil for other text).
+  static func isStateStoreASCII(_ s: String) -> Bool? {
+    var s = s
+    return s.withUTF8 { b -> Bool? in
+      guard isPlainASCII(b) else { return nil }
+      guard let scheme = stateStoreSchemeBytes.first(where: { p in b.count >= p.count && zip(p, b).allSatisfy { $0 == $1 } }) else {
+        return false
+      }
+      let rest = b[scheme.count...]
+      guard let first = rest.first, first != UInt8(ascii: "-"), rest.count <= 1024 else { return false }
+      return rest.allSatisfy { stateStoreBytes[Int($0)] }
+    }
+  }
+
+  /// ``isRegion(_:)`` on the bytes of plain ASCII (nil for other text).
+  static func isRegionASCII(_ s: String) -> Bool? {
+    var s = s
+    return s.withUTF8 { b -> Bool? in
+      guard isPlainASCII(b) else { return nil }
+      guard b.count <= 32 else { return false }
+      // words of lower-case letters, then a last part of digits: at least three parts
+      var parts = 1
+      var partLength = 0
+      var digitsOnly = true
+      var lettersOnly = true
+      for c in b {
+        if c == 0x2D {
+          guard partLength > 0, lettersOnly else { return false }
+          parts += 1
+          partLength = 0
+          digitsOnly = true
+          lettersOnly = true
+        } else {
+          partLength += 1
+          if !(c >= 0x30 && c <= 0x39) { digitsOnly = false }
+          if !(c >= 0x61 && c <= 0x7A) { lettersOnly = false }
+        }
+      }
+      return parts >= 3 && partLength > 0 && digitsOnly
+    }
+  }
+
+  /// ``isAWSID(_:prefix:)`` on the bytes of plain ASCII (nil for other text).
+  static func isAWSIDASCII(_ s: String, prefix: String) -> Bool? {
+    var s = s
+    var prefix = prefix
+    return s.withUTF8 { b -> Bool? in
+      prefix.withUTF8 { p -> Bool? in
+        guard isPlainASCII(b), isPlainASCII(p) else { return nil }
+        guard b.count >= p.count, zip(p, b).allSatisfy({ $0 == $1 }) else { return false }
+        let body = b[p.count...]
+        guard (1...32).contains(body.count) else { return false }
+        return body.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) }
+      }
+    }
+  }
+
   static let stateStoreSchemes = ["s3://", "gs://", "azureblob://", "do://", "swift://", "scw://", "memfs://", "file://"]
 
   static func isStateStore(_ s: String) -> Bool {
+    if let fast = isStateStoreASCII(s) { return fast }
     guard let scheme = stateStoreSchemes.first(where: { s.hasPrefix($0) }) else { return false }
     let rest = s.utf8.dropFirst(scheme.utf8.count)
     guard let first = rest.first, first != UInt8(ascii: "-"), rest.count <= 1024 else { return false }
@@ -95,6 +198,7 @@ enum NameRules {
 
   /// `xx-name-N` with optional extra words (`us-gov-west-1`, `cn-north-1`, `us-iso-east-1`).
   static func isRegion(_ s: String) -> Bool {
+    if let fast = isRegionASCII(s) { return fast }
     let parts = s.split(separator: "-", omittingEmptySubsequences: false)
     guard parts.count >= 3, s.utf8.count <= 32, let last = parts.last, last.allSatisfy(\.isASCII),
       last.allSatisfy({ $0 >= "0" && $0 <= "9" }), !last.isEmpty
@@ -113,6 +217,7 @@ enum NameRules {
   /// fixtures use shorter ids (`vpc-123456`, `subnet-1`), which kops accepts. What matters here:
   /// no `-`, `=`, space or control character can follow the prefix.
   static func isAWSID(_ s: String, prefix: String) -> Bool {
+    if let fast = isAWSIDASCII(s, prefix: prefix) { return fast }
     guard s.hasPrefix(prefix) else { return false }
     let body = s.utf8.dropFirst(prefix.utf8.count)
     guard (1...32).contains(body.count) else { return false }

@@ -98,43 +98,62 @@ enum TypeRules {
   static let yaml11Booleans: Set<String> = ["y", "n", "yes", "no", "on", "off"]
 
   static func check(_ ctx: inout ValidationContext) {
-    booleans(&ctx, ctx.cluster, path: "")
-    for ig in ctx.env.instanceGroups {
-      let name = InstanceGroupView(ig).name ?? "?"
-      booleans(&ctx, ig, path: "instancegroup[\(name)]")
-    }
-
+    // The YAML 1.1 booleans come first, but are found by the schema's walk (one pass over each
+    // document for both), which needs the `field-type`s found here: they go in front after it.
+    let start = ctx.diagnostics.count
     let cluster = ctx.cluster
-    checkFields(&ctx, cluster, clusterFields, tree: FieldTree.cluster, prefix: "")
+    checkFields(&ctx, cluster, clusterFields, tree: FieldTree.cluster, prefix: { "" })
     if ValidationContext.present(cluster, "spec") == nil {
       ctx.error(
         "spec-missing", "the Cluster has no spec; add spec with at least cloudProvider, kubernetesVersion, networking and subnets",
         at: cluster.pair("spec")?.keyMark ?? cluster.mark)
     }
     for (i, subnet) in (ctx.spec?["subnets"]?.items ?? []).enumerated() where subnet.isMapping {
-      // the path is made only for a message
-      for key in subnetFields {
-        if let v = subnet[key] {
-          checkType(&ctx, v, Field([key], .string), path: { FieldPath.key(ValidationContext.subnetPath(i, subnet), key) })
-        }
+      // Each field's first pair, found in one pass over the subnet's keys, then checked in
+      // the order of subnetFields (the path is made only for a message).
+      guard let pairs = subnet.pairs else { continue }
+      var first = SIMD8<Int32>(repeating: -1)
+      for j in pairs.indices {
+        if let k = subnetFieldTable.value(pairs[j].key), first[Int(k)] < 0 { first[Int(k)] = Int32(j) }
+      }
+      for (k, key) in subnetFields.enumerated() where first[k] >= 0 {
+        checkType(
+          &ctx, pairs[Int(first[k])].value, Field([key], .string), path: { FieldPath.key(ValidationContext.subnetPath(i, subnet), key) })
       }
     }
     for ig in ctx.env.instanceGroups {
       let name = InstanceGroupView(ig).name ?? "?"
-      let prefix = "instancegroup \(name): "
-      checkFields(&ctx, ig, instanceGroupFields, tree: FieldTree.instanceGroup, prefix: prefix)
+      // the prefix is made only for a message
+      checkFields(&ctx, ig, instanceGroupFields, tree: FieldTree.instanceGroup, prefix: { "instancegroup \(name): " })
       if ValidationContext.present(ig, "spec") == nil {
         ctx.error(
-          "spec-missing", "\(prefix)no spec; add spec with role, machineType, minSize, maxSize and subnets",
+          "spec-missing", "instancegroup \(name): no spec; add spec with role, machineType, minSize, maxSize and subnets",
           at: ig.pair("spec")?.keyMark ?? ig.mark)
       }
     }
+
+    let reported = Set(
+      ctx.diagnostics[start...].lazy.filter { $0.rule == "field-type" }.compactMap { d in
+        d.location.map { "\($0.file):\($0.line):\($0.column)" }
+      })
+    let findings = SchemaRules.walk(ctx, reported: reported)
+    ctx.insertErrors("yaml11-bool", findings.booleans, at: start)
+    ctx.schemaFindings = findings.schema
   }
+
+  /// ``subnetFields`` by name.
+  static let subnetFieldTable = KeyTable(keys: subnetFields)
 
   // MARK: YAML 1.1 booleans
 
   static func isYAML11Boolean(_ node: YAMLNode) -> Bool {
-    guard case .scalar(let s) = node.content, s.style == .plain, s.tag == nil else { return false }
+    guard case .scalar(let s) = node.content else { return false }
+    return isYAML11Boolean(s)
+  }
+
+  @inline(__always)
+  static func isYAML11Boolean(_ s: YAMLScalar) -> Bool {
+    guard s.style == .plain, s.tag == nil else { return false }
     // y, n, no, on, yes, off in any case: at most three ASCII letters, checked without allocating.
     var folded: UInt32 = 0
     var count = 0
@@ -187,41 +206,14 @@ enum TypeRules {
     }
   }
 
-  /// `yaml11-bool`: every plain `yes/no/on/off/y/n` value in the document.
-  static func booleans(_ ctx: inout ValidationContext, _ node: YAMLNode, path: String) {
-    booleans(&ctx, node, path: path, document: ctx.remembersSharedSubtrees ? node.mark.fileID : nil)
-  }
-
-  /// `document`: the file of the document (its base subtrees are remembered), nil for no memo.
-  static func booleans(_ ctx: inout ValidationContext, _ node: YAMLNode, path: String, document: FileID?) {
-    switch node.content {
-    case .scalar(let s):
-      guard isYAML11Boolean(node) else { return }
-      let name = path.isEmpty ? "the document" : path
-      ctx.error(
-        "yaml11-bool",
-        "\(name): plain '\(s.text)' is read as a boolean by kops's YAML 1.1 reader; write true or false, "
-          + "or quote it (\"\(s.text)\") if a string is meant",
-        at: node.mark)
-    case .mapping(let pairs):
-      for p in pairs where hasYAML11Boolean(p.value, document: document) {
-        booleans(&ctx, p.value, path: FieldPath.key(path, p.key), document: document)
-      }
-    case .sequence(let items):
-      for (i, item) in items.enumerated() where hasYAML11Boolean(item, document: document) {
-        booleans(&ctx, item, path: FieldPath.index(path, i), document: document)
-      }
-    }
-  }
-
   // MARK: Field types
 
   /// `tree`: the tree of `fields`' paths (``FieldTree/cluster``, ``FieldTree/instanceGroup``).
-  static func checkFields(_ ctx: inout ValidationContext, _ doc: YAMLNode, _ fields: [Field], tree: FieldTree, prefix: String) {
+  static func checkFields(_ ctx: inout ValidationContext, _ doc: YAMLNode, _ fields: [Field], tree: FieldTree, prefix: () -> String) {
     let found = tree.lookup(doc, count: fields.count)
     for (field, node) in zip(fields, found) {
       guard let node else { continue }
-      checkType(&ctx, node, field, path: { prefix + field.path.joined(separator: ".") })
+      checkType(&ctx, node, field, path: { prefix() + field.path.joined(separator: ".") })
     }
   }
 

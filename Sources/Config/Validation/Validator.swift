@@ -91,6 +91,20 @@ struct ValidationContext {
     add(.warning, rule, message, at: mark)
   }
 
+  /// Errors of one rule put in front of the diagnostics found from `index` on (the YAML 1.1
+  /// booleans, found by the schema's walk after the type rules' own findings).
+  mutating func insertErrors(_ rule: String, _ list: [(message: String, mark: Mark)], at index: Int) {
+    guard !list.isEmpty else { return }
+    let tail = diagnostics[index...]
+    diagnostics.removeSubrange(index...)
+    for e in list { add(.error, rule, e.message, at: e.mark) }
+    diagnostics += tail
+  }
+
+  /// The schema's findings of ``SchemaRules/walk(_:reported:)``, until ``SchemaRules/check(_:)``
+  /// reports them.
+  var schemaFindings: [(rule: String, message: String, mark: Mark)] = []
+
   private mutating func add(_ severity: Diagnostic.Severity, _ rule: String, _ message: String, at mark: Mark?) {
     let m: Mark
     if let mark, mark.line >= 1 {

@@ -78,6 +78,8 @@ enum WarningRules {
     let proxy = proxyPair.value
     let excludesNode = proxy["excludes"]
     if let excludesNode, !excludesNode.isNull, excludesNode.scalar == nil { return }  // field-type reports it
+    // Most lists cover S3: decided on the bytes when they are plain ASCII, else as below.
+    if coversS3ASCII(excludesNode?.text ?? "", region: ctx.env.settings.region) == true { return }
     let entries = EgressProxyView(proxy).excludes.map { $0.lowercased() }
     // kops appends networkCIDR, 169.254.169.254 and its other defaults at create and again, in
     // memory, at every update (assignProxy, upup/pkg/fi/cloudup/defaults.go): only S3 is left.
@@ -96,6 +98,66 @@ enum WarningRules {
         + "networkCIDR, 169.254.169.254, the cluster's names) at create and again at every update, but never the S3 "
         + "endpoint, so the nodes' state-store and image traffic goes through the proxy",
       at: excludesNode.map(\.mark) ?? proxyPair.keyMark)
+  }
+
+  /// Whether an entry of the comma-separated `excludes` (trimmed, lower-cased, one leading dot
+  /// dropped) is S3's endpoint for `region` or a domain above it, as ``egressProxyExcludes``
+  /// decides it, on bytes; nil when a text is not plain ASCII or holds a carriage return (there
+  /// a `Character` is not a byte: the rule's own code decides).
+  static func coversS3ASCII(_ excludes: String, region: String) -> Bool? {
+    var text = excludes
+    var regionText = region
+    return text.withUTF8 { t -> Bool? in
+      regionText.withUTF8 { r -> Bool? in
+        guard !t.contains(where: { $0 >= 0x80 || $0 == 0x0D }), !r.contains(where: { $0 >= 0x80 || $0 == 0x0D }) else { return nil }
+        func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A }
+        /// Whether `e`, lower-cased, is `head` + the region (when `withRegion`) + `tail`.
+        func matches(_ e: Slice<UnsafeBufferPointer<UInt8>>, _ head: [UInt8], _ withRegion: Bool, _ tail: [UInt8]) -> Bool {
+          guard e.count == head.count + (withRegion ? r.count : 0) + tail.count else { return false }
+          var i = e.startIndex
+          for c in head {
+            guard lower(e[i]) == c else { return false }
+            i += 1
+          }
+          if withRegion {
+            for c in r {
+              guard lower(e[i]) == lower(c) else { return false }
+              i += 1
+            }
+          }
+          for c in tail {
+            guard lower(e[i]) == c else { return false }
+            i += 1
+          }
+          return true
+        }
+        var start = 0
+        while start <= t.count {
+          var end = start
+          while end < t.count && t[end] != 0x2C { end += 1 }
+          var e = t[start..<end]
+          start = end + 1
+          while let f = e.first, isSpace(f) { e = e.dropFirst() }
+          while let l = e.last, isSpace(l) { e = e.dropLast() }
+          if e.first == 0x2E { e = e.dropFirst() }
+          // s3.REGION.amazonaws.com, s3.amazonaws.com, amazonaws.com, REGION.amazonaws.com
+          if matches(e, S3Names.s3, true, S3Names.domain) || matches(e, S3Names.s3Global, false, [])
+            || matches(e, S3Names.amazon, false, []) || matches(e, [], true, S3Names.domain)
+          {
+            return true
+          }
+        }
+        return false
+      }
+    }
+  }
+
+  private enum S3Names {
+    static let s3 = Array("s3.".utf8)
+    static let domain = Array(".amazonaws.com".utf8)
+    static let s3Global = Array("s3.amazonaws.com".utf8)
+    static let amazon = Array("amazonaws.com".utf8)
   }
 
   /// `iam-container-registry`: the node role may read every ECR repository of the account.
