@@ -68,18 +68,20 @@ extension HK {
         // Sections, their redaction and their digests are made in parallel (a thousand
         // environments make megabytes of text). Redacting the sections one by one is redacting
         // the whole when Redaction.redact(part:last:) takes every part; else the whole is.
+        // Sections stay UTF-8 bytes from the renderer to the write (no String, no joined copy).
         let renderer = PlanRenderer(color: term.color)
         let sections = Parallel.map(plan.environments) { e in
-          let text = renderer.text(e)
+          let text = renderer.textUTF8(e)
           return (text: text, redacted: Redaction.redact(part: text, last: false), digest: PlanDigest.environmentDigest(e))
         }
         let digest = PlanDigest.combine(sections.map(\.digest))
         let tail = renderer.failures(plan) + renderer.summary(plan) + "\n" + renderer.digestLine(digest: digest) + "\n"
-        let parts = sections.compactMap(\.redacted)
+        var parts = sections.compactMap(\.redacted)
         if parts.count == sections.count, let end = Redaction.redact(part: tail, last: true) {
-          term.out(redactedParts: parts + [end])
+          parts.append(Array(end.utf8))
+          term.out(redactedParts: parts)
         } else {
-          term.out(sections.map(\.text).joined() + tail)
+          term.out(sections.map { String(decoding: $0.text, as: UTF8.self) }.joined() + tail)
         }
       case .json: term.out(PlanJSON.render(plan))
       case .markdown: term.out(PlanRenderer().markdown(plan).joined(separator: "\n<!-- hk:part -->\n"))

@@ -21,12 +21,12 @@ public struct Terminal: Sendable {
     FileHandle.standardOutput.write(Data(Redaction.redact(text: s).utf8))
   }
 
-  /// Writes to stdout text that already passed ``Redaction`` part by part
-  /// (``Redaction/redact(part:last:)``, in parallel), one write without joining the parts first.
-  public func out(redactedParts parts: [String]) {
-    var data = Data(capacity: parts.reduce(0) { $0 + $1.utf8.count })
-    for var p in parts { p.withUTF8 { data.append($0) } }
-    FileHandle.standardOutput.write(data)
+  /// Writes to stdout UTF-8 parts that already passed ``Redaction`` part by part
+  /// (``Redaction/redact(part:last:)``, in parallel): the parts go to `writev` as they are, a
+  /// thousand at a time, so megabytes of plan are neither joined nor copied into one buffer
+  /// (a copy whose fresh pages cost more than the copy itself).
+  public func out(redactedParts parts: [[UInt8]]) {
+    StandardOutput.write(parts)
   }
 
   /// Writes to stderr, redacted like ``out(_:)``.

@@ -27,9 +27,31 @@ extension JSONValue {
   }
 }
 
+extension CompactJSONWriter {
+  /// `sha256:<hex>` of the compact JSON `body` writes piece by piece (a caller that knows the
+  /// shape of its document writes it without building a ``JSONValue`` first). Equal to
+  /// ``JSONValue/compactSHA256(chunkSize:)`` of the value whose compact JSON those pieces spell.
+  public static func sha256(chunkSize: Int = 16_384, _ body: (inout CompactJSONWriter) -> Void) -> String {
+    with(chunkSize: chunkSize, hashing: true) { w in
+      body(&w)
+      w.flush()
+      return "sha256:" + SHA256.hex(w.hash?.finalize() ?? [])
+    }
+  }
+
+  /// The bytes `body` writes, as ``sha256(chunkSize:_:)`` hashes them (for tests).
+  public static func bytes(chunkSize: Int = 16_384, _ body: (inout CompactJSONWriter) -> Void) -> [UInt8] {
+    with(chunkSize: chunkSize, hashing: false) { w in
+      body(&w)
+      w.flush()
+      return w.collected
+    }
+  }
+}
+
 /// Writes compact JSON into a fixed buffer and hands each full buffer on: appended to
 /// ``collected``, or fed to ``hash`` when hashing.
-struct CompactJSONWriter {
+public struct CompactJSONWriter {
   /// `capacity` writable bytes, valid for the writer's life (``with(chunkSize:hashing:_:)``).
   private let buffer: UnsafeMutablePointer<UInt8>
   private let capacity: Int
@@ -95,7 +117,20 @@ struct CompactJSONWriter {
     w.withUTF8Buffer { run($0) }
   }
 
-  mutating func write(_ v: JSONValue) {
+  /// Writes `text` as it is: punctuation and member keys that need no escape (`{"name":`).
+  public mutating func raw(_ text: StaticString) { word(text) }
+
+  /// Writes `s` as a JSON string literal.
+  public mutating func string(_ s: String) { quoted(s) }
+
+  /// Writes an integer.
+  public mutating func int(_ i: Int64) { decimal(i) }
+
+  /// Writes `true` or `false`.
+  public mutating func bool(_ b: Bool) { word(b ? "true" : "false") }
+
+  /// Writes a value's compact JSON.
+  public mutating func write(_ v: JSONValue) {
     switch v {
     case .null: word("null")
     case .bool(let b): word(b ? "true" : "false")
@@ -148,14 +183,20 @@ struct CompactJSONWriter {
   /// `String`), U+2028 and U+2029 are only the bytes E2 80 A8 and E2 80 A9; every other byte at
   /// or above 0x80 is copied.
   private mutating func quoted(_ s: String) {
-    var s = s
-    s.withUTF8 { u in
+    s.withBorrowedUTF8 { u in
       byte(UInt8(ascii: "\""))
       // Every index read is below `u.count` (the loop's and the look-ahead's guards).
       let n = u.count
       var start = 0
       var i = 0
+      let raw = UnsafeRawPointer(u.baseAddress)
       while i < n {
+        // Eight bytes at a time while none needs a look (`raw` is not nil when `n > 0`; a word
+        // is read only where it fits before `n`).
+        if let raw, i + 8 <= n, !Self.mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+          i += 8
+          continue
+        }
         let c = u[i]
         if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C {
           i += 1
@@ -180,6 +221,18 @@ struct CompactJSONWriter {
       run(UnsafeBufferPointer(rebasing: u[start..<n]))
       byte(UInt8(ascii: "\""))
     }
+  }
+
+  /// Whether one of the eight bytes of `x` is outside printable ASCII, a quote or a backslash:
+  /// what ``quoted(_:)`` looks at byte by byte. Exact: no such byte goes unnoticed.
+  @inline(__always)
+  static func mayNeedEscape(_ x: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let quote = x ^ (0x22 &* ones)  // a zero byte where `x` holds `"`
+    let backslash = x ^ (0x5C &* ones)
+    return OutputEscaping.mayHoldUnprintable(x) || (quote &- ones) & ~quote & highs != 0
+      || (backslash &- ones) & ~backslash & highs != 0
   }
 
   /// The escape of `c`: a quote, a backslash, a C0 control or DEL.

@@ -3,7 +3,11 @@
 /// hk writes its own JSON so that output is deterministic (member order as built) and parses
 /// its own so that IAM policies keep exact number/bool types and key order; Foundation's
 /// `JSONSerialization` loses both on Linux.
-public indirect enum JSONValue: Sendable, Hashable {
+///
+/// Not `indirect`: the collections hold their elements in arrays already, so no case needs a
+/// box of its own. A boxed value cost an allocation per node built (every scalar of every
+/// planned object) and a box to project, retain and release per node read.
+public enum JSONValue: Sendable, Hashable {
   case null
   case bool(Bool)
   case int(Int64)

@@ -141,6 +141,26 @@ public enum Redaction {
     }
   }
 
+  /// ``redact(part:last:)`` of a part held as UTF-8 (a plan's section as the renderer wrote it):
+  /// `part` itself when nothing is masked, so the section is neither decoded into a `String` nor
+  /// copied; nil when the part cannot be redacted alone. `part` must be valid UTF-8 (every
+  /// section is: it is made of `String`s' bytes cut at line feeds only).
+  public static func redact(part: [UInt8], last: Bool) -> [UInt8]? {
+    if !last {
+      let n = part.count
+      guard n > 0, part[n - 1] == 0x0A, n < 2 || part[n - 2] != 0x0D else { return nil }
+    }
+    let found = part.withUnsafeBufferPointer { scan($0) }
+    if found.pem { return nil }
+    if !found.urlCredentials && found.tokens.isEmpty && found.freeText.isEmpty { return part }
+    // Something to mask (rare): the text's stages, as for a `String` part.
+    switch redactStages(String(decoding: part, as: UTF8.self), refusingPEM: true) {
+    case .unchanged: return part
+    case .changed(let s): return Array(s.utf8)
+    case .refused: return nil
+    }
+  }
+
   /// `b` with each range (sorted by lower bound) replaced by the mask; ranges that overlap the
   /// one before continue its mask, and adjacent ones get a mask each.
   static func masked(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> String {

@@ -3,8 +3,9 @@ import Model
 /// The `plan_digest` (DESIGN.md §3–§4): what a reviewer approved, as one SHA-256.
 ///
 /// It covers, per environment, the name, the recorded revision, the desired files' digest, the
-/// changes and the steps, exactly as the plan's JSON writes them (so every field and category
-/// the JSON gains is covered without touching this file): each environment's covered members
+/// changes and the steps, exactly as the plan's JSON writes them (``PlanJSON/writeCanonical(_:to:)``
+/// spells the covered members of ``PlanJSON/encode(_:)-(EnvironmentPlan)`` without building
+/// them, and a test holds the two equal): each environment's covered members
 /// are hashed as compact JSON, and the plan's digest hashes those in plan order (so a plan of
 /// one environment has that environment's digest). Plans name executables `kops` and
 /// `aws` and manifest files `<scratch>/NAME.yaml`, so the same plan made on a laptop and on a CI
@@ -32,7 +33,7 @@ public enum PlanDigest {
   /// The hash of one environment's covered members (the costly part: callers with many
   /// environments may compute these in parallel, then ``combine(_:)`` them).
   public static func environmentDigest(_ e: EnvironmentPlan) -> String {
-    canonical(e).compactSHA256()
+    CompactJSONWriter.sha256 { PlanJSON.writeCanonical(e, to: &$0) }
   }
 
   /// A plan's digest from its environments' ``environmentDigest(_:)``, in plan order.

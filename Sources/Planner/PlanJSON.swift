@@ -61,6 +61,91 @@ public enum PlanJSON {
     ])
   }
 
+  /// The compact JSON of ``PlanDigest/canonical(_:)-(EnvironmentPlan)`` (the members of
+  /// ``encode(_:)-(EnvironmentPlan)`` the digest covers, in ``PlanDigest/coveredKeys`` order),
+  /// written straight from `e` without building the entry: the digest of a thousand
+  /// environments would otherwise build and free each one's JSON tree only to hash it.
+  ///
+  /// Must spell exactly what `encode` builds for these members: a member added there is added
+  /// here too. `PlanDigestTests` compares the two on plans using every member and step field.
+  static func writeCanonical(_ e: EnvironmentPlan, to w: inout CompactJSONWriter) {
+    w.raw("{\"name\":")
+    w.string(e.name)
+    w.raw(",\"prior\":")
+    if let p = e.prior {
+      w.raw("{\"serial\":")
+      w.int(p.serial)
+      w.raw(",\"lineage\":")
+      w.string(p.lineage)
+      w.raw("}")
+    } else {
+      w.raw("null")
+    }
+    w.raw(",\"desired_digest\":")
+    w.string(e.desiredDigest)
+    w.raw(",\"changes\":[")
+    for (i, c) in e.changes.enumerated() {
+      if i > 0 { w.raw(",") }
+      w.raw("{\"category\":")
+      w.string(c.category.rawValue)
+      w.raw(",\"action\":")
+      w.string(c.action.rawValue)
+      w.raw(",\"path\":")
+      w.string(c.path)
+      w.raw(",\"before\":")
+      w.write(c.before ?? .null)
+      w.raw(",\"after\":")
+      w.write(c.after ?? .null)
+      w.raw(",\"rolls\":")
+      writeStrings(c.rolls, to: &w)
+      w.raw(",\"widening\":")
+      w.bool(c.widening)
+      w.raw("}")
+    }
+    w.raw("],\"steps\":[")
+    for (i, s) in e.steps.enumerated() {
+      if i > 0 { w.raw(",") }
+      w.raw("{\"id\":")
+      w.int(Int64(s.id))
+      w.raw(",\"kind\":")
+      w.string(s.kind.rawValue)
+      w.raw(",\"command\":[")
+      for (j, a) in s.command.enumerated() {
+        if j > 0 { w.raw(",") }
+        w.string(Redaction.redact(text: a))
+      }
+      w.raw("],\"disruptive\":")
+      w.bool(s.disruptive)
+      if let o = s.object?.stepObject {
+        w.raw(",\"object\":")
+        w.string(o)
+      }
+      if !s.instanceGroups.isEmpty {
+        w.raw(",\"instance_groups\":")
+        writeStrings(s.instanceGroups, to: &w)
+      }
+      w.raw("}")
+    }
+    w.raw("],\"kops_environment\":{")
+    for (i, kv) in e.kopsEnvironment.sorted(by: { $0.key < $1.key }).enumerated() {
+      if i > 0 { w.raw(",") }
+      w.string(kv.key)
+      w.raw(":")
+      w.string(kv.value)
+    }
+    w.raw("}}")
+  }
+
+  /// `["a","b"]`.
+  private static func writeStrings(_ strings: [String], to w: inout CompactJSONWriter) {
+    w.raw("[")
+    for (i, s) in strings.enumerated() {
+      if i > 0 { w.raw(",") }
+      w.string(s)
+    }
+    w.raw("]")
+  }
+
   /// One environment's entry with its own `plan_digest` (that of a plan of it alone).
   static func entry(_ e: EnvironmentPlan, digest: String) -> JSONValue {
     let json = encode(e)

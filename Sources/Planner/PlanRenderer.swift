@@ -41,10 +41,16 @@ public struct PlanRenderer: Sendable {
   /// One environment's section of ``text(_:)`` (sections are independent, so a caller with many
   /// environments may render them in parallel and join them before the summary).
   public func text(_ e: EnvironmentPlan) -> String {
+    String(decoding: textUTF8(e), as: UTF8.self)
+  }
+
+  /// ``text(_:)`` of `e` as its UTF-8 bytes (valid UTF-8: `String`s' bytes, cut at line feeds
+  /// only), for a caller that writes them out without making a `String` first.
+  public func textUTF8(_ e: EnvironmentPlan) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(16_384)
     appendText(e, to: &out)
-    return String(decoding: out, as: UTF8.self)
+    return out
   }
 
   /// ``text(_:)`` of `e` as UTF-8, appended to `out`.

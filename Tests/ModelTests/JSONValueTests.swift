@@ -124,6 +124,19 @@ import Testing
     }
   }
 
+  /// Strings copied eight bytes at a time: a byte that needs a look (an escape, a control,
+  /// DEL, a multi-byte character, U+2028) at every offset of runs of every length up to 24.
+  @Test func compactStringsWithASpecialByteAnywhere() {
+    for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", "\u{7F}", "é", "\u{2028}", "\u{2029}", "\u{2027}", "👉", " ", "~"] {
+      for n in 0...24 {
+        for k in 0...n {
+          let v = JSONValue.string(String(repeating: "a", count: k) + special + String(repeating: "b", count: n - k))
+          #expect(v.compactUTF8() == ReferenceCompactJSON.bytes(v), "\(v.serialized())")
+        }
+      }
+    }
+  }
+
   /// The byte writer and the hashing writer against the writer they replaced
   /// (``ReferenceCompactJSON``) and against `serialized()`, on generated values (and strings
   /// longer than the writer's buffer), with buffer sizes from 1 byte up: strings from an alphabet of escapes, controls, DEL,

@@ -113,6 +113,11 @@ import Testing
         (0..<(1 + g.below(4))).map { _ in g.pick(all) }.joined(separator: "\n") + g.pick(["\n", "\n", "\n", "\r\n", "", " "])
       }
       let redacted = parts.indices.map { Redaction.redact(part: parts[$0], last: $0 == parts.count - 1) }
+      // The same part held as UTF-8 bytes (a plan's section) gives the same answer.
+      for (i, p) in parts.enumerated() {
+        let bytes = Redaction.redact(part: Array(p.utf8), last: i == parts.count - 1)
+        #expect(bytes == redacted[i].map { Array($0.utf8) }, "\(p.debugDescription)")
+      }
       let whole = Self.bytes(RedactionReference.redact(text: parts.joined()))
       for (i, p) in parts.enumerated() {
         let endsLine = p.utf8.last == 0x0A && p.utf8.dropLast().last != 0x0D

@@ -140,30 +140,32 @@ extension YAMLEmitter {
 
   /// A mapping key: plain when ``isPlainSafe(_:)``, else double quoted.
   static func appendKey(_ key: String, to out: inout [UInt8]) {
-    var key = key
-    let shape = key.withUTF8 { ScalarShape($0) }
-    if shape.nonASCII {
-      out.append(contentsOf: keyText(key).utf8)
-    } else if shape.plainCandidate && plainResolvesToString(key, first: shape.first, numberLike: shape.numberLike) {
-      out.append(contentsOf: key.utf8)
-    } else {
-      key.withUTF8 { appendQuotedASCII($0, simple: shape.quotesAsIs, to: &out) }
+    key.withBorrowedUTF8 { b in
+      let shape = ScalarShape(b)
+      if shape.nonASCII {
+        out.append(contentsOf: keyText(key).utf8)
+      } else if shape.plainCandidate && plainResolvesToString(key, first: shape.first, numberLike: shape.numberLike) {
+        out.append(contentsOf: b)
+      } else {
+        appendQuotedASCII(b, simple: shape.quotesAsIs, to: &out)
+      }
     }
   }
 
   /// A string scalar: plain, else a literal block, else double quoted (``scalarText(_:indent:)``).
   static func appendStringScalar(_ t: String, indent: Int, to out: inout [UInt8]) {
-    var t = t
-    let shape = t.withUTF8 { ScalarShape($0) }
-    if shape.nonASCII {
-      let text = isPlainSafe(t) ? t : literalBlock(t, indent: indent) ?? quoted(t)
-      out.append(contentsOf: text.utf8)
-    } else if shape.plainCandidate && plainResolvesToString(t, first: shape.first, numberLike: shape.numberLike) {
-      out.append(contentsOf: t.utf8)
-    } else if shape.literalCandidate {
-      t.withUTF8 { appendLiteralASCII($0, indent: indent, to: &out) }
-    } else {
-      t.withUTF8 { appendQuotedASCII($0, simple: shape.quotesAsIs, to: &out) }
+    t.withBorrowedUTF8 { b in
+      let shape = ScalarShape(b)
+      if shape.nonASCII {
+        let text = isPlainSafe(t) ? t : literalBlock(t, indent: indent) ?? quoted(t)
+        out.append(contentsOf: text.utf8)
+      } else if shape.plainCandidate && plainResolvesToString(t, first: shape.first, numberLike: shape.numberLike) {
+        out.append(contentsOf: b)
+      } else if shape.literalCandidate {
+        appendLiteralASCII(b, indent: indent, to: &out)
+      } else {
+        appendQuotedASCII(b, simple: shape.quotesAsIs, to: &out)
+      }
     }
   }
 
