@@ -94,7 +94,9 @@ public struct Repository: Sendable {
 
     /// Reads `rel`; `leaf` is its name in the directory `directoryOf` (a descriptor, -1: none),
     /// tried first (a regular file, no symlink); anything else takes the checked path.
-    func readDocs(_ rel: String, shared: Bool = false, in directoryOf: Int32 = -1, leaf: String = "") throws(DiagnosticError) -> [YAMLNode] {
+    func readDocs(
+      _ rel: String, shared: Bool = false, in directoryOf: Int32 = -1, leaf: String = ""
+    ) throws(DiagnosticError) -> [YAMLNode] {
       if shared, let hit = baseCache.get(rel) {
         files.append(hit.file)
         mayHavePatchMarkers = mayHavePatchMarkers || hit.patchMarkers
@@ -151,7 +153,8 @@ public struct Repository: Sendable {
     let settings = try SettingsDecoder.decode(settingsNode, file: settingsRel)
 
     let clusterRel = dirRel + "/cluster.yaml"
-    var (cluster, igs) = try Self.split(try readDocs(clusterRel, in: directoryFD, leaf: "cluster.yaml"), file: clusterRel, requireCluster: settings.base == nil)
+    var (cluster, igs) = try Self.split(
+      try readDocs(clusterRel, in: directoryFD, leaf: "cluster.yaml"), file: clusterRel, requireCluster: settings.base == nil)
 
     if let base = settings.base {
       let baseRel = try resolveRelative(base, from: dirRel, mark: settings.marks["base"])

@@ -2,9 +2,9 @@ import CYAML
 import Model
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+import Darwin
 #endif
 
 extension YAMLParser {

@@ -10,7 +10,8 @@ import Testing
 /// outside `environments/`, a symlinked environment or `manifests/`, `manifests` as a file, a
 /// FIFO, a directory named like a manifest, a file over the limit) and compare the results.
 @Suite struct DirectoryReadTests {
-  static let cluster = "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata:\n  name: NAME.k8s.local\nspec:\n  kubernetesVersion: 1.28.9\n"
+  static let cluster =
+    "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata:\n  name: NAME.k8s.local\nspec:\n  kubernetesVersion: 1.28.9\n"
   static let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-configuration-of-this-cluster\n"
 
   static func settings(_ name: String) -> String {
@@ -28,14 +29,18 @@ import Testing
       }
       return "ok\n" + (files + trees).joined(separator: "\n")
     } catch {
-      return "refused " + error.diagnostics.map { "\($0.rule ?? "") \($0.location.map { "\($0.file):\($0.line)" } ?? "") \($0.message)" }
+      return "refused "
+        + error.diagnostics.map { "\($0.rule ?? "") \($0.location.map { "\($0.file):\($0.line)" } ?? "") \($0.message)" }
         .joined(separator: ";")
     }
   }
 
   @Test func bothWaysAgree() throws {
     var files: [String: String] = ["outside/secret.yaml": Self.manifest, "environments/_shared/ingress.yaml": Self.manifest]
-    let names = ["plain", "manifests-link", "manifests-file", "file-links", "fifo", "dir-manifest", "big", "alias-target", "outside-env", "no-manifests"]
+    let names = [
+      "plain", "manifests-link", "manifests-file", "file-links", "fifo", "dir-manifest", "big", "alias-target", "outside-env",
+      "no-manifests",
+    ]
     for n in names {
       files["environments/\(n)/environment.yaml"] = Self.settings(n)
       files["environments/\(n)/cluster.yaml"] = Self.cluster.replacingOccurrences(of: "NAME", with: n)

@@ -8,8 +8,10 @@ import Testing
 @Suite struct StringInternerTests {
   @Test func givesTheTextOfTheBytes() {
     let interner = StringInterner()
-    var texts = ["", "a", "fifteen-bytes-x", "sixteen-bytes-xx", "kubernetesVersion", "containerLogMaxSize", "ünïcödé-key-of-some-length",
-      String(repeating: "x", count: StringInterner.maxLength), String(repeating: "y", count: StringInterner.maxLength + 1)]
+    var texts = [
+      "", "a", "fifteen-bytes-x", "sixteen-bytes-xx", "kubernetesVersion", "containerLogMaxSize", "ünïcödé-key-of-some-length",
+      String(repeating: "x", count: StringInterner.maxLength), String(repeating: "y", count: StringInterner.maxLength + 1),
+    ]
     for i in 0..<(StringInterner.maxEntries + 100) { texts.append("a-long-generated-value-\(i)") }
     for round in 0..<2 {
       for t in texts {

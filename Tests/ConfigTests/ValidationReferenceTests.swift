@@ -138,7 +138,8 @@ enum Mutator {
     YAMLScalar("false"), YAMLScalar("true", style: .singleQuoted), YAMLScalar("3128"), YAMLScalar("3128", style: .doubleQuoted),
     YAMLScalar("-1"), YAMLScalar("0x1F"), YAMLScalar("1.5"), YAMLScalar(".inf"), YAMLScalar("null"), YAMLScalar("~"),
     YAMLScalar(""), YAMLScalar("", style: .doubleQuoted), YAMLScalar("30s"), YAMLScalar("500m"), YAMLScalar("aws"),
-    YAMLScalar("10.0.0.0/16"), YAMLScalar("Private"), YAMLScalar("a b"), YAMLScalar("99999"), YAMLScalar("12", tag: "tag:yaml.org,2002:int"),
+    YAMLScalar("10.0.0.0/16"), YAMLScalar("Private"), YAMLScalar("a b"), YAMLScalar("99999"),
+    YAMLScalar("12", tag: "tag:yaml.org,2002:int"),
     YAMLScalar("yes\n", style: .literal),
   ]
 

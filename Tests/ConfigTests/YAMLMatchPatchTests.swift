@@ -81,7 +81,8 @@ import Testing
   /// Unchanged subtrees keep the desired tree's storage; the desired tree is not changed.
   @Test func unchangedSubtreesAreShared() throws {
     let desired = YAMLNode.mapping([
-      YAMLPair(key: "spec", value: .mapping([YAMLPair(key: "version", value: .string("1.28.9")), YAMLPair(key: "x", value: .string("y"))])),
+      YAMLPair(
+        key: "spec", value: .mapping([YAMLPair(key: "version", value: .string("1.28.9")), YAMLPair(key: "x", value: .string("y"))])),
       YAMLPair(key: "labels", value: .mapping([YAMLPair(key: "a", value: .string("b"))])),
     ])
     let text = "spec:\n  version: 1.22.17\n  x: y\nlabels:\n  a: b\n"

@@ -5,9 +5,9 @@ import Testing
 @testable import HKCommands
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+import Darwin
 #endif
 
 /// The gathered write of a plan's sections: every byte once, in order, whatever each `writev`

@@ -33,7 +33,8 @@ import Testing
     var inputs: [[UInt8]] = []
     for _ in 0..<3000 {
       let strings = Self.generatedStrings(&rng)
-      let map = Dictionary(strings.enumerated().map { ("k\($0.offset)\($0.element.prefix(3))", $0.element) }, uniquingKeysWith: { a, _ in a })
+      let map = Dictionary(
+        strings.enumerated().map { ("k\($0.offset)\($0.element.prefix(3))", $0.element) }, uniquingKeysWith: { a, _ in a })
       for escaping in [false, true] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = escaping ? [.sortedKeys] : [.sortedKeys, .withoutEscapingSlashes]
@@ -111,7 +112,8 @@ import Testing
         kopsVersion: i % 2 == 0 ? nil : "1.28.\(i)", desiredDigest: i % 3 == 0 ? nil : rng.pick(Self.tricky),
         gitCommit: i % 4 == 0 ? nil : "abc\(i)-dirty", updatedByKops: i % 5 == 0 ? nil : "1.29.0", settings: settings)
       if i != 1 && (strings + (settings.map { Array($0.keys) + Array($0.values) } ?? [])).allSatisfy(plain) { plainRows += 1 }
-      let written = try store.record(d, expectedPrior: nil, actor: tester, note: rng.pick(Self.tricky), planID: i % 2 == 0 ? nil : "p\(i)",
+      let written = try store.record(
+        d, expectedPrior: nil, actor: tester, note: rng.pick(Self.tricky), planID: i % 2 == 0 ? nil : "p\(i)",
         newLineage: false)
       if i % 6 == 0 {
         var next = d
@@ -122,7 +124,8 @@ import Testing
     }
     // Rows hk's encoder did not write: other whitespace, \u escapes, an unescaped slash.
     try store.executeForTesting(
-      #"UPDATE "revision" SET "instanceGroupsYAML" = ' [ "a\/b" , "\u00e9" ] ', "settings" = '{ "k" : "v" }' WHERE "environment" = 'env-1'"#)
+      #"UPDATE "revision" SET "instanceGroupsYAML" = ' [ "a\/b" , "\u00e9" ] ', "settings" = '{ "k" : "v" }' WHERE "environment" = 'env-1'"#
+    )
     let decoded = try store.read { db in try RevisionRow.fetchAll(db, sql: Self.current) }
     #expect(decoded.count == names.count)
     let byColumn = try store.read { db in try RevisionRow.fetchAllByColumn(db, sql: Self.current) }
@@ -142,7 +145,8 @@ import Testing
     #expect(fast == plainRows && plainRows > 20, "\(fast) of \(plainRows)")
     for many in [names, Array(names.prefix(7)) + ["missing"]] {
       let recorded = try store.recorded(many)
-      #expect(recorded == Dictionary(uniqueKeysWithValues: decoded.filter { many.contains($0.environment) }.map { ($0.environment, $0.state) }))
+      #expect(
+        recorded == Dictionary(uniqueKeysWithValues: decoded.filter { many.contains($0.environment) }.map { ($0.environment, $0.state) }))
     }
   }
 

@@ -194,7 +194,8 @@ public struct KopsSchema: Sendable {
           }
           r = end + 1
         }
-        fields[String(decoding: bytes[name], as: UTF8.self), default: []].append(Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
+        fields[String(decoding: bytes[name], as: UTF8.self), default: []].append(
+          Variant(type: type, omittedWhenZero: omitted, ranges: ranges))
       }
     }
     if !current.isEmpty { types[current] = fields }

@@ -343,7 +343,6 @@ enum ReferenceTypeRules {
   }
 }
 
-
 /// kops's own schema, per release (``KopsSchema``): `unknown-field` for every key kops's
 /// v1alpha2 types do not define at the environment's `kopsVersion` (kops decodes without strict
 /// field checking and drops such a key silently), with a did-you-mean and the releases that do
@@ -511,7 +510,10 @@ enum ReferenceSchemaRules {
         hint = "; write it as key: value pairs"
       }
       found.append(
-        ("field-type", "\(path) must be \(type.phrase), found \(ReferenceTypeRules.describe(node)) (kops cannot decode it)\(hint)", node.mark))
+        (
+          "field-type", "\(path) must be \(type.phrase), found \(ReferenceTypeRules.describe(node)) (kops cannot decode it)\(hint)",
+          node.mark
+        ))
     }
   }
 
