@@ -71,8 +71,8 @@ extension HK {
         // Sections stay UTF-8 bytes from the renderer to the write (no String, no joined copy).
         let renderer = PlanRenderer(color: term.color)
         let sections = Parallel.map(plan.environments) { e in
-          let text = renderer.textUTF8(e)
-          return (text: text, redacted: Redaction.redact(part: text, last: false), digest: PlanDigest.environmentDigest(e))
+          let (text, digest) = renderer.textUTF8AndDigest(e)
+          return (text: text, redacted: Redaction.redact(part: text, last: false), digest: digest)
         }
         let digest = PlanDigest.combine(sections.map(\.digest))
         let tail = renderer.failures(plan) + renderer.summary(plan) + "\n" + renderer.digestLine(digest: digest) + "\n"

@@ -36,6 +36,12 @@ public enum PlanDigest {
     CompactJSONWriter.sha256 { PlanJSON.writeCanonical(e, to: &$0) }
   }
 
+  /// ``environmentDigest(_:)`` with the steps' commands already redacted (one array of
+  /// arguments per step, each ``Redaction/redact(text:)`` of the step's).
+  static func environmentDigest(_ e: EnvironmentPlan, redactedCommands: [[String]]) -> String {
+    CompactJSONWriter.sha256 { PlanJSON.writeCanonical(e, redactedCommands: redactedCommands, to: &$0) }
+  }
+
   /// A plan's digest from its environments' ``environmentDigest(_:)``, in plan order.
   public static func combine(_ environmentDigests: [String]) -> String {
     SHA256.digest("hk plan_digest 1\n" + environmentDigests.joined(separator: "\n"))

@@ -68,7 +68,8 @@ public enum PlanJSON {
   ///
   /// Must spell exactly what `encode` builds for these members: a member added there is added
   /// here too. `PlanDigestTests` compares the two on plans using every member and step field.
-  static func writeCanonical(_ e: EnvironmentPlan, to w: inout CompactJSONWriter) {
+  /// `redactedCommands`, when given, are the steps' commands already redacted.
+  static func writeCanonical(_ e: EnvironmentPlan, redactedCommands: [[String]]? = nil, to w: inout CompactJSONWriter) {
     w.raw("{\"name\":")
     w.string(e.name)
     w.raw(",\"prior\":")
@@ -110,9 +111,16 @@ public enum PlanJSON {
       w.raw(",\"kind\":")
       w.string(s.kind.rawValue)
       w.raw(",\"command\":[")
-      for (j, a) in s.command.enumerated() {
-        if j > 0 { w.raw(",") }
-        w.string(Redaction.redact(text: a))
+      if let command = redactedCommands?[i] {
+        for (j, a) in command.enumerated() {
+          if j > 0 { w.raw(",") }
+          w.string(a)
+        }
+      } else {
+        for (j, a) in s.command.enumerated() {
+          if j > 0 { w.raw(",") }
+          w.string(Redaction.redact(text: a))
+        }
       }
       w.raw("],\"disruptive\":")
       w.bool(s.disruptive)

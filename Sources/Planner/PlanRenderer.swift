@@ -53,8 +53,19 @@ public struct PlanRenderer: Sendable {
     return out
   }
 
-  /// ``text(_:)`` of `e` as UTF-8, appended to `out`.
-  func appendText(_ e: EnvironmentPlan, to out: inout [UInt8]) {
+  /// ``textUTF8(_:)`` and ``PlanDigest/environmentDigest(_:)`` of `e` at once: both show the
+  /// steps' commands redacted, so each argument is redacted once for the two.
+  public func textUTF8AndDigest(_ e: EnvironmentPlan) -> (text: [UInt8], digest: String) {
+    let commands = e.steps.map { $0.command.map(Redaction.redact(text:)) }
+    var out: [UInt8] = []
+    out.reserveCapacity(16_384)
+    appendText(e, redactedCommands: commands, to: &out)
+    return (out, PlanDigest.environmentDigest(e, redactedCommands: commands))
+  }
+
+  /// ``text(_:)`` of `e` as UTF-8, appended to `out`. `redactedCommands`, when given, are the
+  /// steps' commands already redacted (``Redaction/redact(text:)`` of each argument).
+  func appendText(_ e: EnvironmentPlan, redactedCommands: [[String]]? = nil, to out: inout [UInt8]) {
     out.append(utf8: header(e))
     if !e.hasChanges && e.owed.isEmpty {
       out.append(utf8: "  No changes.\n\n")
@@ -78,9 +89,9 @@ public struct PlanRenderer: Sendable {
     }
     if !e.steps.isEmpty {
       out.append(utf8: "  " + bold("steps") + "\n")
-      for s in e.steps {
+      for (n, s) in e.steps.enumerated() {
         out.append(utf8: "    \(s.id). ")
-        PlanRenderer.appendShell(s.command, to: &out)
+        PlanRenderer.appendShell(s.command, redacted: redactedCommands?[n], to: &out)
         if s.disruptive { out.append(utf8: "  " + paint("(disruptive)", .yellow)) }
         out.append(0x0A)
       }
@@ -237,9 +248,10 @@ extension PlanRenderer {
 
   /// ``shell(_:)`` as UTF-8, appended to `out`: each argument redacted, quoted unless it is
   /// made of the characters below only, and escaped for the output.
-  static func appendShell(_ argv: [String], to out: inout [UInt8]) {
+  /// `redacted`, when given, is `argv` with each argument redacted.
+  static func appendShell(_ argv: [String], redacted: [String]? = nil, to out: inout [UInt8]) {
     var first = true
-    for a in argv {
+    for (n, a) in argv.enumerated() {
       if !first { out.append(0x20) }
       first = false
       if a.isEmpty {
@@ -249,7 +261,8 @@ extension PlanRenderer {
       }
       // Any byte at or above 0x80 belongs to a scalar outside the set.
       let safe = a.utf8.allSatisfy(isShellSafe)
-      let shown = safe ? Redaction.redact(text: a) : "'" + Redaction.redact(text: a).replacingAll("'", "'\\''") + "'"
+      let r = redacted?[n] ?? Redaction.redact(text: a)
+      let shown = safe ? r : "'" + r.replacingAll("'", "'\\''") + "'"
       out.append(utf8: OutputEscaping.text(shown))
     }
   }

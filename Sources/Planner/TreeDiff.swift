@@ -43,9 +43,10 @@ public enum TreeDiff {
       switch (x.content, y.content) {
       case (.mapping(let xp), .mapping(let yp)):
         let isMetadata = keys == ["metadata"]
-        var seen = Set<String>()
+        // The keys of `yp` as a set only for a large mapping: a small one is searched in place
+        // (as the loop below already searches `xp`), without hashing every key.
+        let seen: Set<String>? = yp.count > 16 ? Set(yp.lazy.map(\.key)) : nil
         for p in yp {
-          seen.insert(p.key)
           if isMetadata && volatileMetadata.contains(p.key) { continue }
           let before = xp.first { $0.key == p.key }?.value
           // Most of a tree is unchanged: compare first (no allocation), build the path only
@@ -53,7 +54,7 @@ public enum TreeDiff {
           if let before, sharesStorage(before, p.value) || before == p.value { continue }
           walk(before, p.value, path: FieldPath.key(path, p.key), keys: keys + [p.key], into: &out)
         }
-        for p in xp where !seen.contains(p.key) {
+        for p in xp where !(seen?.contains(p.key) ?? yp.contains { $0.key == p.key }) {
           if isMetadata && volatileMetadata.contains(p.key) { continue }
           walk(p.value, nil, path: FieldPath.key(path, p.key), keys: keys + [p.key], into: &out)
         }

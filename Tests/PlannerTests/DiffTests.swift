@@ -11,6 +11,22 @@ import Testing
     #expect(d.map(\.action) == [.create, .delete])
   }
 
+  /// Deleted keys are found by a search in place for a small mapping and through a set for a
+  /// large one (over 16 keys); both must give the same diffs, in the same order.
+  @Test(arguments: [3, 16, 17, 40])
+  func deletedKeysOfSmallAndLargeMappings(size: Int) throws {
+    let keys = (0..<size).map { "k\($0)" }
+    let before = try yaml("m:\n" + keys.map { "  \($0): 1\n" }.joined())
+    // Every third key deleted, every fifth changed, one added.
+    let kept = keys.enumerated().filter { $0.offset % 3 != 1 }.map { ($0.element, $0.offset % 5 == 0 ? 2 : 1) }
+    let after = try yaml("m:\n" + kept.map { "  \($0.0): \($0.1)\n" }.joined() + "  new: 1\n")
+    let d = TreeDiff.diff(before, after)
+    let changed = kept.filter { $0.1 == 2 }.map { "m.\($0.0)" }
+    let deleted = keys.enumerated().filter { $0.offset % 3 == 1 }.map { "m.\($0.element)" }
+    #expect(d.map(\.path) == changed + ["m.new"] + deleted)
+    #expect(d.map(\.action) == changed.map { _ in .update } + [.create] + deleted.map { _ in .delete })
+  }
+
   @Test func quotedNumberDiffersFromNumber() throws {
     let a = try yaml("port: \"3128\"\n")
     let b = try yaml("port: 3128\n")

@@ -40,6 +40,20 @@ import Testing
     #expect(withObject > 50 && withGroups > 50)
   }
 
+  /// ``PlanRenderer/textUTF8AndDigest(_:)`` (the steps' commands redacted once for both) gives
+  /// ``PlanRenderer/textUTF8(_:)`` and ``PlanDigest/environmentDigest(_:)``, in colour or not.
+  @Test func textAndDigestTogetherEqualApart() {
+    var g = TrickyValues.Generator(seed: 0x5EC7)
+    for i in 0..<400 {
+      let e = Self.environment(&g, index: i)
+      for renderer in [PlanRenderer(color: false), PlanRenderer(color: true)] {
+        let both = renderer.textUTF8AndDigest(e)
+        #expect(both.text == renderer.textUTF8(e), "\(e)")
+        #expect(both.digest == PlanDigest.environmentDigest(e), "\(e)")
+      }
+    }
+  }
+
   /// The covered keys are the members the writer spells, in its order.
   @Test func coveredKeysInOrder() throws {
     var g = TrickyValues.Generator(seed: 7)

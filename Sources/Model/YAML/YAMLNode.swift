@@ -252,9 +252,13 @@ extension YAMLNode: Equatable {
       if x.text == y.text && x.style.isQuoted == y.style.isQuoted && x.tagID == y.tagID { return true }
       return x.value.semanticallyEqual(y.value)
     case (.sequence(let x), .sequence(let y)):
-      return x == y
+      return x == y  // Array's == answers true for one storage without comparing elements
     case (.mapping(let x), .mapping(let y)):
       guard x.count == y.count else { return false }
+      // One storage holds equal pairs (a copy shares it until changed, and a tree has no
+      // repeated key, the parse refuses one): the recorded object matched to the desired tree
+      // is that tree, so most comparisons in the planner end here, without a walk.
+      if sameStorage(x, y) { return true }
       if x.count <= 8 {
         for p in x {
           guard let q = y.first(where: { $0.key == p.key }), q.value == p.value else { return false }
@@ -272,6 +276,13 @@ extension YAMLNode: Equatable {
       return false
     }
   }
+}
+
+/// Whether two non-empty pair arrays share one element storage.
+@inline(__always)
+private func sameStorage(_ x: [YAMLPair], _ y: [YAMLPair]) -> Bool {
+  guard !x.isEmpty else { return false }
+  return x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
 }
 
 extension ScalarValue {
