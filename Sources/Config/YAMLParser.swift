@@ -85,9 +85,10 @@ private struct TreeBuilder {
     var isMapping: Bool
     /// Where the collection's pairs (a mapping) or items (a sequence) start in their stack.
     var first: Int
-    /// The keys of its pairs, kept once a mapping has 12 of them (duplicate checks).
+    /// The keys of its pairs, kept once a mapping has ``linearKeyLimit`` of them (duplicate checks).
     var keys: Set<String>? = nil
-    var pendingKey: (String, Mark)? = nil
+    /// The key waiting for its value, its mark and ``fingerprint(_:)``.
+    var pendingKey: (String, Mark, UInt64)? = nil
     var mark: Mark
     var anchor: String?
     /// `nodeCount` when the collection started (an anchor's expanded size).
@@ -101,6 +102,15 @@ private struct TreeBuilder {
   /// most, up to half of the last one unused, kept for the whole run).
   let pairs = MoveStack<YAMLPair>()
   let items = MoveStack<YAMLNode>()
+  /// The ``fingerprint(_:)`` of each key in ``pairs`` (same positions): a duplicate key is
+  /// looked for among these integers, the strings compared only when two are equal, instead of
+  /// comparing every key with each one before it (a call each) or hashing all of a mapping's
+  /// keys into a set.
+  var fingerprints: [UInt64] = []
+  /// Mappings of up to this many keys are checked for a duplicate by a scan of their
+  /// fingerprints (kops's largest have a few dozen keys); larger ones keep a set of their keys
+  /// (a hostile file of many keys stays linear, not quadratic).
+  static let linearKeyLimit = 64
 
   init(file: String, limits: YAMLLimits, bytes: [UInt8]) {
     self.file = FileID(file)
@@ -120,6 +130,18 @@ private struct TreeBuilder {
   /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
   /// same few hundred keys make up most of every file. Values are not looked up: most long
   /// ones are ids and names of their environment, a lookup that finds nothing.
+  /// A 64-bit FNV-1a hash of a key's UTF-8 bytes: equal keys have equal fingerprints.
+  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    return h
+  }
+
+  static func fingerprint(_ key: String) -> UInt64 {
+    var key = key
+    return key.withUTF8 { fingerprint($0) }
+  }
+
   static func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
     guard let p, n > 0 else { return "" }
     return StringInterner.shared.string(UnsafeBufferPointer(start: p, count: n))
@@ -145,7 +167,8 @@ private struct TreeBuilder {
       if s.anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].pendingKey == nil {
         let m = mark(event.start_mark)
         try count(1, at: m)
-        try addKey(Self.key(s.value, s.length), mark: m)
+        let print = s.value.map { Self.fingerprint(UnsafeBufferPointer(start: $0, count: s.length)) } ?? Self.fingerprint("")
+        try addKey(Self.key(s.value, s.length), fingerprint: print, mark: m)
         return
       }
       let text = Self.string(s.value, s.length)
@@ -188,6 +211,7 @@ private struct TreeBuilder {
         Frame(isMapping: true, first: pairs.count, mark: m, anchor: Self.cString(event.data.mapping_start.anchor), start: nodeCount))
     case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
       guard let frame = stack.popLast() else { return }
+      if frame.isMapping { fingerprints.removeLast(fingerprints.count - frame.first) }
       let node = YAMLNode(
         frame.isMapping ? .mapping(pairs.take(from: frame.first)) : .sequence(items.take(from: frame.first)), mark: frame.mark)
       if let anchor = frame.anchor { anchors[anchor] = (node, nodeCount - frame.start + 1) }
@@ -222,25 +246,35 @@ private struct TreeBuilder {
       items.push(node)
       return
     }
-    if let (key, keyMark) = stack[top].pendingKey {
+    if let (key, keyMark, print) = stack[top].pendingKey {
       pairs.push(YAMLPair(key: key, keyMark: keyMark, value: node))
+      fingerprints.append(print)
       stack[top].pendingKey = nil
       return
     }
     guard isScalar, let key = keyText else {
       throw Diagnostic(.error, "a mapping key must be a scalar; complex keys are not supported", at: node.mark, rule: "yaml-complex-key")
     }
-    try addKey(key, mark: node.mark)
+    try addKey(key, fingerprint: Self.fingerprint(key), mark: node.mark)
   }
 
   /// Makes `key` (at `mark`) the pending key of the mapping on top of the stack, refusing a
   /// duplicate.
-  mutating func addKey(_ key: String, mark: Mark) throws(Diagnostic) {
+  mutating func addKey(_ key: String, fingerprint print: UInt64, mark: Mark) throws(Diagnostic) {
     let top = stack.count - 1
     let first = stack[top].first
     var duplicate = false
-    if pairs.count - first < 12 {
-      duplicate = pairs.elements(from: first) { $0.contains { $0.key == key } }
+    if pairs.count - first < Self.linearKeyLimit {
+      duplicate = fingerprints.withUnsafeBufferPointer { prints in
+        pairs.elements(from: first) { keys in
+          var i = first
+          while i < prints.count {
+            if prints[i] == print && keys[i - first].key == key { return true }
+            i += 1
+          }
+          return false
+        }
+      }
     } else {
       if stack[top].keys == nil { stack[top].keys = pairs.elements(from: first) { Set($0.lazy.map(\.key)) } }
       duplicate = stack[top].keys?.insert(key).inserted == false
@@ -251,7 +285,7 @@ private struct TreeBuilder {
       throw Diagnostic(
         .error, "duplicate key '\(key)'\(firstAt); keep one of them", at: mark, rule: "yaml-duplicate-key")
     }
-    stack[top].pendingKey = (key, mark)
+    stack[top].pendingKey = (key, mark, print)
   }
 
   func libyamlError(_ parser: yaml_parser_t) -> Diagnostic {

@@ -121,6 +121,29 @@ import Testing
     #expect(d.first?.location?.line == 41)
   }
 
+  /// Duplicate checks by key fingerprints (up to 64 keys) and by a set of keys (beyond): the
+  /// same refusals on both sides of the limit, keys of nested mappings kept apart, a key spelled
+  /// differently (quoted, escaped, an alias) still the same key.
+  @Test func duplicateKeysAcrossTheFingerprintLimit() throws {
+    for count in [1, 2, 11, 12, 13, 63, 64, 65, 66, 200] {
+      let keys = (0..<count).map { "key-\($0)-of-a-rather-long-name" }
+      // Each key's value a nested mapping reusing the outer keys: no duplicate across levels.
+      let unique = keys.map { "\($0):\n  \($0): 1\n  inner: {\(keys[0]): 2}" }.joined(separator: "\n") + "\n"
+      let root = try Self.parse(unique)
+      #expect(root.pairs?.map(\.key) == keys)
+      for dup in Set([0, count / 2, count - 1]) {
+        let d = Self.failure(unique + "\"\(keys[dup])\": again\n")
+        #expect(d.first?.rule == "yaml-duplicate-key")
+        #expect(d.first?.location?.line == 3 * count + 1)
+        #expect(d.first?.message.contains("first at line \(3 * dup + 1), column 1") == true)
+      }
+    }
+    #expect(Self.failure("a: 1\n\"\\x61\": 2\n").first?.rule == "yaml-duplicate-key")
+    #expect(Self.failure("&k a: 1\nb: 2\n*k : 3\n").first?.rule == "yaml-duplicate-key")
+    #expect(Self.failure("x: {'': 1, \"\": 2}\n").first?.rule == "yaml-duplicate-key")
+    #expect(try Self.parse("a: {a: {a: 1}, b: 2}\nb: {a: 1}\n").pairs?.count == 2)
+  }
+
   @Test func complexKeysAreRefused() {
     #expect(Self.failure("? [a, b]\n: c\n").first?.rule == "yaml-complex-key")
     #expect(Self.failure("{a: 1}: c\n").first?.rule == "yaml-complex-key")
