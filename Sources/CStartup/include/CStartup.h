@@ -5,6 +5,10 @@
 /// defaults were kept (HK_MALLOC_DEFAULTS=1).
 int hk_malloc_settings_applied(void);
 
+/// 1 when every thread shares glibc's main arena: the settings were applied and the process's
+/// affinity mask held one CPU at start-up.
+int hk_malloc_one_arena(void);
+
 /// The bytes allocated from glibc's main arena and not yet freed (mallinfo2's uordblks); 0 where
 /// the C library is not glibc. For the tests: with the settings applied every thread allocates there.
 unsigned long hk_main_arena_bytes_in_use(void);
