@@ -127,9 +127,6 @@ private struct TreeBuilder {
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
   }
 
-  /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
-  /// same few hundred keys make up most of every file. Values are not looked up: most long
-  /// ones are ids and names of their environment, a lookup that finds nothing.
   /// A 64-bit FNV-1a hash of a key's UTF-8 bytes: equal keys have equal fingerprints.
   static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -142,6 +139,9 @@ private struct TreeBuilder {
     return key.withUTF8 { fingerprint($0) }
   }
 
+  /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
+  /// same few hundred keys make up most of every file. Values are not looked up: most long
+  /// ones are ids and names of their environment, a lookup that finds nothing.
   static func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
     guard let p, n > 0 else { return "" }
     return StringInterner.shared.string(UnsafeBufferPointer(start: p, count: n))
