@@ -25,29 +25,46 @@ import Testing
 /// `hk lock unlock --force` + `hk apply --yes` converge (plan: no changes; drift: in sync; every
 /// layer recorded; no gateway attached) with no non-idempotent step run twice.
 ///
-/// Every point runs on its own environment cloned from `dev` inside one World. The full matrix
-/// (29 points) runs with `HK_CRASH_MATRIX=1`; otherwise three representative points.
-extension Reliability {
-  @Suite(.serialized) struct CrashMatrix {
-    static var world: SharedWorld { Reliability.world }
+/// Every point runs on its own environment cloned from `dev`. The full matrix (29 points) runs
+/// with `HK_CRASH_MATRIX=1`; otherwise three representative points.
+///
+/// The points are shared between two suites, each serialized on a World (and a moto) of its own,
+/// and neither is one of ``Reliability``'s: that parent runs its suites one after another, and
+/// the matrix at its end was most of a CI run's last four minutes, on one core of two. Each kill
+/// point waits for the journal rather than for a time, so sharing the cores does not move it.
+@Suite(.serialized) struct ReliabilityCrashMatrix {
+  static let world = SharedWorld()
 
-    @Test(arguments: CrashPoint.selected)
-    func killThenUnlockAndReapplyConverges(_ point: CrashPoint) throws {
-      let w = try Self.world.get()
-      let outcome = try CrashScenario(w: w, point: point, name: Self.world.nextName("crash")).run()
-      ReliabilityReport.append("crash", outcome.report)
-      #expect(outcome.killed, "\(point): hk was not killed (\(outcome.notes.joined(separator: "; ")))")
-      #expect(outcome.problems.isEmpty, "\(point): \(outcome.problems.joined(separator: "\n"))")
-    }
+  @Test(arguments: CrashPoint.selected.half(0))
+  func killThenUnlockAndReapplyConverges(_ point: CrashPoint) throws {
+    try CrashScenario.check(point, in: Self.world)
+  }
 
-    /// The control: the same plan applied without a kill converges in one run.
-    @Test func withoutAKillTheFullPlanConvergesInOneRun() throws {
-      let w = try Self.world.get()
-      let point = CrashPoint(kind: .none, step: "none", match: "", next: nil, journalKind: "")
-      let outcome = try CrashScenario(w: w, point: point, name: Self.world.nextName("crash")).run()
-      ReliabilityReport.append("crash-control", outcome.report)
-      #expect(outcome.problems.isEmpty, "\(outcome.problems.joined(separator: "\n"))")
-    }
+  /// The control: the same plan applied without a kill converges in one run.
+  @Test func withoutAKillTheFullPlanConvergesInOneRun() throws {
+    let w = try Self.world.get()
+    let point = CrashPoint(kind: .none, step: "none", match: "", next: nil, journalKind: "")
+    let outcome = try CrashScenario(w: w, point: point, name: Self.world.nextName("crash")).run()
+    ReliabilityReport.append("crash-control", outcome.report)
+    #expect(outcome.problems.isEmpty, "\(outcome.problems.joined(separator: "\n"))")
+  }
+}
+
+/// The other half of the crash matrix (see ``ReliabilityCrashMatrix``).
+@Suite(.serialized) struct ReliabilityCrashMatrixSecondHalf {
+  static let world = SharedWorld()
+
+  @Test(arguments: CrashPoint.selected.half(1))
+  func killThenUnlockAndReapplyConverges(_ point: CrashPoint) throws {
+    try CrashScenario.check(point, in: Self.world)
+  }
+}
+
+extension [CrashPoint] {
+  /// Every other point, from the first (`0`) or the second (`1`): the two halves take turns
+  /// along the steps, so each has points early and late in the apply.
+  func half(_ which: Int) -> [CrashPoint] {
+    enumerated().filter { $0.offset % 2 == which }.map(\.element)
   }
 }
 
@@ -170,6 +187,15 @@ struct CrashScenario {
   let name: String
 
   static let expectedSteps = CrashPoint.steps.map(\.kind)
+
+  /// Runs `point` on a fresh environment of `world` and expects the kill and the convergence.
+  static func check(_ point: CrashPoint, in world: SharedWorld) throws {
+    let w = try world.get()
+    let outcome = try CrashScenario(w: w, point: point, name: world.nextName("crash")).run()
+    ReliabilityReport.append("crash", outcome.report)
+    #expect(outcome.killed, "\(point): hk was not killed (\(outcome.notes.joined(separator: "; ")))")
+    #expect(outcome.problems.isEmpty, "\(point): \(outcome.problems.joined(separator: "\n"))")
+  }
 
   func run() throws -> CrashOutcome {
     let clock = ContinuousClock()
@@ -437,7 +463,8 @@ struct CrashScenario {
 }
 
 /// The parent of the reliability suites: serialized, so that they never compete for the two
-/// cores (each starts moto and many hk processes).
+/// cores among themselves (each starts moto and many hk processes). The crash matrix runs beside
+/// them, on Worlds of its own (``ReliabilityCrashMatrix``).
 @Suite(.serialized) enum Reliability {
   /// One World (one moto) for every reliability suite; each scenario adds its own environments.
   static let world = SharedWorld()
