@@ -48,10 +48,37 @@ extension YAMLParser {
     return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: maxChangedScalars) }
   }
 
-  private static func match(bytes buf: UnsafeBufferPointer<UInt8>, _ tree: YAMLNode, limits: YAMLLimits, maxChangedScalars: Int)
-    -> (tree: YAMLNode, changedScalars: Int)?
-  {
+  /// ``matching(_:_:maxChangedScalars:limits:)`` decided by libyaml's events alone, without
+  /// reading the text as the emitter's writing of `tree` first (tests compare the two).
+  static func matchingByEvents(
+    _ text: String, _ tree: YAMLNode, maxChangedScalars: Int, limits: YAMLLimits = .default
+  ) -> (tree: YAMLNode, changedScalars: Int)? {
+    var text = text
+    return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: maxChangedScalars, readingEmission: false) }
+  }
+
+  private static func match(
+    bytes buf: UnsafeBufferPointer<UInt8>, _ tree: YAMLNode, limits: YAMLLimits, maxChangedScalars: Int, readingEmission: Bool = true
+  ) -> (tree: YAMLNode, changedScalars: Int)? {
     guard buf.count <= limits.maxBytes, let base = buf.baseAddress, buf.count > 0 else { return nil }
+    // Most recorded objects are the emitter's text of the desired tree, some with a value or
+    // two changed: read as that, without libyaml, when the reading is certain to be the parse's
+    // (``YAMLEmitter/read(_:asEmissionOf:maxChangedScalars:maxDepth:maxNodes:)``); libyaml
+    // decides anything else.
+    if readingEmission {
+      switch YAMLEmitter.read(
+        buf, asEmissionOf: tree, maxChangedScalars: maxChangedScalars, maxDepth: limits.maxDepth, maxNodes: limits.maxNodes)
+      {
+      case .read(let patches):
+        var result = tree
+        for p in patches { TreeMatcher.replace(&result, at: p.path[...], with: p.node) }
+        return (result, patches.count)
+      case .tooManyChanges:
+        return nil
+      case .unknown:
+        break
+      }
+    }
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else { return nil }
     defer { yaml_parser_delete(&parser) }
