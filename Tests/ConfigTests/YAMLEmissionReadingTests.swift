@@ -1,9 +1,9 @@
 import Foundation
 import HKTestSupport
-import Model
 import Testing
 
 @testable import Config
+@testable import Model
 
 /// `YAMLEmitter.read(_:asEmissionOf:…)` (a recorded object's text read as the emitter's writing
 /// of the desired tree, without libyaml) inside `YAMLParser.matching`: whenever it answers, the
@@ -228,6 +228,28 @@ import Testing
       let text = String(decoding: bytes, as: UTF8.self)
       for max in [0, 32] { Self.check(text, tree, max: max) }
     }
+  }
+
+  /// The words decided without `ScalarShape` are written plain exactly when the emitter says so.
+  @Test func plainWordsAsTheEmitterDecides() {
+    var rng = SplitMix64(seed: 0x3A1D_0C0D)
+    let bytes = Array("aAzZnNtTfFyYoO019._/-:~ #\"".utf8)
+    var words = TrickyValues.strings + Generator.keys + Generator.plainTexts
+    words += ["y", "n", "on", "ON", "Off", "yes", "No", "null", "Null", "nULL", "true", "TRUE", "False", "nan", "inf", "x", "a.b-c_d/e"]
+    for _ in 0..<20000 {
+      let n = 1 + Int(rng.next() % 7)
+      words.append(String(decoding: (0..<n).map { _ in bytes[Int(rng.next() % UInt64(bytes.count))] }, as: UTF8.self))
+    }
+    var decided = 0
+    for w in words {
+      var w = w
+      let plain = w.withUTF8 { EmissionReader.plainWord($0) }
+      if let plain {
+        decided += 1
+        #expect(plain == YAMLEmitter.isPlainSafe(w), "\(w)")
+      }
+    }
+    #expect(decided > 2000, "\(decided)")
   }
 
   /// Each rule of the scalars read from the text, at its boundary, against libyaml.

@@ -197,20 +197,25 @@ struct EmissionReader {
     guard countNode() else { return false }
     let start = pos
     let ok = pairs[i].key.withBorrowedUTF8 { b -> Bool in
-      let shape = ScalarShape(b)
-      // Non-ASCII keys are decided on characters by the emitter, and compared as strings
-      // (canonical equivalence) by the parse's duplicate check: the parser decides.
-      if shape.nonASCII { return false }
-      if shape.plainCandidate
-        && YAMLEmitter.plainResolvesToString(pairs[i].key, first: shape.first, numberLike: shape.numberLike)
-      {
-        guard expect(b) else { return false }
-      } else if shape.quotesAsIs {
-        guard expect(0x22), expect(b), expect(0x22) else { return false }
+      if let plain = Self.plainWord(b) {
+        // Most keys: a word, plain unless it is one of the reserved words (quoted as it is).
+        guard plain ? expect(b) : expect(0x22) && expect(b) && expect(0x22) else { return false }
       } else {
-        scratch.removeAll(keepingCapacity: true)
-        YAMLEmitter.appendQuotedASCII(b, simple: false, to: &scratch)
-        guard expectScratch() else { return false }
+        let shape = ScalarShape(b)
+        // Non-ASCII keys are decided on characters by the emitter, and compared as strings
+        // (canonical equivalence) by the parse's duplicate check: the parser decides.
+        if shape.nonASCII { return false }
+        if shape.plainCandidate
+          && YAMLEmitter.plainResolvesToString(pairs[i].key, first: shape.first, numberLike: shape.numberLike)
+        {
+          guard expect(b) else { return false }
+        } else if shape.quotesAsIs {
+          guard expect(0x22), expect(b), expect(0x22) else { return false }
+        } else {
+          scratch.removeAll(keepingCapacity: true)
+          YAMLEmitter.appendQuotedASCII(b, simple: false, to: &scratch)
+          guard expectScratch() else { return false }
+        }
       }
       guard pos - start <= Self.maxKeyBytes else { return false }
       // No key twice (ASCII: equal strings are equal bytes).
@@ -230,6 +235,26 @@ struct EmissionReader {
     }
     return ok
   }
+
+  /// Whether `b`, an ASCII letter and then only letters, digits, `.`, `_`, `/` and `-`, is
+  /// written plain: yes but for the words a YAML 1.1 or 1.2 reader takes for a bool or null
+  /// (``YAMLEmitter/isReservedWordASCII(_:)``), which the emitter quotes as they are. Such text
+  /// has none of the bytes that make the emitter quote or a reader end a plain scalar, and a
+  /// letter first is no number (``ScalarShape`` and `plainResolvesToString` decide the same,
+  /// in more steps). nil for any other text.
+  @inline(__always)
+  static func plainWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+    // (`contains` reads bytes below 0x80 only.)
+    guard let first = b.first, first < 0x80, ScalarShape.contains(first, lo: 0, hi: Self.letterHi) else { return nil }
+    for c in b where c >= 0x80 || !ScalarShape.contains(c, lo: Self.wordLo, hi: Self.wordHi) { return nil }
+    return !YAMLEmitter.isReservedWordASCII(b)
+  }
+
+  /// `A-Z a-z` (bits of bytes 64–127).
+  static let letterHi: UInt64 = 0x07FF_FFFE_07FF_FFFE
+  /// `0-9 . / -` (bytes below 64) and `A-Z _ a-z` (64–127).
+  static let wordLo: UInt64 = 0x03FF_E000_0000_0000
+  static let wordHi: UInt64 = 0x07FF_FFFE_87FF_FFFE
 
   /// FNV-1a 64 of a key's bytes (as the parser's duplicate check).
   static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -283,6 +308,10 @@ struct EmissionReader {
       return s.text.withBorrowedUTF8 { expect($0) }
     }
     return s.text.withBorrowedUTF8 { b -> Bool in
+      if let plain = Self.plainWord(b) {
+        // A word: plain (and then a string, the reserved words aside) or quoted as it is.
+        return plain ? expect(b) : expect(0x22) && expect(b) && expect(0x22)
+      }
       let shape = ScalarShape(b)
       if shape.nonASCII { return false }
       if shape.plainCandidate && YAMLEmitter.plainResolvesToString(s.text, first: shape.first, numberLike: shape.numberLike) {
