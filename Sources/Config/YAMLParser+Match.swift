@@ -16,10 +16,13 @@ extension YAMLParser {
   ///
   /// For text hk wrote itself from a tree it holds again (the recorded objects of a revision
   /// against the desired ones, DESIGN.md §5): when it matches, the tree is the parse, without
-  /// building it. It reads libyaml's events and compares each with the tree as it goes; the
-  /// first difference, an anchor or alias, a second document, a libyaml error or a limit that
-  /// the parse would enforce answers false (the caller then parses), so false never means the
-  /// text is bad and true only ever means the parse would have given `tree`.
+  /// building it. Text that is the emitter's writing of `tree` is read without libyaml
+  /// (``Model/YAMLEmitter/read(_:asEmissionOf:maxChangedScalars:maxDepth:maxNodes:)``, which
+  /// answers only where the parse is certain); otherwise it reads libyaml's events and compares
+  /// each with the tree as it goes. The first difference, an anchor or alias, a second
+  /// document, a libyaml error or a limit that the parse would enforce answers false (the
+  /// caller then parses), so false never means the text is bad and true only ever means the
+  /// parse would have given `tree`.
   public static func matches(_ text: String, _ tree: YAMLNode, limits: YAMLLimits = .default) -> Bool {
     var text = text
     return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: 0) != nil }
