@@ -16,10 +16,13 @@ extension YAMLParser {
   ///
   /// For text hk wrote itself from a tree it holds again (the recorded objects of a revision
   /// against the desired ones, DESIGN.md §5): when it matches, the tree is the parse, without
-  /// building it. It reads libyaml's events and compares each with the tree as it goes; the
-  /// first difference, an anchor or alias, a second document, a libyaml error or a limit that
-  /// the parse would enforce answers false (the caller then parses), so false never means the
-  /// text is bad and true only ever means the parse would have given `tree`.
+  /// building it. Text that is the emitter's writing of `tree` is read without libyaml
+  /// (``Model/YAMLEmitter/read(_:asEmissionOf:maxChangedScalars:maxDepth:maxNodes:)``, which
+  /// answers only where the parse is certain); otherwise it reads libyaml's events and compares
+  /// each with the tree as it goes. The first difference, an anchor or alias, a second
+  /// document, a libyaml error or a limit that the parse would enforce answers false (the
+  /// caller then parses), so false never means the text is bad and true only ever means the
+  /// parse would have given `tree`.
   public static func matches(_ text: String, _ tree: YAMLNode, limits: YAMLLimits = .default) -> Bool {
     var text = text
     return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: 0) != nil }
@@ -48,10 +51,37 @@ extension YAMLParser {
     return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: maxChangedScalars) }
   }
 
-  private static func match(bytes buf: UnsafeBufferPointer<UInt8>, _ tree: YAMLNode, limits: YAMLLimits, maxChangedScalars: Int)
-    -> (tree: YAMLNode, changedScalars: Int)?
-  {
+  /// ``matching(_:_:maxChangedScalars:limits:)`` decided by libyaml's events alone, without
+  /// reading the text as the emitter's writing of `tree` first (tests compare the two).
+  static func matchingByEvents(
+    _ text: String, _ tree: YAMLNode, maxChangedScalars: Int, limits: YAMLLimits = .default
+  ) -> (tree: YAMLNode, changedScalars: Int)? {
+    var text = text
+    return text.withUTF8 { match(bytes: $0, tree, limits: limits, maxChangedScalars: maxChangedScalars, readingEmission: false) }
+  }
+
+  private static func match(
+    bytes buf: UnsafeBufferPointer<UInt8>, _ tree: YAMLNode, limits: YAMLLimits, maxChangedScalars: Int, readingEmission: Bool = true
+  ) -> (tree: YAMLNode, changedScalars: Int)? {
     guard buf.count <= limits.maxBytes, let base = buf.baseAddress, buf.count > 0 else { return nil }
+    // Most recorded objects are the emitter's text of the desired tree, some with a value or
+    // two changed: read as that, without libyaml, when the reading is certain to be the parse's
+    // (``YAMLEmitter/read(_:asEmissionOf:maxChangedScalars:maxDepth:maxNodes:)``); libyaml
+    // decides anything else.
+    if readingEmission {
+      switch YAMLEmitter.read(
+        buf, asEmissionOf: tree, maxChangedScalars: maxChangedScalars, maxDepth: limits.maxDepth, maxNodes: limits.maxNodes)
+      {
+      case .read(let patches):
+        var result = tree
+        for p in patches { TreeMatcher.replace(&result, at: p.path[...], with: p.node) }
+        return (result, patches.count)
+      case .tooManyChanges:
+        return nil
+      case .unknown:
+        break
+      }
+    }
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else { return nil }
     defer { yaml_parser_delete(&parser) }

@@ -172,7 +172,7 @@ extension YAMLEmitter {
   /// `YAMLScalar.resolvePlain(s) == .string(s)`, the last test of ``isPlainSafeASCII(_:)``,
   /// for non-empty `s` whose first byte is `first`.
   @inline(__always)
-  private static func plainResolvesToString(_ s: String, first: UInt8, numberLike: Bool) -> Bool {
+  static func plainResolvesToString(_ s: String, first: UInt8, numberLike: Bool) -> Bool {
     // The core schema `resolvePlain` follows makes null, a bool or a number only of text that
     // starts with one of these bytes, and then only of `~`, `null`, `true` or `false` (five
     // bytes at most) or of number-like bytes (a number) or `.inf`/`.nan` (five at most).
@@ -188,7 +188,7 @@ extension YAMLEmitter {
 
   /// ``literalBlock(_:indent:)`` for printable ASCII text with line feeds and tabs that
   /// ``ScalarShape/literalCandidate`` accepted.
-  private static func appendLiteralASCII(_ b: UnsafeBufferPointer<UInt8>, indent: Int, to out: inout [UInt8]) {
+  static func appendLiteralASCII(_ b: UnsafeBufferPointer<UInt8>, indent: Int, to out: inout [UInt8]) {
     let n = b.count
     // Chomping: `+` keeps the final line feeds (two or more), none drops the one final line
     // feed, `-` says there is none.
@@ -222,7 +222,7 @@ extension YAMLEmitter {
   }
 
   /// ``quoted(_:)`` for ASCII text; `simple` when no byte needs an escape.
-  private static func appendQuotedASCII(_ b: UnsafeBufferPointer<UInt8>, simple: Bool, to out: inout [UInt8]) {
+  static func appendQuotedASCII(_ b: UnsafeBufferPointer<UInt8>, simple: Bool, to out: inout [UInt8]) {
     out.append(0x22)
     if simple {
       out.append(contentsOf: b)
