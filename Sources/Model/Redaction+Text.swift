@@ -38,15 +38,34 @@ extension Redaction {
     return k
   }
 
-  /// Entry `c << 8 | p` (byte `c` after byte `p`) is 1 when `c` needs a look there:
-  /// it may start a rule (class 2 of ``scanClasses``), or a token (class 1) and `p` is no word
-  /// byte (class 4). A byte's own class and the one before decide it, so ``scan(_:)`` reads both
-  /// bytes at once and carries no state from byte to byte.
+  /// Entry `c << 8 | p` (byte `c` after byte `p`) is 1 when `c` needs a look there: it may start
+  /// a token (class 1 of ``scanClasses``) and `p` is no word byte (class 4), or it is a rule's
+  /// byte (class 2) after the byte its rule needs before it to do anything (``rule(_:_:_:)``'s
+  /// first test): `@` always; `/` after `:` (`://`), `-` after whitespace or a control (a flag),
+  /// `=` after a name byte (`NAME=`), `z`/`Z` after `i`/`I` (`authoriz`), `Y` after `E`
+  /// (`PRIVATE KEY`). A byte's own class and the one before decide it, so ``scan(_:)`` reads
+  /// both bytes at once and carries no state from byte to byte.
   static let scanStops: [UInt8] = {
+    func isName(_ c: Int) -> Bool {
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E
+    }
     var t = [UInt8](repeating: 0, count: 65536)
     for c in 0..<256 {
       let k = scanClasses[c]
-      for p in 0..<256 where k & 2 != 0 || (k & 1 != 0 && scanClasses[p] & 4 == 0) { t[c << 8 | p] = 1 }
+      for p in 0..<256 {
+        let token = k & 1 != 0 && scanClasses[p] & 4 == 0
+        let rule: Bool
+        switch c {
+        case 0x40: rule = true
+        case 0x2F: rule = p == 0x3A
+        case 0x2D: rule = p <= 0x20
+        case 0x3D: rule = isName(p)
+        case 0x7A, 0x5A: rule = p == 0x69 || p == 0x49
+        case 0x59: rule = p == 0x45
+        default: rule = false
+        }
+        if token || rule { t[c << 8 | p] = 1 }
+      }
     }
     return t
   }()

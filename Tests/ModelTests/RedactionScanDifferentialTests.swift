@@ -68,7 +68,7 @@ import Testing
   /// first bytes, rule bytes, breaks), every length from 0 to 40.
   @Test func randomBytes() {
     var g = SplitMix64(seed: 0x5CA7_0B17)
-    let alphabet = Array("gxAsrnhe/@=-zZY_a0. \n:\tpGHPhvsyJkKIlo".utf8)
+    let alphabet = Array("gxAsrnhe/@=-zZY_a0. \n:\tpGHPhvsyJkKIloEiIu\u{1}".utf8)
     for length in 0...40 {
       for _ in 0..<200 {
         let any = (0..<length).map { _ in UInt8(truncatingIfNeeded: g.next()) }
