@@ -130,7 +130,32 @@ public struct CompactJSONWriter {
   public mutating func bool(_ b: Bool) { word(b ? "true" : "false") }
 
   /// Writes a value's compact JSON.
+  ///
+  /// A collection the planner took from ``SharedJSONMemo`` (a shared base's subtree, in every
+  /// environment's created objects) is written once for the run and its bytes copied after.
   public mutating func write(_ v: JSONValue) {
+    if let storage = v.storageIdentity {
+      switch SharedJSONMemo.shared.compact(storage) {
+      case .bytes(let b):
+        b.withUnsafeBufferPointer { run($0) }
+        return
+      case .remember:
+        let b = CompactJSONWriter.with(chunkSize: 4096, hashing: false) { w in
+          w.writeValue(v)
+          w.flush()
+          return w.collected
+        }
+        SharedJSONMemo.shared.rememberCompact(storage, b)
+        b.withUnsafeBufferPointer { run($0) }
+        return
+      case .no: break
+      }
+    }
+    writeValue(v)
+  }
+
+  /// ``write(_:)`` of `v` itself (its collections below are looked up again).
+  private mutating func writeValue(_ v: JSONValue) {
     switch v {
     case .null: word("null")
     case .bool(let b): word(b ? "true" : "false")

@@ -38,19 +38,72 @@ extension Redaction {
     return k
   }
 
+  /// Entry `c << 8 | p` (byte `c` after byte `p`) is 1 when `c` needs a look there: it may start
+  /// a token (class 1 of ``scanClasses``) and `p` is no word byte (class 4), or it is a rule's
+  /// byte (class 2) after the byte its rule needs before it to do anything (``rule(_:_:_:)``'s
+  /// first test): `@` always; `/` after `:` (`://`), `-` after whitespace or a control (a flag),
+  /// `=` after a name byte (`NAME=`), `z`/`Z` after `i`/`I` (`authoriz`), `Y` after `E`
+  /// (`PRIVATE KEY`). A byte's own class and the one before decide it, so ``scan(_:)`` reads
+  /// both bytes at once and carries no state from byte to byte.
+  static let scanStops: [UInt8] = {
+    func isName(_ c: Int) -> Bool {
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E
+    }
+    var t = [UInt8](repeating: 0, count: 65536)
+    for c in 0..<256 {
+      let k = scanClasses[c]
+      for p in 0..<256 {
+        let token = k & 1 != 0 && scanClasses[p] & 4 == 0
+        let rule: Bool
+        switch c {
+        case 0x40: rule = true
+        case 0x2F: rule = p == 0x3A
+        case 0x2D: rule = p <= 0x20
+        case 0x3D: rule = isName(p)
+        case 0x7A, 0x5A: rule = p == 0x69 || p == 0x49
+        case 0x59: rule = p == 0x45
+        default: rule = false
+        }
+        if token || rule { t[c << 8 | p] = 1 }
+      }
+    }
+    return t
+  }()
+
   /// Finds what each stage of ``redactedText(_:)`` would mask in `b`.
+  ///
+  /// A byte needs a look where it may start a rule, or a token after a byte that is no word
+  /// byte (the text's start counts as none): nearly no byte does, and ``scanStops`` tells which
+  /// from the byte and the one before, four bytes a round. The bytes that do are looked at in
+  /// order, as one pass byte by byte would.
   static func scan(_ b: UnsafeBufferPointer<UInt8>) -> TextScan {
     var found = TextScan()
     let n = b.count
+    guard let base = b.baseAddress, n > 0 else { return found }
+    let raw = UnsafeRawPointer(base)
     scanClasses.withUnsafeBufferPointer { classes in
-      tokenPairs.withUnsafeBufferPointer { pairs in
-        // Indices are in bounds by construction: `i < n`; a class for each of the 256 bytes;
-        // a pair index is two bytes.
-        var afterWord: UInt8 = 0  // 1 after a word byte: no token starts there
-        var i = 0
-        while i < n {
-          let k = classes[Int(b[i])]
-          if (k & 2) | (k & 1 & ~afterWord) != 0 {
+      scanStops.withUnsafeBufferPointer { st in
+        tokenPairs.withUnsafeBufferPointer { pairs in
+          // Indices are in bounds by construction: a class for each of the 256 bytes, a stop and
+          // a pair for each two bytes; `stop(i)` reads bytes `i - 1` and `i`, and is asked only
+          // for `1 <= i < n` (four at a time only while `i + 3 < n`).
+          guard let stops = st.baseAddress else { return }
+          @inline(__always) func stop(_ i: Int) -> UInt8 {
+            stops[Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i - 1, as: UInt16.self)))]
+          }
+          var i = 0
+          var k = classes[Int(b[0])]
+          if k & 3 == 0 { i = 1 }  // the first byte needs a look when it may start either
+          while true {
+            if i > 0 {
+              while i + 4 <= n {
+                if stop(i) | stop(i + 1) | stop(i + 2) | stop(i + 3) != 0 { break }
+                i += 4
+              }
+              while i < n && stop(i) == 0 { i += 1 }
+              if i >= n { break }
+              k = classes[Int(b[i])]
+            }
             if k & 1 != 0 {
               if i + 1 < n, pairs[Int(b[i]) << 8 | Int(b[i + 1])], i >= found.tokenNext, let end = tokenEnd(b, i) {
                 found.tokens.append(i..<end)
@@ -59,9 +112,9 @@ extension Redaction {
             } else {
               rule(b, i, &found)
             }
+            i += 1
+            if i >= n { break }
           }
-          afterWord = (k >> 2) & 1
-          i += 1
         }
       }
     }

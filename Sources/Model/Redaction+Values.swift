@@ -148,3 +148,75 @@ extension Redaction {
     }
   }
 }
+
+/// The planned values of created and deleted objects: their JSON redacted, in one walk over the
+/// YAML tree, with the subtrees of a shared file taken from ``SharedJSONMemo``.
+extension Redaction {
+  /// `redact(node.json, concealingContentAt: path)` when `concealing`, else `redact(node.json)`,
+  /// for a collection `node` (whose path is then no content path: only a string is concealed
+  /// by its path).
+  ///
+  /// Each collection below `node` from another file than `node` itself (a base's, shared by
+  /// every environment) is remembered by its storage for the run: the next environment holding
+  /// the same subtree gets the same JSON value (and its storage, which the YAML emitter and the
+  /// compact JSON writer then know).
+  public static func plannedJSON(_ node: YAMLNode, concealing: Bool) -> JSONValue {
+    guard node.storageIdentity != nil else {
+      let j = node.json
+      return concealing ? (redactedConcealing(j) ?? j) : (redacted(j) ?? j)
+    }
+    return plannedJSON(node, concealing: concealing, document: node.mark.fileID, memo: SharedJSONMemo.shared)
+  }
+
+  /// ``plannedJSON(_:concealing:)`` with the memo given (nil: none) and `document` the file whose
+  /// subtrees are not looked up.
+  static func plannedJSON(_ node: YAMLNode, concealing: Bool, document: FileID, memo: SharedJSONMemo?) -> JSONValue {
+    switch node.content {
+    case .scalar:
+      // `redactedConcealing` of a scalar is `redacted` of it.
+      let j = node.json
+      return redacted(j) ?? j
+    case .sequence(let items):
+      if let memo, node.mark.fileID != document, let storage = node.storageIdentity {
+        let key = SharedJSONMemo.PlannedKey(storage: storage, concealing: concealing)
+        if let known = memo.planned(key) { return known }
+        let json = JSONValue.array(items.map { plannedJSON($0, concealing: concealing, document: document, memo: memo) })
+        return memo.remember(key, node: node, json: json)
+      }
+      return .array(items.map { plannedJSON($0, concealing: concealing, document: document, memo: memo) })
+    case .mapping(let pairs):
+      if let memo, node.mark.fileID != document, let storage = node.storageIdentity {
+        let key = SharedJSONMemo.PlannedKey(storage: storage, concealing: concealing)
+        if let known = memo.planned(key) { return known }
+        let json = plannedObject(pairs, concealing: concealing, document: document, memo: memo)
+        return memo.remember(key, node: node, json: json)
+      }
+      return plannedObject(pairs, concealing: concealing, document: document, memo: memo)
+    }
+  }
+
+  /// A mapping's members as ``redactedConcealing(_:)`` (or ``redacted(_:)``) makes them of its
+  /// JSON: a secret-named key hides its value whatever it holds (null stays null); with
+  /// `concealing`, a content key's string becomes its summary, then redacted.
+  private static func plannedObject(_ pairs: [YAMLPair], concealing: Bool, document: FileID, memo: SharedJSONMemo?) -> JSONValue {
+    var members: [JSONValue.Member] = []
+    members.reserveCapacity(pairs.count)
+    for p in pairs {
+      let value: JSONValue
+      if isSecretKey(p.key) {
+        if case .scalar(let s) = p.value.content, case .null = s.value {
+          value = .null
+        } else {
+          value = .string(mask)
+        }
+      } else if concealing, case .scalar(let s) = p.value.content, isContentKey(p.key), case .string(let t) = s.value {
+        let summary = JSONValue.string(contentSummary(t))
+        value = redacted(summary) ?? summary
+      } else {
+        value = plannedJSON(p.value, concealing: concealing, document: document, memo: memo)
+      }
+      members.append(JSONValue.Member(p.key, value))
+    }
+    return .object(members)
+  }
+}

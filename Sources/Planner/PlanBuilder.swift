@@ -120,6 +120,22 @@ public enum PlanBuilder {
       objects.instanceGroups.compactMap { n in InstanceGroupView(n).name.map { ($0, n) } }, uniquingKeysWith: { a, _ in a })
 
     // MARK: changes
+    // A created object's value is redacted as it is made (``Model/Redaction/plannedJSON(_:concealing:)``:
+    // the subtrees of a shared base once per run), exactly as ``redacted(_:showContent:)`` would
+    // redact its JSON; the changes at these indices are not redacted again at the end.
+    var redactedAlready = Set<Int>()
+    func appendCreate(_ change: Change, _ object: YAMLNode) {
+      var c = change
+      if object.storageIdentity != nil {
+        // A collection: its path (`cluster[…]`, `instancegroup[…]`) conceals no content, only a
+        // string's would.
+        c.after = Redaction.plannedJSON(object, concealing: !showContent)
+        redactedAlready.insert(changes.count)
+      } else {
+        c.after = object.json
+      }
+      changes.append(c)
+    }
     var clusterChanged = false
     var igCreates: [String] = []
     var igUpdates: [String] = []
@@ -138,10 +154,10 @@ public enum PlanBuilder {
           }
         } else {
           igCreates.append(name)
-          changes.append(
+          appendCreate(
             Change(
-              category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json,
-              object: .instanceGroup(name)))
+              category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: nil,
+              object: .instanceGroup(name)), ig)
           // A new group with its own instance profile: the profile is an IAM grant to review.
           if let profile = ig[path: "spec", "iam", "profile"], !profile.isNull {
             changes.append(
@@ -161,14 +177,14 @@ public enum PlanBuilder {
             object: .instanceGroup(name)))
       }
     } else {
-      changes.append(Change(category: .spec, action: .create, path: "cluster[\(settings.cluster)]", before: nil, after: env.cluster.json))
+      appendCreate(Change(category: .spec, action: .create, path: "cluster[\(settings.cluster)]", before: nil, after: nil), env.cluster)
       for ig in env.instanceGroups {
         let name = InstanceGroupView(ig).name ?? "?"
         igCreates.append(name)
-        changes.append(
+        appendCreate(
           Change(
-            category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: ig.json,
-            object: .instanceGroup(name)))
+            category: .instancegroup, action: .create, path: "instancegroup[\(name)]", before: nil, after: nil, object: .instanceGroup(name)
+          ), ig)
       }
     }
 
@@ -304,7 +320,9 @@ public enum PlanBuilder {
     return EnvironmentPlan(
       name: env.name, cluster: settings.cluster,
       prior: recorded.flatMap { $0.isEmpty && $0.serial == 0 ? nil : PriorState(serial: $0.serial, lineage: $0.lineage) },
-      desiredDigest: env.desiredDigest, changes: changes.map { redacted($0, showContent: showContent) }, steps: steps, owed: owed,
+      desiredDigest: env.desiredDigest,
+      changes: changes.indices.map { redactedAlready.contains($0) ? changes[$0] : redacted(changes[$0], showContent: showContent) },
+      steps: steps, owed: owed,
       kopsEnvironment: settings.kopsVariables)
   }
 

@@ -62,6 +62,40 @@ extension PlanRenderer {
   static func appendLines(of text: [UInt8], prefix: String, to out: inout [UInt8]) {
     var prefix = prefix
     prefix.withUTF8 { p in
+      // Nearly always every line is left as it is: the lines (each one byte past the one
+      // before, at the line feed between) are then copied with their prefixes into room made
+      // at the end of `out` at once, rather than appended piece by piece.
+      var lengths: [Int] = []
+      var leftAsIs = true
+      forEachLine(of: text) { line, asIs in
+        lengths.append(line.count)
+        if !asIs { leftAsIs = false }
+      }
+      if leftAsIs {
+        var total = 0
+        for n in lengths { total += p.count + n + 1 }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: total))
+        out.withUnsafeMutableBufferPointer { o in
+          text.withUnsafeBufferPointer { t in
+            // `at + p.count + n + 1 <= start + total == o.count` and `from + n <= t.count`:
+            // the lengths are of lines of `t`, in order, one line feed apart.
+            guard let dst = o.baseAddress, let src = t.baseAddress else { return }
+            var at = start
+            var from = 0
+            for n in lengths {
+              if let pb = p.baseAddress { (dst + at).update(from: pb, count: p.count) }
+              at += p.count
+              (dst + at).update(from: src + from, count: n)
+              at += n
+              dst[at] = 0x0A
+              at += 1
+              from += n + 1
+            }
+          }
+        }
+        return
+      }
       forEachLine(of: text) { line, leftAsIs in
         out.append(contentsOf: p)
         if leftAsIs {

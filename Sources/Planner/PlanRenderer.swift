@@ -259,12 +259,30 @@ extension PlanRenderer {
         out.append(0x27)
         continue
       }
+      let r = redacted?[n] ?? Redaction.redact(text: a)
+      // Nearly every argument: made of the set below, and its redaction printable ASCII not
+      // starting a workflow command, which ``OutputEscaping/text(_:)`` leaves as it is: its
+      // bytes are copied as they are.
+      let copied = a.utf8.withContiguousStorageIfAvailable { ab in
+        guard allShellSafe(ab) else { return false }
+        return r.utf8.withContiguousStorageIfAvailable { rb in
+          guard OutputEscaping.isLeftAsIs(rb) else { return false }
+          out.append(contentsOf: rb)
+          return true
+        } ?? false
+      }
+      if copied == true { continue }
       // Any byte at or above 0x80 belongs to a scalar outside the set.
       let safe = a.utf8.allSatisfy(isShellSafe)
-      let r = redacted?[n] ?? Redaction.redact(text: a)
       let shown = safe ? r : "'" + r.replacingAll("'", "'\\''") + "'"
       out.append(utf8: OutputEscaping.text(shown))
     }
+  }
+
+  /// Whether every byte of `b` is ``isShellSafe(_:)``.
+  static func allShellSafe(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    for c in b where !isShellSafe(c) { return false }
+    return true
   }
 
   /// `a`-`z`, `A`-`Z`, `0`-`9` and `-_./=:,@%+<>`.

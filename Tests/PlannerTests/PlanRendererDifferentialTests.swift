@@ -73,6 +73,17 @@ import Testing
       let argv = (0..<g.below(5)).map { _ in g.string() }
       #expect(PlanRenderer.shell(argv) == PlanRenderer.referenceShell(argv), "\(argv)")
     }
+    // Arguments of the shell-safe bytes (copied as they are), some of which redaction changes
+    // or output escaping would (a leading `::`).
+    let safe = [
+      "kops", "--state", "s3://b", "::error", "::", ":", "a::b", "PASSWORD=x", "--user=a:b", "-u", "a:b@h", "http://u:p@h/x",
+      "ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1", "x=ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1", "AKIAABCDEFGHIJKLMNOP", "<scratch>/c.yaml", "%+,@",
+    ]
+    for a in safe {
+      for b in safe {
+        #expect(PlanRenderer.shell([a, b]) == PlanRenderer.referenceShell([a, b]), "\(a) \(b)")
+      }
+    }
   }
 
   /// Lines of YAML with every byte that decides whether a line is copied as it is.
@@ -92,6 +103,25 @@ import Testing
           + "\n"
       }.joined()
       #expect(String(decoding: out, as: UTF8.self) == expected, "\(t)")
+    }
+    // Generated texts of printable lines (copied with their prefixes at once) and of lines to
+    // escape, after bytes already in the buffer, with each prefix the renderer uses and others.
+    var g = TrickyValues.Generator(seed: 0x11_4E5)
+    let plain = ["a", "  key: value", "- item", "", "    x: \"q\"", "|", "  ::", String(repeating: "z", count: 70)]
+    for n in 0..<3000 {
+      let lines = (0..<g.below(12)).map { _ in g.below(4) == 0 ? g.string() : plain[g.below(plain.count)] }
+      let t = lines.joined(separator: "\n") + (g.below(2) == 0 ? "\n" : "")
+      let prefix = ["", "> ", "    +   ", "    -   ", "    \u{1B}[32m+\u{1B}[0m   "][n % 5]
+      var out: [UInt8] = Array("head\n".utf8)
+      PlanRenderer.appendLines(of: Array(t.utf8), prefix: prefix, to: &out)
+      var split = t.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+      while split.last?.isEmpty == true { split.removeLast() }
+      let expected = split.map { line in
+        prefix
+          + (PlanRenderer.referenceIsLeftAsIs(line) ? String(Substring(line)) : OutputEscaping.text(String(decoding: line, as: UTF8.self)))
+          + "\n"
+      }.joined()
+      #expect(String(decoding: out, as: UTF8.self) == "head\n" + expected, "\(t)")
     }
   }
 }

@@ -18,7 +18,31 @@ extension YAMLEmitter {
   enum ByteContext { case document, mappingValue, sequenceItem }
 
   /// ``write(json:into:indent:context:)`` on bytes.
+  ///
+  /// A collection the planner took from ``SharedJSONMemo`` (a shared base's subtree, in every
+  /// environment's created objects) is written once per indent and context for the run, and
+  /// its bytes copied after: they depend on nothing else.
   static func writeBytes(json value: JSONValue, into out: inout [UInt8], indent: Int, context: ByteContext) {
+    if let storage = value.storageIdentity {
+      let key = SharedJSONMemo.YAMLKey(storage: storage, indent: indent, context: context)
+      switch SharedJSONMemo.shared.yaml(key) {
+      case .bytes(let b):
+        out.append(contentsOf: b)
+        return
+      case .remember:
+        let start = out.count
+        writeValue(value, into: &out, indent: indent, context: context)
+        SharedJSONMemo.shared.rememberYAML(key, Array(out[start...]))
+        return
+      case .no: break
+      }
+    }
+    writeValue(value, into: &out, indent: indent, context: context)
+  }
+
+  /// ``writeBytes(json:into:indent:context:)`` of `value` itself (its collections below are
+  /// looked up again).
+  private static func writeValue(_ value: JSONValue, into out: inout [UInt8], indent: Int, context: ByteContext) {
     switch value {
     case .object(let members):
       if members.isEmpty {
