@@ -74,7 +74,7 @@ public enum ReferenceYAMLEmitter {
   }
 
   public static func literalBlock(_ t: String, indent: Int) -> String? {
-    guard t.contains("\n"), !t.hasPrefix(" "), !t.hasPrefix("\n") else { return nil }
+    guard t.contains("\n"), !t.hasPrefix(" "), !t.hasPrefix("\t"), !t.hasPrefix("\n") else { return nil }
     for u in t.unicodeScalars where (u.value < 0x20 && u != "\n" && u != "\t") || needsEscape(u) {
       return nil
     }

@@ -141,6 +141,28 @@ import Testing
     #expect(try Self.roundTrip(node) == node)
   }
 
+  /// Multi-line text that starts with a tab is no literal block: its first line would set the
+  /// block's indentation, where libyaml refuses a tab, so an apply would have recorded an object
+  /// the next plan cannot read back (a "damaged" state database). It is double quoted.
+  @Test func multiLineTextStartingWithATabIsQuotedAndReadsBack() throws {
+    for text in ["\tx\ny\n", "\t\n", "\ta\n\tb", "\t{\n  \"a\": 1\n}\n", "\tnon-ascii é\nline\n"] {
+      let node = YAMLNode.mapping([
+        YAMLPair(key: "a", value: .string(text)),
+        YAMLPair(key: "b", value: .mapping([YAMLPair(key: "c", value: .sequence([.string(text)]))])),
+      ])
+      let emitted = YAMLEmitter.emit(node)
+      #expect(!emitted.contains("|"), "\(emitted)")
+      let back = try Self.roundTrip(node)
+      #expect(back["a"]?.stringValue == text)
+      #expect(back["b"]?["c"]?.items?.first?.stringValue == text)
+      #expect(YAMLEmitter.emit(json: node.json) == emitted)
+    }
+    // A tab after the first line stays in a block (the indentation is set by then).
+    let later = YAMLNode.mapping([YAMLPair(key: "a", value: .string("x\n\ty\n"))])
+    #expect(YAMLEmitter.emit(later) == "a: |\n  x\n  \ty\n")
+    #expect(try Self.roundTrip(later) == later)
+  }
+
   @Test func documentsAreSeparated() throws {
     let docs: [YAMLNode] = [
       .mapping([YAMLPair(key: "kind", value: .string("Cluster"))]),

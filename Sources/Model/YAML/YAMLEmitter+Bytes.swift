@@ -392,7 +392,9 @@ struct ScalarShape {
     }
     // A line feed at the very start is caught by `blankBeforeLineFeed`'s start value (a space):
     // such text is never a block, and never plain either (it holds a control character).
-    literalCandidate = lineFeed && !control && first != 0x20 && first != 0x0A && !blankBeforeLineFeed && last != 0x20 && last != 0x09
+    literalCandidate =
+      lineFeed && !control && first != 0x20 && first != 0x09 && first != 0x0A && !blankBeforeLineFeed && last != 0x20
+      && last != 0x09
     plainCandidate = Self.plain(b, first: first, last: last, anyControl: control || lineFeed || tab, colonSpace || spaceHash, numberLike)
   }
   private static func plain(

@@ -320,8 +320,6 @@ struct EmissionReader {
         return expect(b)
       }
       if shape.literalCandidate {
-        // libyaml refuses a tab where a block's first line sets its indentation.
-        guard shape.first != 0x09 else { return false }
         scratch.removeAll(keepingCapacity: true)
         YAMLEmitter.appendLiteralASCII(b, indent: indent, to: &scratch)
         return expectScratch()

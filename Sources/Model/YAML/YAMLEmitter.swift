@@ -90,8 +90,11 @@ public enum YAMLEmitter {
   }
 
   /// A literal block (`|`) for multi-line text such as IAM policy JSON, when it round-trips.
+  /// Not for text that starts with a blank or a line feed: the block's first line sets its
+  /// indentation, and YAML readers (libyaml, so hk reading its own recorded state) refuse a tab
+  /// there and take spaces for indentation.
   static func literalBlock(_ t: String, indent: Int) -> String? {
-    guard t.contains("\n"), !t.hasPrefix(" "), !t.hasPrefix("\n") else { return nil }
+    guard t.contains("\n"), !t.hasPrefix(" "), !t.hasPrefix("\t"), !t.hasPrefix("\n") else { return nil }
     for u in t.unicodeScalars where (u.value < 0x20 && u != "\n" && u != "\t") || needsEscape(u) {
       return nil
     }
