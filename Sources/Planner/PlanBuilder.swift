@@ -421,6 +421,12 @@ public enum PlanBuilder {
   static func logOptChanges(recorded: YAMLNode?, desired: YAMLNode?, rolls: [String]) -> [Change] {
     func map(_ n: YAMLNode?) -> [(String, String)] {
       (n?.items ?? []).compactMap(\.text).map { item in
+        // ASCII text (nearly every option) splits at its first `=` byte, which is where the first
+        // `=` Character is: only a non-ASCII scalar can join a following mark to it.
+        if item.utf8.allSatisfy({ $0 < 0x80 }) {
+          guard let eq = item.utf8.firstIndex(of: 0x3D) else { return (item, "") }
+          return (String(item[..<eq]), String(item[item.utf8.index(after: eq)...]))
+        }
         if let eq = item.firstIndex(of: "=") {
           return (String(item[..<eq]), String(item[item.index(after: eq)...]))
         }
