@@ -397,16 +397,31 @@ public enum PlanBuilder {
   /// `cluster` itself when it holds neither (so its subtrees keep their storage for
   /// ``TreeDiff``).
   static func withoutPartsDiffedApart(_ cluster: YAMLNode) -> YAMLNode {
-    guard var spec = cluster["spec"] else { return cluster }
+    guard let spec = cluster["spec"], case .mapping(let pairs) = spec.content else { return cluster }
     let docker = spec["docker"]
     guard spec["additionalPolicies"] != nil || docker?["logOpt"] != nil else { return cluster }
-    spec.remove("additionalPolicies")
-    if var docker {
-      docker.remove("logOpt")
-      spec.set("docker", docker)
+    // One pass over `spec`'s pairs: what `remove("additionalPolicies")`, then `docker` without
+    // `logOpt` set in its place, leave (a pair keeps its key, key mark and place; `docker` its mark).
+    // Only the first `docker` pair is `spec["docker"]`, as `set` changes only the first.
+    var kept: [YAMLPair] = []
+    kept.reserveCapacity(pairs.count)
+    var dockerSeen = false
+    for p in pairs where p.key != "additionalPolicies" {
+      guard !dockerSeen, p.key == "docker" else {
+        kept.append(p)
+        continue
+      }
+      dockerSeen = true
+      if case .mapping(let d) = p.value.content, d.contains(where: { $0.key == "logOpt" }) {
+        var q = p
+        q.value = YAMLNode(.mapping(d.filter { $0.key != "logOpt" }), mark: p.value.mark)
+        kept.append(q)
+      } else {
+        kept.append(p)
+      }
     }
     var out = cluster
-    out.set("spec", spec)
+    out.set("spec", YAMLNode(.mapping(kept), mark: spec.mark))
     return out
   }
 
@@ -421,6 +436,12 @@ public enum PlanBuilder {
   static func logOptChanges(recorded: YAMLNode?, desired: YAMLNode?, rolls: [String]) -> [Change] {
     func map(_ n: YAMLNode?) -> [(String, String)] {
       (n?.items ?? []).compactMap(\.text).map { item in
+        // ASCII text (nearly every option) splits at its first `=` byte, which is where the first
+        // `=` Character is: only a non-ASCII scalar can join a following mark to it.
+        if item.utf8.allSatisfy({ $0 < 0x80 }) {
+          guard let eq = item.utf8.firstIndex(of: 0x3D) else { return (item, "") }
+          return (String(item[..<eq]), String(item[item.utf8.index(after: eq)...]))
+        }
         if let eq = item.firstIndex(of: "=") {
           return (String(item[..<eq]), String(item[item.index(after: eq)...]))
         }

@@ -75,16 +75,19 @@ public struct PlanRenderer: Sendable {
     if e.changes.contains(where: { $0.category == .settings }) {
       out.append(utf8: "  " + paint("! " + Self.settingsBanner, .red) + "\n")
     }
-    // The YAML of one created or deleted object at a time (its buffer is reused).
+    // The YAML of one created or deleted object at a time (its buffer is reused). Changes are
+    // read in place: a copy of each per category retained and released all its fields.
     var yaml: [UInt8] = []
-    for category in ChangeCategory.allCases {
-      var headed = false
-      for c in e.changes where c.category == category {
-        if !headed {
-          out.append(utf8: "  " + bold(category.rawValue) + "\n")
-          headed = true
+    e.changes.withUnsafeBufferPointer { changes in
+      for category in ChangeCategory.allCases {
+        var headed = false
+        for i in changes.indices where changes[i].category == category {
+          if !headed {
+            out.append(utf8: "  " + bold(category.rawValue) + "\n")
+            headed = true
+          }
+          appendChangeLines(changes[i], to: &out, yaml: &yaml)
         }
-        appendChangeLines(c, to: &out, yaml: &yaml)
       }
     }
     if !e.steps.isEmpty {
