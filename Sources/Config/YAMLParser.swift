@@ -127,12 +127,8 @@ private struct TreeBuilder {
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
   }
 
-  /// A 64-bit FNV-1a hash of a key's UTF-8 bytes: equal keys have equal fingerprints.
-  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    return h
-  }
+  /// ``Model/YAMLPair/keyFingerprint(_:)`` of a key's UTF-8 bytes.
+  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { YAMLPair.keyFingerprint(bytes) }
 
   static func fingerprint(_ key: String) -> UInt64 {
     var key = key

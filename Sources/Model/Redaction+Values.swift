@@ -177,22 +177,25 @@ extension Redaction {
       let j = node.json
       return redacted(j) ?? j
     case .sequence(let items):
-      if let memo, node.mark.fileID != document, let storage = node.storageIdentity {
-        let key = SharedJSONMemo.PlannedKey(storage: storage, concealing: concealing)
-        if let known = memo.planned(key) { return known }
-        let json = JSONValue.array(items.map { plannedJSON($0, concealing: concealing, document: document, memo: memo) })
-        return memo.remember(key, node: node, json: json)
+      return remembered(node, concealing: concealing, document: document, memo: memo) {
+        .array(items.map { plannedJSON($0, concealing: concealing, document: document, memo: memo) })
       }
-      return .array(items.map { plannedJSON($0, concealing: concealing, document: document, memo: memo) })
     case .mapping(let pairs):
-      if let memo, node.mark.fileID != document, let storage = node.storageIdentity {
-        let key = SharedJSONMemo.PlannedKey(storage: storage, concealing: concealing)
-        if let known = memo.planned(key) { return known }
-        let json = plannedObject(pairs, concealing: concealing, document: document, memo: memo)
-        return memo.remember(key, node: node, json: json)
+      return remembered(node, concealing: concealing, document: document, memo: memo) {
+        plannedObject(pairs, concealing: concealing, document: document, memo: memo)
       }
-      return plannedObject(pairs, concealing: concealing, document: document, memo: memo)
     }
+  }
+
+  /// `make()`, the planned JSON of the collection `node`, taken from `memo` (or remembered
+  /// there) when `node` comes from another file than `document`.
+  private static func remembered(
+    _ node: YAMLNode, concealing: Bool, document: FileID, memo: SharedJSONMemo?, _ make: () -> JSONValue
+  ) -> JSONValue {
+    guard let memo, node.mark.fileID != document, let storage = node.storageIdentity else { return make() }
+    let key = SharedJSONMemo.PlannedKey(storage: storage, concealing: concealing)
+    if let known = memo.planned(key) { return known }
+    return memo.remember(key, node: node, json: make())
   }
 
   /// A mapping's members as ``redactedConcealing(_:)`` (or ``redacted(_:)``) makes them of its

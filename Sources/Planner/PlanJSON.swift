@@ -111,16 +111,9 @@ public enum PlanJSON {
       w.raw(",\"kind\":")
       w.string(s.kind.rawValue)
       w.raw(",\"command\":[")
-      if let command = redactedCommands?[i] {
-        for (j, a) in command.enumerated() {
-          if j > 0 { w.raw(",") }
-          w.string(a)
-        }
-      } else {
-        for (j, a) in s.command.enumerated() {
-          if j > 0 { w.raw(",") }
-          w.string(Redaction.redact(text: a))
-        }
+      for (j, a) in (redactedCommands?[i] ?? s.command.map(Redaction.redact(text:))).enumerated() {
+        if j > 0 { w.raw(",") }
+        w.string(a)
       }
       w.raw("],\"disruptive\":")
       w.bool(s.disruptive)

@@ -256,12 +256,8 @@ struct EmissionReader {
   static let wordLo: UInt64 = 0x03FF_E000_0000_0000
   static let wordHi: UInt64 = 0x07FF_FFFE_87FF_FFFE
 
-  /// FNV-1a 64 of a key's bytes (as the parser's duplicate check).
-  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    return h
-  }
+  /// ``YAMLPair/keyFingerprint(_:)``, as the parser's duplicate check takes it.
+  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { YAMLPair.keyFingerprint(bytes) }
 
   /// A scalar value and its line feed, from `pos` (after the space that separates it).
   mutating func scalar(_ s: YAMLScalar, of node: YAMLNode, indent: Int) -> Bool {

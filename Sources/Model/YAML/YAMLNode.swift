@@ -294,3 +294,14 @@ extension ScalarValue {
     }
   }
 }
+
+extension YAMLPair {
+  /// A 64-bit FNV-1a hash of a key's UTF-8 bytes: equal keys have equal fingerprints. The
+  /// parser's duplicate-key check and ``YAMLEmitter/read(_:asEmissionOf:maxChangedScalars:maxDepth:maxNodes:)``
+  /// compare keys by it first.
+  public static func keyFingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    return h
+  }
+}
