@@ -57,8 +57,10 @@ let package = Package(
         "Model", "Config", "Store", "Planner",
         .product(name: "Subprocess", package: "swift-subprocess"),
       ]),
+    /** Huge pages for glibc malloc's heaps, on once CStartup turns them on: each thread Operations' parallel work runs on advises its arena's heap. */
+    .target(name: "CMallocAdvice"),
     /** The workflows behind the commands (plan, apply, drift, import), called with option values; prints nothing. */
-    .target(name: "Operations", dependencies: ["Model", "Config", "Store", "Planner", "Executor"]),
+    .target(name: "Operations", dependencies: ["Model", "Config", "Store", "Planner", "Executor", "CMallocAdvice"]),
     /** The argument-parser commands: parse, call an operation, print, exit (a library, so tests can drive it). */
     .target(
       name: "HKCommands",
@@ -67,7 +69,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     /** glibc malloc settings made before main (Sources/CStartup/startup.c): hk's executable only. */
-    .target(name: "CStartup"),
+    .target(name: "CStartup", dependencies: ["CMallocAdvice"]),
     .executableTarget(
       name: "hk", dependencies: ["HKCommands", "CStartup", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -92,7 +94,8 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "Model", "Config", "Planner", "Store", "Operations", "HKCommands", "HKTestSupport", "hk", "CStartup", "fake-kops",
+        "Model", "Config", "Planner", "Store", "Operations", "HKCommands", "HKTestSupport", "hk", "CStartup", "CMallocAdvice",
+        "fake-kops",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
   ],

@@ -9,6 +9,7 @@ threshold: every target is a ratio of two programs measured in the same rounds, 
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import subprocess
 import tempfile
@@ -98,15 +99,25 @@ def measure(p: Program) -> Sample:
   return s
 
 
-def interleave(programs: list[Program], rounds: int, warmup: int = 1, progress=None) -> None:
+def interleave(programs: list[Program], rounds: int, warmup: int = 1, progress=None, seed: int = 15) -> None:
   """Runs every program `warmup` times (not recorded), then `rounds` rounds in which each runs
-  once; the order rotates every round so no program always follows the same neighbour."""
+  once, in an order shuffled every round (seeded: the same orders every run), so no program
+  always follows the same neighbour.
+
+  What ran just before matters: on a virtual machine whose balloon device reports free pages
+  (VIRTIO_BALLOON_F_REPORTING, as here), memory a process freed goes back to the host after a
+  second or so, and the next process to touch that much memory pays for getting it back in its
+  own system time. `hk plan` (recorded) took 40-110 ms more system time right after a PyYAML or
+  Yams run, or after 1-3 s idle, than right after another `hk plan`. A rotation keeps every program's neighbour (it only
+  moves where the cycle starts), so one program always paid that and its neighbour never did
+  (docs/PERFORMANCE.md, issue 15, seventh round)."""
   for _ in range(warmup):
     for p in programs:
       run_once(p)
-  n = len(programs)
+  rng = random.Random(seed)
   for r in range(rounds):
-    order = programs[r % n:] + programs[: r % n]
+    order = list(programs)
+    rng.shuffle(order)
     for p in order:
       measure(p)
     if progress:

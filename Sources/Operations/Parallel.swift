@@ -1,3 +1,4 @@
+import CMallocAdvice
 import Foundation
 import Model
 
@@ -8,15 +9,21 @@ import Model
 /// as the process may run at once (``Model/UsableCPUs``: affinity and cgroup quota, not the
 /// machine's cores), each taking the next index; results keep input order. With one usable CPU
 /// everything runs inline on the calling thread: no thread is started, nothing waits.
+///
+/// Every thread the work runs on first advises its malloc arena's heap to use huge pages
+/// (`hk_malloc_advise_this_thread`, Sources/CMallocAdvice: once per thread, and only in hk's
+/// executable, whose start-up turns the advice on).
 public enum Parallel {
   /// How many threads hk's CPU-bound work uses (``Model/UsableCPUs/count``).
   public static var width: Int { UsableCPUs.count }
 
   public static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
     let width = min(items.count, Parallel.width)
+    _ = hk_malloc_advise_this_thread()
     if width < 2 { return items.map(body) }
     let slots = Slots<R>(count: items.count)
     DispatchQueue.concurrentPerform(iterations: width) { _ in
+      _ = hk_malloc_advise_this_thread()
       while let i = slots.nextIndex() { slots.set(i, body(items[i])) }
     }
     return slots.values()
@@ -61,6 +68,7 @@ public final class Background<T: Sendable>: @unchecked Sendable {
       return
     }
     DispatchQueue.global().async {
+      _ = hk_malloc_advise_this_thread()
       let r = Result { try body() }
       self.result = r
       self.done.signal()

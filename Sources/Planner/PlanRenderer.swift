@@ -60,7 +60,14 @@ public struct PlanRenderer: Sendable {
     var out: [UInt8] = []
     out.reserveCapacity(16_384)
     appendText(e, redactedCommands: commands, to: &out)
-    return (out, PlanDigest.environmentDigest(e, redactedCommands: commands))
+    // The section lives until the whole plan is written: keep it at its size (the working
+    // buffer's 16 KiB, or its doubled capacity, held two to three times the text), and let the
+    // next environment's rendering reuse the working buffer's memory. Fewer fresh pages: each
+    // costs a page fault, and more where the host takes freed memory back (PERFORMANCE.md).
+    let text = out.withUnsafeBufferPointer { src in
+      [UInt8](unsafeUninitializedCapacity: src.count) { dst, n in n = dst.initialize(fromContentsOf: src) }
+    }
+    return (text, PlanDigest.environmentDigest(e, redactedCommands: commands))
   }
 
   /// ``text(_:)`` of `e` as UTF-8, appended to `out`. `redactedCommands`, when given, are the

@@ -1,5 +1,7 @@
+import CMallocAdvice
 import CStartup
 import Foundation
+import Operations
 import Testing
 
 /// hk's malloc settings (Sources/CStartup/startup.c), made before main in every process that
@@ -47,4 +49,68 @@ private final class BlockList: @unchecked Sendable {
       blocks = []
     }
   }
+}
+
+/// Huge pages for malloc's heaps (Sources/CMallocAdvice), turned on by the same start-up code
+/// where the kernel grants them on request (THP mode `madvise`): the main arena's heap carries
+/// the advice from before main, and a thread's arena once the thread asked
+/// (`hk_malloc_advise_this_thread`, which `Parallel` calls on every thread it runs work on).
+@Suite struct HugePageAdviceTests {
+  @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
+  func theMainArenaCarriesTheAdviceFromStartUp() throws {
+    let start = try #require(hk_malloc_main_arena_advised_start(), "the main arena grew by brk at start-up")
+    #expect(hk_malloc_advised(start) == 1)
+  }
+
+  /// A new thread's first call advises the heap its next blocks come from, and only the first.
+  /// On one CPU (scripts/test runs this suite under `taskset -c 0`) the thread allocates from the
+  /// main arena, advised already: the call has nothing to do.
+  @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
+  func aThreadAdvisesItsArenaOnceAsked() {
+    let seen = AdviceSeen()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      let probe = hk_malloc_advise_this_thread()
+      let again = hk_malloc_advise_this_thread()
+      seen.set(
+        first: probe.map { hk_malloc_advised($0) } ?? (hk_malloc_one_arena() == 1 ? 1 : 0),
+        again: again == nil, asked: hk_malloc_this_thread_asked())
+      done.signal()
+    }
+    thread.start()
+    done.wait()
+    let (first, again, asked) = seen.values
+    #expect(first == 1, "the heap of the thread's arena carries the advice")
+    #expect(again, "a second call does nothing")
+    #expect(asked == 1)
+  }
+
+  /// `Parallel.map` asks on every thread it runs the work on, the calling one included.
+  @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
+  func parallelWorkAsksOnEveryThread() {
+    let asked = Parallel.map(Array(0..<256)) { _ in hk_malloc_this_thread_asked() }
+    #expect(asked.count == 256)
+    #expect(asked.allSatisfy { $0 == 1 })
+  }
+
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/enabled"), "no THP in this kernel"))
+  func aMappingWithoutTheAdviceIsToldApart() throws {
+    #if canImport(Glibc)
+    // A private anonymous mapping of its own, never advised, then advised.
+    let size = 4 << 20
+    let p = try #require(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+    try #require(p != MAP_FAILED)
+    defer { munmap(p, size) }
+    #expect(hk_malloc_advised(p) == 0)
+    #expect(madvise(p, size, MADV_HUGEPAGE) == 0)
+    #expect(hk_malloc_advised(p) == 1)
+    #endif
+  }
+}
+
+private final class AdviceSeen: @unchecked Sendable {
+  private let lock = NSLock()
+  private var seen: (Int32, Bool, Int32) = (-2, false, 0)
+  func set(first: Int32, again: Bool, asked: Int32) { lock.withLock { seen = (first, again, asked) } }
+  var values: (Int32, Bool, Int32) { lock.withLock { seen } }
 }
