@@ -29,7 +29,7 @@ let package = Package(
     .systemLibrary(
       name: "CYAML", pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"])]),
-    /** The system libcrypto (OpenSSL 3), for SHA-256 only: hk already links it through libpq. */
+    /** The system libcrypto (OpenSSL 3), for SHA-256 only. */
     .systemLibrary(
       name: "CLibCrypto", pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"])]),
@@ -37,9 +37,9 @@ let package = Package(
     .target(name: "Model", dependencies: ["CLibCrypto"], linkerSettings: [.linkedLibrary("m")]),
     /** Loading: libyaml → Model trees, hostile-input limits, environments with base overlays, validation. */
     .target(name: "Config", dependencies: ["Model", "CYAML"]),
-    /** The system libpq (PostgreSQL's client library): conninfo, PG* variables, .pgpass, TLS are its. */
+    /** libpq's declarations (PostgreSQL's client library: conninfo, PG* variables, .pgpass, TLS are its); not linked: PostgresStore loads libpq when a LOCATION is PostgreSQL. */
     .systemLibrary(
-      name: "CLibPQ", pkgConfig: "libpq",
+      name: "CLibPQ",
       providers: [.apt(["libpq-dev"])]),
     /** The store seam: the protocol, its values, backend-neutral errors, locations, leases. No database. */
     .target(name: "StoreCore", dependencies: ["Model"]),
@@ -84,7 +84,8 @@ let package = Package(
     .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "HKTestSupport"]),
     .testTarget(name: "ConfigTests", dependencies: ["Model", "Config", "HKTestSupport"]),
     .testTarget(
-      name: "StoreTests", dependencies: ["Model", "Store", "HKTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+      name: "StoreTests",
+      dependencies: ["Model", "Store", "StoreCore", "PostgresStore", "HKTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
       name: "PlannerTests", dependencies: ["Model", "Config", "Planner", "HKTestSupport"],
       exclude: ["Golden"]),

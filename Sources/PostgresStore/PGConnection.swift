@@ -10,6 +10,8 @@ import StoreCore
 /// Not thread-safe: ``PostgresStateStore`` serialises every use behind its mutex.
 final class PGConnection {
   private var conn: OpaquePointer?
+  /// libpq's functions (loaded on the first connection of the process).
+  private let pq: LibPQ
   /// The LOCATION (kept for libpq and for scrubbing secrets from its messages).
   let conninfo: String
   /// The LOCATION with its password replaced by `***`.
@@ -21,6 +23,8 @@ final class PGConnection {
   init(conninfo: String) throws {
     self.conninfo = conninfo
     self.display = StoreLocation.redact(conninfo)
+    let pq = try LibPQ.forLocation(display)
+    self.pq = pq
     let env = ProcessInfo.processInfo.environment
     // Defaults first: with expand_dbname the LOCATION's own parameters (then PG* variables for
     // what neither sets) win over them.
@@ -30,10 +34,10 @@ final class PGConnection {
     ]
     if env["PGCONNECT_TIMEOUT"] == nil { pairs.append(("connect_timeout", "10")) }
     pairs.append(("dbname", conninfo))
-    conn = Self.connect(pairs)
-    guard let conn, PQstatus(conn) == CONNECTION_OK else {
-      let message = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
-      if let conn { PQfinish(conn) }
+    conn = Self.connect(pairs, pq)
+    guard let conn, pq.status(conn) == CONNECTION_OK else {
+      let message = conn.map { pq.errorMessage($0).map { String(cString: $0) } ?? "" } ?? "out of memory"
+      if let conn { pq.finish(conn) }
       self.conn = nil
       throw Self.connectionError(message, conninfo: conninfo, display: display)
     }
@@ -44,10 +48,10 @@ final class PGConnection {
   }
 
   deinit {
-    if let conn { PQfinish(conn) }
+    if let conn { pq.finish(conn) }
   }
 
-  private static func connect(_ pairs: [(String, String)]) -> OpaquePointer? {
+  private static func connect(_ pairs: [(String, String)], _ pq: LibPQ) -> OpaquePointer? {
     let keys = pairs.map { strdup($0.0) }
     let values = pairs.map { strdup($0.1) }
     defer {
@@ -57,7 +61,7 @@ final class PGConnection {
     var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
     return keyPointers.withUnsafeMutableBufferPointer { k in
       valuePointers.withUnsafeMutableBufferPointer { v in
-        PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
+        pq.connectdbParams(k.baseAddress, v.baseAddress, 1)
       }
     }
   }
@@ -91,10 +95,10 @@ final class PGConnection {
   /// Whether the connection is usable; a broken one is reset once (the server came back).
   func ensureConnected() throws {
     guard let conn else { throw StoreError.unreachable(path: display, detail: "the connection is closed") }
-    if PQstatus(conn) != CONNECTION_OK {
-      PQreset(conn)
-      guard PQstatus(conn) == CONNECTION_OK else {
-        throw Self.connectionError(String(cString: PQerrorMessage(conn)), conninfo: conninfo, display: display)
+    if pq.status(conn) != CONNECTION_OK {
+      pq.reset(conn)
+      guard pq.status(conn) == CONNECTION_OK else {
+        throw Self.connectionError(errorMessage(conn), conninfo: conninfo, display: display)
       }
       _ = try exec(
         "SET statement_timeout = \(Self.statementTimeoutMilliseconds); SET lock_timeout = \(Self.statementTimeoutMilliseconds);"
@@ -116,34 +120,39 @@ final class PGConnection {
     var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
     let result: OpaquePointer? =
       parameters.isEmpty
-      ? PQexec(conn, sql)
+      ? pq.exec(conn, sql)
       : pointers.withUnsafeMutableBufferPointer { p in
-        PQexecParams(conn, sql, Int32(parameters.count), nil, p.baseAddress, nil, nil, 0)
+        pq.execParams(conn, sql, Int32(parameters.count), nil, p.baseAddress, nil, nil, 0)
       }
-    defer { PQclear(result) }
-    let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+    defer { pq.clear(result) }
+    let status = result.map { pq.resultStatus($0) } ?? PGRES_FATAL_ERROR
     guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-      let message = Self.firstLines(StoreLocation.scrub(String(cString: PQerrorMessage(conn)), location: conninfo))
-      if PQstatus(conn) != CONNECTION_OK {
+      let message = Self.firstLines(StoreLocation.scrub(errorMessage(conn), location: conninfo))
+      if pq.status(conn) != CONNECTION_OK {
         throw StoreError.unreachable(path: display, detail: "the connection was lost (\(message))")
       }
-      let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+      let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
       throw PGError(sqlState: state, message: message)
     }
     guard let result, status == PGRES_TUPLES_OK else { return [] }
-    let rows = PQntuples(result)
-    let columns = PQnfields(result)
+    let rows = pq.ntuples(result)
+    let columns = pq.nfields(result)
     var out: [[String?]] = []
     out.reserveCapacity(Int(rows))
     for r in 0..<rows {
       var row: [String?] = []
       row.reserveCapacity(Int(columns))
       for c in 0..<columns {
-        row.append(PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c)))
+        row.append(pq.getisnull(result, r, c) == 1 ? nil : pq.getvalue(result, r, c).map { String(cString: $0) })
       }
       out.append(row)
     }
     return out
+  }
+
+  /// libpq's message for the connection's last failure.
+  private func errorMessage(_ conn: OpaquePointer) -> String {
+    pq.errorMessage(conn).map { String(cString: $0) } ?? ""
   }
 
   /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
@@ -155,7 +164,7 @@ final class PGConnection {
       try exec("COMMIT")
       return value
     } catch {
-      if let conn, PQstatus(conn) == CONNECTION_OK { _ = try? exec("ROLLBACK") }
+      if let conn, pq.status(conn) == CONNECTION_OK { _ = try? exec("ROLLBACK") }
       throw error
     }
   }
