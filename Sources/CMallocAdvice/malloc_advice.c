@@ -1,21 +1,23 @@
 // Transparent huge pages for glibc malloc's heaps, where the kernel grants them on request
 // (`/sys/kernel/mm/transparent_hugepage/enabled` reads `[madvise]`, the default of most
-// distributions).
+// distributions), for the runs that allocate a lot.
 //
-// hk's process is short and allocates fast: `hk plan` over a thousand environments touches
-// 35-60 MiB of fresh heap, one 4 KiB page fault at a time (9 000-15 000 faults), and the kernel's
-// side of those faults (allocating, zeroing and accounting each page) was about a tenth of the
-// command's CPU time. With MADV_HUGEPAGE on the heaps the kernel hands out 2 MiB at a time: a few
-// hundred faults instead, for a few MiB more resident memory at each heap's frontier
-// (docs/PERFORMANCE.md, issue 15, seventh round). glibc's own switch for this is the tunable
-// `glibc.malloc.hugetlb=1`, which a process cannot set for itself once it runs; this does what it
-// does for the two kinds of heap hk allocates from:
+// `hk plan` over a thousand environments touches 35-60 MiB of fresh heap, one 4 KiB page fault
+// at a time (9 000-15 000 faults), and the kernel's side of those faults (allocating, zeroing and
+// accounting each page) was about a tenth of the command's CPU time. With MADV_HUGEPAGE on the
+// heaps the kernel hands out 2 MiB at a time: a few hundred faults instead, for a few MiB more
+// resident memory at each heap's frontier (docs/PERFORMANCE.md, issue 15, seventh round). glibc's
+// own switch for this is the tunable `glibc.malloc.hugetlb=1`, which a process cannot set for
+// itself once it runs; this does what it does for the two kinds of heap hk allocates from:
 // - the main arena's: CStartup's constructor (before main, before any thread) grows it once by a
-//   large top pad and advises that range (hk_malloc_advice_start);
+//   large top pad (hk_malloc_advice_start), and the first thread found allocating there advises
+//   that range (hk_malloc_advise_main_arena);
 // - a thread arena's: glibc maps each as one 64 MiB heap, all of it read-write at once with hk's
-//   64 MiB top pad, and the first thread that allocates from it advises the anonymous mapping
-//   holding its first block (hk_malloc_advise_this_thread; Operations' Parallel and Background call it).
-// Advice is a hint: where the kernel has no huge page free it falls back to 4 KiB pages, and
+//   64 MiB top pad, and the first thread that asks advises the anonymous mapping holding a block
+//   it allocates (hk_malloc_advise_this_thread).
+// Operations' Parallel asks on every thread of a large parallel map (many environments), so a
+// short command (`hk --help`, a plan of three environments) faults no huge page it would barely
+// use. Advice is a hint: where the kernel has no huge page free it falls back to 4 KiB pages, and
 // nothing here changes what malloc returns. A process that does not link CStartup never turns it on.
 #define _GNU_SOURCE  // MADV_HUGEPAGE
 #include "CMallocAdvice.h"
@@ -32,7 +34,8 @@
 #include <unistd.h>
 
 static int advice_on;
-static uintptr_t main_start, main_end;  // the main arena's advised range
+static uintptr_t main_start, main_end;  // the main arena's range grown at start-up
+static int main_advised, main_failed;
 static __thread int thread_done;
 
 static int thp_on_request(void) {
@@ -63,16 +66,24 @@ int hk_malloc_advice_start(int first_top_pad, int restored_top_pad) {
   uintptr_t mask = ~(uintptr_t)(page - 1);
   uintptr_t start = ((uintptr_t)before + (uintptr_t)page - 1) & mask;
   uintptr_t end = (uintptr_t)after & mask;
-  if (end > start && madvise((void *)start, end - start, MADV_HUGEPAGE) == 0) {
+  if (end > start) {
     main_start = start;
     main_end = end;
   }
   return 1;
 }
 
-int hk_malloc_advice_on(void) { return advice_on; }
+const void *hk_malloc_advise_main_arena(void) {
+  if (!advice_on || main_start == 0) return NULL;
+  if (__atomic_exchange_n(&main_advised, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (madvise((void *)main_start, main_end - main_start, MADV_HUGEPAGE) != 0) {
+      __atomic_store_n(&main_failed, 1, __ATOMIC_RELEASE);
+    }
+  }
+  return __atomic_load_n(&main_failed, __ATOMIC_ACQUIRE) ? NULL : (const void *)main_start;
+}
 
-const void *hk_malloc_main_arena_advised_start(void) { return (const void *)main_start; }
+int hk_malloc_advice_on(void) { return advice_on; }
 
 // A line of /proc/self/maps: "start-end perms offset dev inode [name]". 0 when it is not one.
 static int parse_mapping(const char *line, uintptr_t *start, uintptr_t *end, char perms[5], const char **name) {
@@ -130,9 +141,14 @@ const void *hk_malloc_advise_this_thread(void) {
   __asm__ volatile("" : : "r"(block) : "memory");
   if (block == NULL) return NULL;
   uintptr_t a = (uintptr_t)block;
-  int advised = a >= main_start && a < main_end ? 0 : with_mapping("/proc/self/maps", a, advise) == 1;
+  const void *advised;
+  if (a >= main_start && a < main_end) {
+    advised = hk_malloc_advise_main_arena();
+  } else {
+    advised = with_mapping("/proc/self/maps", a, advise) == 1 ? (const void *)a : NULL;
+  }
   free(block);
-  return advised ? (const void *)a : NULL;
+  return advised;
 }
 
 int hk_malloc_this_thread_asked(void) { return thread_done; }
@@ -162,7 +178,7 @@ int hk_malloc_this_thread_asked(void) { return 0; }
 
 int hk_malloc_advice_on(void) { return 0; }
 
-const void *hk_malloc_main_arena_advised_start(void) { return NULL; }
+const void *hk_malloc_advise_main_arena(void) { return NULL; }
 
 int hk_malloc_advised(const void *address) {
   (void)address;

@@ -58,9 +58,10 @@ __attribute__((constructor)) static void hk_configure_malloc(void) {
   if (pad) mallopt(M_TOP_PAD, 64 << 20);
   if (!tuned(tunables, "glibc.malloc.trim_threshold")) mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (!tuned(tunables, "glibc.malloc.mmap_threshold")) mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  // Huge pages for the heaps (Sources/CMallocAdvice): the main arena first grows by 192 MiB of
-  // address space, what a one-CPU `hk plan` over a thousand environments uses with room to
-  // spare, all of it advised at once (glibc's own hugetlb tunable, when set, does it instead).
+  // Huge pages for the heaps of large runs (Sources/CMallocAdvice): the main arena first grows by
+  // 192 MiB of address space, what a one-CPU `hk plan` over a thousand environments uses with
+  // room to spare, advised at once when a large map starts (glibc's own hugetlb tunable, when
+  // set, does it instead).
   if (!tuned(tunables, "glibc.malloc.hugetlb")) hk_malloc_advice_start(pad ? 192 << 20 : 0, 64 << 20);
   applied = 1;
 }

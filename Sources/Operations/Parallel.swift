@@ -10,20 +10,25 @@ import Model
 /// machine's cores), each taking the next index; results keep input order. With one usable CPU
 /// everything runs inline on the calling thread: no thread is started, nothing waits.
 ///
-/// Every thread the work runs on first advises its malloc arena's heap to use huge pages
-/// (`hk_malloc_advise_this_thread`, Sources/CMallocAdvice: once per thread, and only in hk's
-/// executable, whose start-up turns the advice on).
+/// In a large map (``adviceThreshold`` items or more) every thread the work runs on first advises
+/// its malloc arena's heap to use huge pages (`hk_malloc_advise_this_thread`, Sources/CMallocAdvice:
+/// once per thread, and only in hk's executable, whose start-up turns the advice on); a small one
+/// leaves the heaps as they are, since a 2 MiB page it would barely fill costs more than it saves.
 public enum Parallel {
+  /// The item count from which a map asks for huge pages.
+  public static let adviceThreshold = 64
+
   /// How many threads hk's CPU-bound work uses (``Model/UsableCPUs/count``).
   public static var width: Int { UsableCPUs.count }
 
   public static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
     let width = min(items.count, Parallel.width)
-    _ = hk_malloc_advise_this_thread()
+    let advise = items.count >= adviceThreshold
+    if advise { _ = hk_malloc_advise_this_thread() }
     if width < 2 { return items.map(body) }
     let slots = Slots<R>(count: items.count)
     DispatchQueue.concurrentPerform(iterations: width) { _ in
-      _ = hk_malloc_advise_this_thread()
+      if advise { _ = hk_malloc_advise_this_thread() }
       while let i = slots.nextIndex() { slots.set(i, body(items[i])) }
     }
     return slots.values()
@@ -68,7 +73,6 @@ public final class Background<T: Sendable>: @unchecked Sendable {
       return
     }
     DispatchQueue.global().async {
-      _ = hk_malloc_advise_this_thread()
       let r = Result { try body() }
       self.result = r
       self.done.signal()

@@ -52,14 +52,15 @@ private final class BlockList: @unchecked Sendable {
 }
 
 /// Huge pages for malloc's heaps (Sources/CMallocAdvice), turned on by the same start-up code
-/// where the kernel grants them on request (THP mode `madvise`): the main arena's heap carries
-/// the advice from before main, and a thread's arena once the thread asked
-/// (`hk_malloc_advise_this_thread`, which `Parallel` calls on every thread it runs work on).
+/// where the kernel grants them on request (THP mode `madvise`): the main arena's heap, grown at
+/// start-up, and a thread's arena carry the advice once a thread allocating there asked
+/// (`hk_malloc_advise_this_thread`, which `Parallel` calls on every thread of a large map).
 @Suite struct HugePageAdviceTests {
   @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
-  func theMainArenaCarriesTheAdviceFromStartUp() throws {
-    let start = try #require(hk_malloc_main_arena_advised_start(), "the main arena grew by brk at start-up")
+  func theMainArenaCarriesTheAdviceOnceAsked() throws {
+    let start = try #require(hk_malloc_advise_main_arena(), "the main arena grew by brk at start-up")
     #expect(hk_malloc_advised(start) == 1)
+    #expect(hk_malloc_advise_main_arena() == start, "asking again changes nothing")
   }
 
   /// A new thread's first call advises the heap its next blocks come from, and only the first.
@@ -85,12 +86,30 @@ private final class BlockList: @unchecked Sendable {
     #expect(asked == 1)
   }
 
-  /// `Parallel.map` asks on every thread it runs the work on, the calling one included.
+  /// A large `Parallel.map` asks on every thread it runs the work on, the calling one included.
   @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
-  func parallelWorkAsksOnEveryThread() {
+  func aLargeParallelMapAsksOnEveryThread() {
     let asked = Parallel.map(Array(0..<256)) { _ in hk_malloc_this_thread_asked() }
     #expect(asked.count == 256)
     #expect(asked.allSatisfy { $0 == 1 })
+  }
+
+  /// A small one (a repository of a few environments) asks on no thread: a new thread that runs
+  /// one has not asked afterwards.
+  @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
+  func aSmallParallelMapLeavesTheHeapsAlone() {
+    let seen = AdviceSeen()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      let results = Parallel.map(Array(0..<(Parallel.adviceThreshold - 1))) { $0 }
+      seen.set(first: Int32(results.count), again: true, asked: hk_malloc_this_thread_asked())
+      done.signal()
+    }
+    thread.start()
+    done.wait()
+    let (count, _, asked) = seen.values
+    #expect(count == Int32(Parallel.adviceThreshold - 1))
+    #expect(asked == 0)
   }
 
   @Test(.enabled(if: FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/enabled"), "no THP in this kernel"))
