@@ -127,8 +127,10 @@ static int unnamed(const char *name) {
 static int advise(FILE *f, const char *line, uintptr_t start, uintptr_t end, const char *perms, const char *name) {
   (void)f;
   (void)line;
-  // An anonymous private read-write mapping, no larger than a few heaps: glibc's heap for an arena.
-  if (strcmp(perms, "rw-p") != 0 || !unnamed(name) || end - start > ((uintptr_t)1 << 30)) return 0;
+  // An anonymous private read-write mapping, no larger than a few heaps: glibc's heap for an arena
+  // (or the main arena's, `[heap]`, where it grew past the range advised from start-up).
+  int heap = unnamed(name) || strncmp(name, "[heap]", 6) == 0;
+  if (strcmp(perms, "rw-p") != 0 || !heap || end - start > ((uintptr_t)1 << 30)) return 0;
   return madvise((void *)start, end - start, MADV_HUGEPAGE) == 0;
 }
 
