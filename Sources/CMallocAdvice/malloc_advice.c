@@ -5,7 +5,7 @@
 // `hk plan` over a thousand environments touches 35-60 MiB of fresh heap, one 4 KiB page fault
 // at a time (9 000-15 000 faults), and the kernel's side of those faults (allocating, zeroing and
 // accounting each page) was about a tenth of the command's CPU time. With MADV_HUGEPAGE on the
-// heaps the kernel hands out 2 MiB at a time: a few hundred faults instead, for a few MiB more
+// heaps the kernel hands out 2 MiB at a time: 2 000-2 600 faults in all instead, for a few MiB more
 // resident memory at each heap's frontier (docs/PERFORMANCE.md, issue 15, seventh round). glibc's
 // own switch for this is the tunable `glibc.malloc.hugetlb=1`, which a process cannot set for
 // itself once it runs; this does what it does for the two kinds of heap hk allocates from:
