@@ -54,15 +54,16 @@ __attribute__((constructor)) static void hk_configure_malloc(void) {
     mallopt(M_ARENA_MAX, 1);
     one_arena = 1;
   }
+  const int top_pad = 64 << 20;
   int pad = !tuned(tunables, "glibc.malloc.top_pad");
-  if (pad) mallopt(M_TOP_PAD, 64 << 20);
+  if (pad) mallopt(M_TOP_PAD, top_pad);
   if (!tuned(tunables, "glibc.malloc.trim_threshold")) mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (!tuned(tunables, "glibc.malloc.mmap_threshold")) mallopt(M_MMAP_THRESHOLD, 32 << 20);
   // Huge pages for the heaps of large runs (Sources/CMallocAdvice): the main arena first grows by
   // 192 MiB of address space, what a one-CPU `hk plan` over a thousand environments uses with
   // room to spare, advised at once when a large map starts (glibc's own hugetlb tunable, when
   // set, does it instead).
-  if (!tuned(tunables, "glibc.malloc.hugetlb")) hk_malloc_advice_start(pad ? 192 << 20 : 0, 64 << 20);
+  if (!tuned(tunables, "glibc.malloc.hugetlb")) hk_malloc_advice_start(pad ? 192 << 20 : 0, top_pad);
   applied = 1;
 }
 

@@ -128,11 +128,9 @@ private struct TreeBuilder {
   }
 
   /// ``Model/YAMLPair/keyFingerprint(_:)`` of a key's UTF-8 bytes.
-  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { YAMLPair.keyFingerprint(bytes) }
-
   static func fingerprint(_ key: String) -> UInt64 {
     var key = key
-    return key.withUTF8 { fingerprint($0) }
+    return key.withUTF8 { YAMLPair.keyFingerprint($0) }
   }
 
   /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
@@ -163,7 +161,7 @@ private struct TreeBuilder {
       if s.anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].pendingKey == nil {
         let m = mark(event.start_mark)
         try count(1, at: m)
-        let print = s.value.map { Self.fingerprint(UnsafeBufferPointer(start: $0, count: s.length)) } ?? Self.fingerprint("")
+        let print = s.value.map { YAMLPair.keyFingerprint(UnsafeBufferPointer(start: $0, count: s.length)) } ?? Self.fingerprint("")
         try addKey(Self.key(s.value, s.length), fingerprint: print, mark: m)
         return
       }

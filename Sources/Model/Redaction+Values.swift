@@ -106,11 +106,16 @@ extension Redaction {
 
   /// `redact(concealContent(value, path: path))` in one walk (the plan's `before` and `after`).
   public static func redact(_ value: JSONValue, concealingContentAt path: String) -> JSONValue {
-    if case .string(let s) = value, isContentPath(path) {
-      let summary = JSONValue.string(contentSummary(s))
-      return redacted(summary) ?? summary
-    }
+    if case .string(let s) = value, isContentPath(path) { return summarized(s) }
     return redactedConcealing(value) ?? value
+  }
+
+  /// A concealed string as the plan shows it: its ``contentSummary(_:)``, redacted (the
+  /// `before`/`after` at a content path, a content key's string in ``redactedConcealing(_:)``
+  /// and ``plannedJSON(_:concealing:)``).
+  static func summarized(_ s: String) -> JSONValue {
+    let summary = JSONValue.string(contentSummary(s))
+    return redacted(summary) ?? summary
   }
 
   /// ``redacted(_:)`` of ``concealed(_:)``, nil when nothing changes. A secret-named key hides its
@@ -134,8 +139,7 @@ extension Redaction {
           if mem.value == .null { continue }
           item = .string(mask)
         } else if case .string(let s) = mem.value, isContentKey(mem.key) {
-          let summary = JSONValue.string(contentSummary(s))
-          item = redacted(summary) ?? summary
+          item = summarized(s)
         } else {
           guard let r = redactedConcealing(mem.value) else { continue }
           item = r
@@ -213,8 +217,7 @@ extension Redaction {
           value = .string(mask)
         }
       } else if concealing, case .scalar(let s) = p.value.content, isContentKey(p.key), case .string(let t) = s.value {
-        let summary = JSONValue.string(contentSummary(t))
-        value = redacted(summary) ?? summary
+        value = summarized(t)
       } else {
         value = plannedJSON(p.value, concealing: concealing, document: document, memo: memo)
       }

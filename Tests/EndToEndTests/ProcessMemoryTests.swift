@@ -67,20 +67,16 @@ private final class BlockList: @unchecked Sendable {
   /// On one CPU (scripts/test runs this suite under `taskset -c 0`) the thread allocates from the
   /// main arena, advised already: the call has nothing to do.
   @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
-  func aThreadAdvisesItsArenaOnceAsked() {
-    let seen = AdviceSeen()
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
+  func aThreadAdvisesItsArenaOnceAsked() throws {
+    let seen = onNewThread {
       let probe = hk_malloc_advise_this_thread()
       let again = hk_malloc_advise_this_thread()
-      seen.set(
-        first: probe.map { hk_malloc_advised($0) } ?? (hk_malloc_one_arena() == 1 ? 1 : 0),
-        again: again == nil, asked: hk_malloc_this_thread_asked())
-      done.signal()
+      return (
+        probe.map { hk_malloc_advised($0) } ?? (hk_malloc_one_arena() == 1 ? 1 : 0), again == nil,
+        hk_malloc_this_thread_asked()
+      )
     }
-    thread.start()
-    done.wait()
-    let (first, again, asked) = seen.values
+    let (first, again, asked) = try #require(seen)
     #expect(first == 1, "the heap of the thread's arena carries the advice")
     #expect(again, "a second call does nothing")
     #expect(asked == 1)
@@ -97,17 +93,12 @@ private final class BlockList: @unchecked Sendable {
   /// A small one (a repository of a few environments) asks on no thread: a new thread that runs
   /// one has not asked afterwards.
   @Test(.enabled(if: hk_malloc_advice_on() == 1, "THP mode is not `madvise` here (or HK_MALLOC_DEFAULTS=1)"))
-  func aSmallParallelMapLeavesTheHeapsAlone() {
-    let seen = AdviceSeen()
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
+  func aSmallParallelMapLeavesTheHeapsAlone() throws {
+    let seen = onNewThread {
       let results = Parallel.map(Array(0..<(Parallel.adviceThreshold - 1))) { $0 }
-      seen.set(first: Int32(results.count), again: true, asked: hk_malloc_this_thread_asked())
-      done.signal()
+      return (Int32(results.count), hk_malloc_this_thread_asked())
     }
-    thread.start()
-    done.wait()
-    let (count, _, asked) = seen.values
+    let (count, asked) = try #require(seen)
     #expect(count == Int32(Parallel.adviceThreshold - 1))
     #expect(asked == 0)
   }
@@ -127,9 +118,23 @@ private final class BlockList: @unchecked Sendable {
   }
 }
 
-private final class AdviceSeen: @unchecked Sendable {
+/// `body`'s result, run on a thread started for it (one that has not allocated before).
+private func onNewThread<T>(_ body: @escaping @Sendable () -> T) -> T? {
+  let box = ResultBox<T>()
+  let done = DispatchSemaphore(value: 0)
+  let thread = Thread {
+    box.set(body())
+    done.signal()
+  }
+  thread.start()
+  done.wait()
+  return box.take()
+}
+
+/// What another thread made, handed over under a lock.
+private final class ResultBox<T>: @unchecked Sendable {
   private let lock = NSLock()
-  private var seen: (Int32, Bool, Int32) = (-2, false, 0)
-  func set(first: Int32, again: Bool, asked: Int32) { lock.withLock { seen = (first, again, asked) } }
-  var values: (Int32, Bool, Int32) { lock.withLock { seen } }
+  private var value: T?
+  func set(_ v: T) { lock.withLock { value = v } }
+  func take() -> T? { lock.withLock { value } }
 }

@@ -220,7 +220,7 @@ struct EmissionReader {
       guard pos - start <= Self.maxKeyBytes else { return false }
       // No key twice (ASCII: equal strings are equal bytes).
       if i < Self.linearKeyLimit {
-        let print = Self.fingerprint(b)
+        let print = YAMLPair.keyFingerprint(b)
         var j = firstPrint
         while j < prints.count {
           if prints[j] == print && pairs[j - firstPrint].key == pairs[i].key { return false }
@@ -255,9 +255,6 @@ struct EmissionReader {
   /// `0-9 . / -` (bytes below 64) and `A-Z _ a-z` (64–127).
   static let wordLo: UInt64 = 0x03FF_E000_0000_0000
   static let wordHi: UInt64 = 0x07FF_FFFE_87FF_FFFE
-
-  /// ``YAMLPair/keyFingerprint(_:)``, as the parser's duplicate check takes it.
-  static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { YAMLPair.keyFingerprint(bytes) }
 
   /// A scalar value and its line feed, from `pos` (after the space that separates it).
   mutating func scalar(_ s: YAMLScalar, of node: YAMLNode, indent: Int) -> Bool {
