@@ -103,7 +103,7 @@ struct KeyIndex {
   subscript(key: String) -> Int? {
     get {
       if let table { return table[key] }
-      for e in list where e.key == key { return e.position }
+      for e in list where YAMLPair.sameKey(e.key, key) { return e.position }
       return nil
     }
     set {
@@ -111,7 +111,7 @@ struct KeyIndex {
         table?[key] = newValue
         return
       }
-      if let i = list.firstIndex(where: { $0.key == key }) {
+      if let i = list.firstIndex(where: { YAMLPair.sameKey($0.key, key) }) {
         if let newValue { list[i].position = newValue } else { list.remove(at: i) }
       } else if let newValue {
         list.append((key, newValue))

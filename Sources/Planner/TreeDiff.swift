@@ -48,13 +48,13 @@ public enum TreeDiff {
         let seen: Set<String>? = yp.count > 16 ? Set(yp.lazy.map(\.key)) : nil
         for p in yp {
           if isMetadata && volatileMetadata.contains(p.key) { continue }
-          let before = xp.first { $0.key == p.key }?.value
+          let before = xp.first { YAMLPair.sameKey($0.key, p.key) }?.value
           // Most of a tree is unchanged: compare first (no allocation), build the path only
           // where something differs.
           if let before, sharesStorage(before, p.value) || before == p.value { continue }
           walk(before, p.value, path: FieldPath.key(path, p.key), keys: keys + [p.key], into: &out)
         }
-        for p in xp where !(seen?.contains(p.key) ?? yp.contains { $0.key == p.key }) {
+        for p in xp where !(seen?.contains(p.key) ?? yp.contains { YAMLPair.sameKey($0.key, p.key) }) {
           if isMetadata && volatileMetadata.contains(p.key) { continue }
           walk(p.value, nil, path: FieldPath.key(path, p.key), keys: keys + [p.key], into: &out)
         }

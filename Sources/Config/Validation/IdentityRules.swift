@@ -72,42 +72,57 @@ enum IdentityRules {
   /// id that more than one of `environments` names (a copied environment still pointing at
   /// the original's network). Keyed by environment name; environments without findings absent.
   static func shared(_ environments: [Environment]) -> [String: [Diagnostic]] {
+    // What names an id: its text is made only for an id named more than once (a message).
+    enum What {
+      case vpc, internetGateway
+      case subnet(name: String)
+      var text: String {
+        switch self {
+        case .vpc: "VPC (spec.networkID)"
+        case .internetGateway: "internet gateway (internetGateway.id)"
+        case .subnet(let name): "subnet (spec.subnets[name=\(name)].id)"
+        }
+      }
+    }
     struct Use {
-      var env: String
-      var what: String
+      /// The environment's index in `environments`.
+      var env: Int
+      var what: What
       var mark: Mark
     }
     var uses: [String: [Use]] = [:]
-    for env in environments {
-      let spec = env.cluster["spec"]
+    // By index: each environment's parts are read in place, not copied (a copy retains every
+    // field of a thousand environments, one after the other).
+    for e in environments.indices {
+      let spec = environments[e].cluster["spec"]
       if let node = ValidationContext.present(spec, "networkID"), let id = node.text, !id.isEmpty {
-        uses[id, default: []].append(Use(env: env.name, what: "VPC (spec.networkID)", mark: node.mark))
+        uses[id, default: []].append(Use(env: e, what: .vpc, mark: node.mark))
       }
       for subnet in spec?["subnets"]?.items ?? [] {
         guard let node = ValidationContext.present(subnet, "id"), let id = node.text, !id.isEmpty else { continue }
-        let name = subnet["name"]?.text ?? "?"
-        uses[id, default: []].append(Use(env: env.name, what: "subnet (spec.subnets[name=\(name)].id)", mark: node.mark))
+        uses[id, default: []].append(Use(env: e, what: .subnet(name: subnet["name"]?.text ?? "?"), mark: node.mark))
       }
-      if env.settings.igwStrategy == .temporary, let id = env.settings.igwID, !id.isEmpty {
-        let mark = env.settings.marks["internetGateway"] ?? Mark(file: env.settingsFile, line: 1, column: 1)
-        uses[id, default: []].append(Use(env: env.name, what: "internet gateway (internetGateway.id)", mark: mark))
+      if environments[e].settings.igwStrategy == .temporary, let id = environments[e].settings.igwID, !id.isEmpty {
+        let mark = environments[e].settings.marks["internetGateway"] ?? Mark(file: environments[e].settingsFile, line: 1, column: 1)
+        uses[id, default: []].append(Use(env: e, what: .internetGateway, mark: mark))
       }
     }
     var out: [String: [Diagnostic]] = [:]
     // Only ids named more than once can warn: the rest are not sorted or looked at.
     for (id, list) in uses.filter({ $0.value.count > 1 }).sorted(by: { $0.key < $1.key }) {
-      let names = Array(Set(list.map(\.env))).sorted()
+      let names = Array(Set(list.map { environments[$0.env].name })).sorted()
       guard names.count > 1 else { continue }
       for use in list {
+        let env = environments[use.env].name
         // At most three names (a thousand copies of one environment make short messages too).
-        let others = names.lazy.filter { $0 != use.env }
+        let others = names.lazy.filter { $0 != env }
         let shown = others.prefix(3).joined(separator: ", ")
         let more = names.count - 1 - min(3, names.count - 1)
         let othersText = shown + (more > 0 ? " and \(more) more" : "")
-        out[use.env, default: []].append(
+        out[env, default: []].append(
           Diagnostic(
             .warning,
-            "\(use.what) \(id) is also used by \(othersText); each environment should name its own network "
+            "\(use.what.text) \(id) is also used by \(othersText); each environment should name its own network "
               + "(a copied environment still pointing at the original's?)",
             at: use.mark, rule: "shared-network"))
       }

@@ -72,6 +72,14 @@ public struct YAMLPair: Sendable {
     self.keyMark = keyMark
     self.value = value
   }
+
+  /// Whether two keys are equal, their UTF-8 lengths compared first: `==` on two strings that
+  /// differ calls into the standard library's comparison, which reads both texts even when their
+  /// lengths differ, and a lookup in a mapping compares the key with every key before its match.
+  @inlinable @inline(__always)
+  public static func sameKey(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && a == b
+  }
 }
 
 /// An ordered YAML tree node with the position it came from.
@@ -159,14 +167,14 @@ public struct YAMLNode: Sendable {
   /// The value for `key` in a mapping.
   public subscript(key: String) -> YAMLNode? {
     guard case .mapping(let pairs) = content else { return nil }
-    for p in pairs where p.key == key { return p.value }
+    for p in pairs where YAMLPair.sameKey(p.key, key) { return p.value }
     return nil
   }
 
   /// The pair for `key` in a mapping (for the key's own mark).
   public func pair(_ key: String) -> YAMLPair? {
     guard case .mapping(let pairs) = content else { return nil }
-    return pairs.first { $0.key == key }
+    return pairs.first { YAMLPair.sameKey($0.key, key) }
   }
 
   /// Follows a dotted path of keys: `node[path: "spec", "egressProxy", "httpProxy"]`.
@@ -182,7 +190,7 @@ public struct YAMLNode: Sendable {
   /// Sets `value` for `key` in a mapping, replacing in place (keeping order) or appending.
   public mutating func set(_ key: String, _ value: YAMLNode) {
     guard case .mapping(var pairs) = content else { return }
-    if let i = pairs.firstIndex(where: { $0.key == key }) {
+    if let i = pairs.firstIndex(where: { YAMLPair.sameKey($0.key, key) }) {
       pairs[i].value = value
     } else {
       pairs.append(YAMLPair(key: key, keyMark: value.mark, value: value))
@@ -193,7 +201,7 @@ public struct YAMLNode: Sendable {
   /// Removes `key` from a mapping.
   public mutating func remove(_ key: String) {
     guard case .mapping(var pairs) = content else { return }
-    pairs.removeAll { $0.key == key }
+    pairs.removeAll { YAMLPair.sameKey($0.key, key) }
     content = .mapping(pairs)
   }
 
@@ -261,7 +269,7 @@ extension YAMLNode: Equatable {
       if sameStorage(x, y) { return true }
       if x.count <= 8 {
         for p in x {
-          guard let q = y.first(where: { $0.key == p.key }), q.value == p.value else { return false }
+          guard let q = y.first(where: { YAMLPair.sameKey($0.key, p.key) }), q.value == p.value else { return false }
         }
         return true
       }
