@@ -384,19 +384,22 @@ extension Repository {
   /// backslash (a double-quoted key can spell it with escapes; plain and single-quoted keys,
   /// folded lines and aliases cannot make it without the literal text).
   static func mayHoldPatchKey(_ bytes: [UInt8]) -> Bool {
-    let marker = Array("$patch".utf8)
-    return bytes.withUnsafeBufferPointer { b in
-      var i = 0
-      while i < b.count {
-        if b[i] == 0x5C { return true }  // a backslash
-        if b[i] == 0x24, i + marker.count <= b.count {
-          var j = 1
-          while j < marker.count && b[i + j] == marker[j] { j += 1 }
-          if j == marker.count { return true }
+    // `memchr` (vectorised) finds the two bytes that can start either: a thousand environments'
+    // files are read through once more here, and a byte-by-byte loop was 1 % of `hk plan`.
+    bytes.withUnsafeBufferPointer { b in
+      guard let base = b.baseAddress, !b.isEmpty else { return false }
+      if memchr(base, 0x5C, b.count) != nil { return true }  // a backslash
+      let marker: StaticString = "$patch"
+      return marker.withUTF8Buffer { m in
+        guard let mb = m.baseAddress else { return false }
+        var from = 0
+        while from < b.count, let hit = memchr(base + from, 0x24, b.count - from) {
+          let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+          if i + m.count <= b.count, memcmp(base + i, mb, m.count) == 0 { return true }
+          from = i + 1
         }
-        i += 1
+        return false
       }
-      return false
     }
   }
 }

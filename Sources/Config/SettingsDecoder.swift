@@ -6,16 +6,18 @@ enum SettingsDecoder {
     "cluster", "stateStore", "kopsVersion", "kopsPath", "base", "aws", "internetGateway", "rollingUpdate", "ignore",
     "egress",
   ]
+  /// ``topKeys`` for the check of every key of every environment's settings (no SipHash).
+  static let topKeyTable = KeyTable(keys: Array(topKeys))
 
   static func decode(_ root: YAMLNode, file: String) throws(DiagnosticError) -> EnvironmentSettings {
     var problems: [Diagnostic] = []
     guard let pairs = root.pairs else {
       throw DiagnosticError(Diagnostic(.error, "environment.yaml must be a mapping of settings", at: root.mark, rule: "settings-shape"))
     }
-    var marks: [String: Mark] = [:]
+    var marks = [String: Mark](minimumCapacity: pairs.count)
     for p in pairs {
       marks[p.key] = p.keyMark
-      if !topKeys.contains(p.key) {
+      if topKeyTable.value(p.key) == nil {
         let hint = closest(p.key, in: topKeys).map { "; did you mean '\($0)'?" } ?? ""
         problems.append(
           Diagnostic(.error, "unknown key '\(p.key)' in environment.yaml\(hint)", at: p.keyMark, rule: "settings-unknown-key"))

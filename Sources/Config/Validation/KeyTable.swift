@@ -7,39 +7,82 @@ import Foundation
 /// machinery. Here a key is hashed by loading its bytes eight at a time, and a hit is confirmed
 /// by comparing the bytes, so a lookup is a couple of multiplications and one `memcmp`. Built
 /// once (per schema release, per rule table) and read-only after.
-struct KeyTable: Sendable {
+///
+/// The table's three parts (slots, entries, key bytes) live in one allocation that a ``Storage``
+/// owns and frees; lookups read them through plain pointers. The tables are read by every
+/// worker thread at once (the schema's and the rules' are built once per process), and reading
+/// an array kept in a struct retains and releases its buffer: with two threads that is an atomic
+/// write to one cache line from both cores for every key looked up.
+struct KeyTable: @unchecked Sendable {
+  typealias Entry = (start: Int32, count: Int32, hash: UInt32, value: Int32)
+
+  /// Owns the memory the pointers below read (shared by copies of the table; immutable).
+  private final class Storage: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+    init(bytes: Int) { raw = .allocate(byteCount: max(bytes, 1), alignment: 8) }
+    deinit { raw.deallocate() }
+  }
+  private let storage: Storage
   /// Open addressing, linear probing: an index into `entries`, or -1 for an empty slot.
-  private var slots: [Int32]
+  private let slots: UnsafePointer<Int32>
   /// Per key: its bytes in `bytes` and its value.
-  private var entries: [(start: Int32, count: Int32, hash: UInt32, value: Int32)] = []
+  private let entries: UnsafePointer<Entry>
   /// Every key's UTF-8, one after the other.
-  private var bytes: [UInt8] = []
-  private var mask: Int
+  private let bytes: UnsafePointer<UInt8>
+  private let byteCount: Int
+  private let mask: Int
+  let count: Int
 
   /// The table of `pairs` (the first of equal keys keeps its value).
   init(pairs list: [(key: String, value: Int32)]) {
     var size = 8
     while size < list.count * 2 { size *= 2 }
-    slots = [Int32](repeating: -1, count: size)
-    mask = size - 1
+    var slots = [Int32](repeating: -1, count: size)
+    let mask = size - 1
+    var entries: [Entry] = []
+    var bytes: [UInt8] = []
     for (key, value) in list {
       let utf8 = Array(key.utf8)
       let h = utf8.withUnsafeBufferPointer { Self.hash($0) }
-      if utf8.withUnsafeBufferPointer({ find($0, hash: h) }) != nil { continue }
+      let known = utf8.withUnsafeBufferPointer { k in
+        slots.withUnsafeBufferPointer { sl in
+          entries.withUnsafeBufferPointer { en in
+            bytes.withUnsafeBufferPointer { by in
+              Self.find(k, hash: h, slots: sl, entries: en, bytes: by, mask: mask) != nil
+            }
+          }
+        }
+      }
+      if known { continue }
       var i = Int(h) & mask
       while slots[i] >= 0 { i = (i + 1) & mask }
       slots[i] = Int32(entries.count)
       entries.append((Int32(bytes.count), Int32(utf8.count), h, value))
       bytes.append(contentsOf: utf8)
     }
+    // One allocation: the entries (8-byte aligned first), the slots, then the key bytes.
+    let entryBytes = entries.count * MemoryLayout<Entry>.stride
+    let slotBytes = slots.count * MemoryLayout<Int32>.stride
+    let storage = Storage(bytes: entryBytes + slotBytes + bytes.count)
+    let e = storage.raw.bindMemory(to: Entry.self, capacity: entries.count)
+    e.initialize(from: entries, count: entries.count)
+    let sl = (storage.raw + entryBytes).bindMemory(to: Int32.self, capacity: slots.count)
+    sl.initialize(from: slots, count: slots.count)
+    let by = (storage.raw + entryBytes + slotBytes).bindMemory(to: UInt8.self, capacity: bytes.count)
+    by.initialize(from: bytes, count: bytes.count)
+    self.storage = storage
+    self.entries = UnsafePointer(e)
+    self.slots = UnsafePointer(sl)
+    self.bytes = UnsafePointer(by)
+    self.byteCount = bytes.count
+    self.mask = mask
+    self.count = entries.count
   }
 
   /// The table of `keys`, each valued by its position.
   init(keys: [String]) {
     self.init(pairs: keys.enumerated().map { (key: $0.element, value: Int32($0.offset)) })
   }
-
-  var count: Int { entries.count }
 
   /// The value of `key`, or nil when the table does not hold it.
   @inline(__always)
@@ -51,22 +94,27 @@ struct KeyTable: Sendable {
 
   @inline(__always)
   private func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
-    find(key, hash: Self.hash(key)).map { entries[$0].value }
+    let e = Self.find(
+      key, hash: Self.hash(key), slots: UnsafeBufferPointer(start: slots, count: mask + 1),
+      entries: UnsafeBufferPointer(start: entries, count: count), bytes: UnsafeBufferPointer(start: bytes, count: byteCount),
+      mask: mask)
+    return e.map { entries[$0].value }
   }
 
-  private func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32) -> Int? {
+  /// The entry of `key` in a table of these parts, or nil (the table is at most half full: a
+  /// probe always reaches an empty slot).
+  private static func find(
+    _ key: UnsafeBufferPointer<UInt8>, hash h: UInt32, slots: UnsafeBufferPointer<Int32>, entries: UnsafeBufferPointer<Entry>,
+    bytes: UnsafeBufferPointer<UInt8>, mask: Int
+  ) -> Int? {
     var i = Int(h) & mask
     while true {
       let e = Int(slots[i])
       if e < 0 { return nil }
       let entry = entries[e]
       if entry.hash == h, Int(entry.count) == key.count {
-        let same = bytes.withUnsafeBufferPointer { all -> Bool in
-          guard let base = all.baseAddress else { return key.isEmpty }
-          guard let k = key.baseAddress else { return true }
-          return memcmp(base + Int(entry.start), k, key.count) == 0
-        }
-        if same { return e }
+        guard let k = key.baseAddress, let base = bytes.baseAddress else { return e }
+        if memcmp(base + Int(entry.start), k, key.count) == 0 { return e }
       }
       i = (i + 1) & mask
     }

@@ -12,7 +12,10 @@ import Synchronization
 enum SchemaRules {
   struct Walker {
     let schema: KopsSchema
-    let compiled: CompiledSchema
+    /// Not retained by the walk: every compiled schema stays in ``SchemaRules``'s table for the
+    /// life of the process (both worker threads read it, and a retain per node walked was an
+    /// atomic write to the same cache line from both cores).
+    unowned(unsafe) let compiled: CompiledSchema
     let version: KopsVersion
     /// The document walked: a message's path is followed from it along ``steps``.
     let root: YAMLNode
@@ -77,7 +80,7 @@ enum SchemaRules {
 
     /// The walk of `node` as a value of type `t` (an index into `compiled.nodes`).
     mutating func walk(_ node: YAMLNode, _ t: Int32) {
-      let kind = compiled.nodes[Int(t)].kind
+      let kind = compiled.node(t).kind
       switch node.content {
       case .scalar(let s):
         if s.isNull { return }
@@ -123,7 +126,7 @@ enum SchemaRules {
 
     /// ``walk(_:_:)`` of a collection past the memo.
     mutating func walkCollection(_ node: YAMLNode, _ t: Int32) {
-      let type = compiled.nodes[Int(t)]
+      let type = compiled.node(t)
       switch (type.kind, node.content) {
       case (.object, .mapping(let pairs)):
         for i in pairs.indices {
@@ -326,24 +329,29 @@ enum SchemaRules {
 
   // MARK: Compiled schemas
 
-  /// ``KopsSchema/shared`` compiled per release, on first use (a run uses a few releases).
-  private static let compiled = Mutex<[Int: CompiledSchema]>([:])
+  /// ``KopsSchema/shared`` compiled per release, on first use (a run uses a few releases): one
+  /// slot per release, read without a lock (each environment's walk asks, from every worker
+  /// thread; a contended lock there cost more than the lookup).
+  private final class CompiledSlot: Sendable {
+    let schema = AtomicLazyReference<CompiledSchema>()
+  }
+  private static let compiled: [CompiledSlot] = KopsSchema.shared.releases.map { _ in CompiledSlot() }
 
   static func compiledSchema(release: Int) -> CompiledSchema {
-    if let c = compiled.withLock({ $0[release] }) { return c }
-    let made = CompiledSchema(KopsSchema.shared, release: release)
-    return compiled.withLock { table in
-      if let c = table[release] { return c }
-      table[release] = made
-      return made
-    }
+    // (`releaseIndex(for:)` gives an index of `releases`: the guard only keeps a bad index safe)
+    guard compiled.indices.contains(release) else { return CompiledSchema(KopsSchema.shared, release: release) }
+    let slot = compiled[release]
+    if let c = slot.schema.load() { return c }
+    // Two threads may compile the same release at once: the first stored is kept by both.
+    return slot.schema.storeIfNil(CompiledSchema(KopsSchema.shared, release: release))
   }
 }
 
 /// ``KopsSchema`` at one release, compiled for the walk: every value type is a small index into
 /// ``nodes`` and every struct's fields at that release a ``KeyTable`` from the field's name to
 /// its type, so the walk neither hashes a `String` nor scans a field's release ranges per key.
-final class CompiledSchema: Sendable {
+/// `@unchecked Sendable`: immutable once made (``node(_:)`` reads memory it owns and never writes).
+final class CompiledSchema: @unchecked Sendable {
   enum Kind: UInt8, Sendable {
     case any, object, list, map, string, int, float, bool, quantity, intOrString, duration, time
   }
@@ -356,6 +364,10 @@ final class CompiledSchema: Sendable {
 
   let release: Int
   let nodes: [Node]
+  /// ``nodes``, read by the walk through a pointer (no retain of the array per node walked);
+  /// a copy this instance owns.
+  private let nodePointer: UnsafeMutablePointer<Node>
+  private let nodeCount: Int
   /// Per node, the type it stands for (messages and the memo name it).
   let types: [KopsSchema.ValueType]
   /// Per struct index: its name, and its fields at this release (a struct named by a field but
@@ -425,11 +437,23 @@ final class CompiledSchema: Sendable {
     }
     self.release = release
     self.nodes = nodes
+    nodePointer = .allocate(capacity: max(nodes.count, 1))
+    nodePointer.initialize(from: nodes, count: nodes.count)
+    nodeCount = nodes.count
     self.types = types
     self.structNames = structNames
     self.fields = tables
     self.cluster = cluster
     self.instanceGroup = instanceGroup
+  }
+
+  deinit { nodePointer.deallocate() }
+
+  /// Node `t` (an index the compilation made: in bounds).
+  @inline(__always)
+  func node(_ t: Int32) -> Node {
+    precondition(t >= 0 && Int(t) < nodeCount, "a compiled schema's node index out of bounds")
+    return nodePointer[Int(t)]
   }
 
   /// The type of field `name` of struct `s` at this release; nil when it has no such field.
