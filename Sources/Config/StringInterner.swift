@@ -14,7 +14,28 @@ import Synchronization
 /// are kept, and a lookup probes at most ``maxProbes`` slots (crafted colliding texts then
 /// just get their own string, as without the table).
 final class StringInterner: Sendable {
-  static let shared = StringInterner()
+  /// The calling thread's table. Each thread that parses keeps its own (made on first use, freed
+  /// when the thread ends): a key shared by every environment is then shared by the trees one
+  /// thread built, and copying such a key (every tree copy retains it) does not write to a cache
+  /// line the other cores write too; no thread waits for another's lock.
+  static var shared: StringInterner {
+    if let p = pthread_getspecific(threadKey) { return Unmanaged<StringInterner>.fromOpaque(p).takeUnretainedValue() }
+    let made = StringInterner()
+    pthread_setspecific(threadKey, Unmanaged.passRetained(made).toOpaque())
+    return made
+  }
+
+  private static let threadKey: pthread_key_t = {
+    var key = pthread_key_t()
+    // (the destructor's pointer is optional on Linux and not on Darwin: the helper takes both)
+    pthread_key_create(&key) { p in StringInterner.release(p) }
+    return key
+  }()
+
+  /// Releases a thread's table when the thread ends.
+  private static func release(_ p: UnsafeMutableRawPointer?) {
+    if let p { Unmanaged<StringInterner>.fromOpaque(p).release() }
+  }
 
   static let maxLength = 128
   static let maxEntries = 1 << 12

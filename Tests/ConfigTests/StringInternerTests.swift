@@ -1,3 +1,4 @@
+import Foundation
 import Model
 import Testing
 
@@ -23,6 +24,33 @@ import Testing
     let a = Array("a-long-key-that-repeats".utf8).withUnsafeBufferPointer { interner.string($0) }
     let b = Array("a-long-key-that-repeats".utf8).withUnsafeBufferPointer { interner.string($0) }
     #expect(a == b)
+  }
+
+  /// Each thread keeps its own table (``StringInterner/shared``): the same one on every call of
+  /// that thread, another on another thread, and the text is the same from either.
+  @Test func eachThreadHasItsOwnTable() {
+    let here = StringInterner.shared
+    #expect(StringInterner.shared === here)
+    let key = Array("a-key-interned-on-two-threads".utf8)
+    let mine = key.withUnsafeBufferPointer { here.string($0) }
+    final class Box: @unchecked Sendable {
+      var other: StringInterner? = nil
+      var again: StringInterner? = nil
+      var text = ""
+    }
+    let box = Box()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      box.other = StringInterner.shared
+      box.again = StringInterner.shared
+      box.text = key.withUnsafeBufferPointer { StringInterner.shared.string($0) }
+      done.signal()
+    }
+    thread.start()
+    done.wait()
+    #expect(box.other != nil && box.other !== here)
+    #expect(box.other === box.again)
+    #expect(box.text == mine)
   }
 
   @Test func parsesAsBefore() throws {

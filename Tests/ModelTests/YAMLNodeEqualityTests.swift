@@ -51,3 +51,37 @@ import Testing
     }
   }
 }
+
+/// Looking a key up in a mapping (``YAMLPair/sameKey(_:_:)``): the key as written, byte for byte.
+struct YAMLKeyLookupTests {
+  static let node = YAMLNode.mapping([
+    YAMLPair(key: "kind", value: .string("Cluster")),
+    YAMLPair(key: "\u{212A}ind", value: .string("kelvin")),  // KELVIN SIGN, equivalent to "K"
+    YAMLPair(key: "caf\u{E9}", value: .string("one code point")),
+    YAMLPair(key: "cafe\u{301}", value: .string("two code points")),
+    YAMLPair(key: "aVeryLongKeyOfMoreThanFifteenBytes", value: .int(1)),
+  ])
+
+  @Test func aKeyIsFoundAsWritten() {
+    #expect(Self.node["kind"]?.text == "Cluster")
+    #expect(Self.node["aVeryLongKeyOfMoreThanFifteenBytes"]?.intValue == 1)
+    #expect(Self.node["aVeryLongKeyOfMoreThanFifteenByte"] == nil)
+    #expect(Self.node["Kind"] == nil)
+    #expect(Self.node["\u{212A}ind"]?.text == "kelvin")
+    #expect(Self.node.pair("\u{212A}ind")?.value.text == "kelvin")
+  }
+
+  @Test func equivalentSpellingsAreDifferentKeys() {
+    // Swift's `==` calls these equal; kops (bytes) and hk's parser do not.
+    #expect("caf\u{E9}" == "cafe\u{301}")
+    #expect(Self.node["caf\u{E9}"]?.text == "one code point")
+    #expect(Self.node["cafe\u{301}"]?.text == "two code points")
+    var n = Self.node
+    n.remove("caf\u{E9}")
+    #expect(n["cafe\u{301}"]?.text == "two code points")
+    #expect(n["caf\u{E9}"] == nil)
+    n.set("cafe\u{301}", .string("replaced"))
+    #expect(n["cafe\u{301}"]?.text == "replaced")
+    #expect(n.pairs?.count == 4)
+  }
+}

@@ -9,12 +9,17 @@ final class FieldTree: Sendable {
   /// index in ``children``.
   let keys: KeyTable
   let children: [FieldTree]
+  /// ``children`` as the walk reads them: without a retain and a release of each subtree it
+  /// enters (the trees are shared by every worker thread, and a retain is an atomic write to the
+  /// subtree's header from both cores). ``children`` keeps them alive.
+  private let unretained: [Unmanaged<FieldTree>]
   /// The index of the field whose path ends here, if one does.
   let field: Int?
 
   private init(keys: [String], children: [FieldTree], field: Int?) {
     self.keys = KeyTable(keys: keys)
     self.children = children
+    self.unretained = children.map { Unmanaged.passUnretained($0) }
     self.field = field
   }
 
@@ -63,7 +68,7 @@ final class FieldTree: Sendable {
         if usedBeyond[c] { continue }
         usedBeyond[c] = true
       }
-      children[c].visit(pairs[i].value, into: &found)
+      unretained[c]._withUnsafeGuaranteedRef { $0.visit(pairs[i].value, into: &found) }
     }
   }
 

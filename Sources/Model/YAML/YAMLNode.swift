@@ -73,9 +73,12 @@ public struct YAMLPair: Sendable {
     self.value = value
   }
 
-  /// Whether two keys are equal, their UTF-8 lengths compared first: `==` on two strings that
-  /// differ calls into the standard library's comparison, which reads both texts even when their
-  /// lengths differ, and a lookup in a mapping compares the key with every key before its match.
+  /// Whether two keys are the same key, their UTF-8 lengths compared first: `==` on two strings
+  /// that differ calls into the standard library's comparison, which reads both texts even when
+  /// their lengths differ, and a lookup in a mapping compares the key with every key before its
+  /// match. Keys of different lengths are different keys even when Unicode calls them equivalent
+  /// (`é` as one code point or two, `K` and the Kelvin sign): kops, which compares bytes, and hk's
+  /// parser (its duplicate-key check) see two keys there too.
   @inlinable @inline(__always)
   public static func sameKey(_ a: String, _ b: String) -> Bool {
     a.utf8.count == b.utf8.count && a == b
