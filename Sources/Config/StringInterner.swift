@@ -37,6 +37,8 @@ final class StringInterner: Sendable {
     if let p { Unmanaged<StringInterner>.fromOpaque(p).release() }
   }
 
+  /// The longest UTF-8 text Swift stores inline in a `String` (no allocation: never interned).
+  static let inlineLength = 15
   static let maxLength = 128
   static let maxEntries = 1 << 12
   static let maxProbes = 8
@@ -57,7 +59,7 @@ final class StringInterner: Sendable {
   /// The string of `bytes` (valid UTF-8: libyaml checked it).
   func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
     let n = bytes.count
-    guard n > 15, n <= Self.maxLength, let base = bytes.baseAddress else {
+    guard n > Self.inlineLength, n <= Self.maxLength, let base = bytes.baseAddress else {
       return String(decoding: bytes, as: UTF8.self)
     }
     let hash = Self.hash(base, n)

@@ -112,6 +112,9 @@ private struct TreeBuilder {
   /// (a hostile file of many keys stays linear, not quadratic).
   static let linearKeyLimit = 64
 
+  /// This thread's key table (``StringInterner/shared``), looked up once per file.
+  let interner = StringInterner.shared
+
   init(file: String, limits: YAMLLimits, bytes: [UInt8]) {
     self.file = FileID(file)
     self.limits = limits
@@ -136,9 +139,11 @@ private struct TreeBuilder {
   /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
   /// same few hundred keys make up most of every file. Values are not looked up: most long
   /// ones are ids and names of their environment, a lookup that finds nothing.
-  static func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
+  func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
     guard let p, n > 0 else { return "" }
-    return StringInterner.shared.string(UnsafeBufferPointer(start: p, count: n))
+    // Most keys are short: Swift keeps them inline, and the table is not asked.
+    if n <= StringInterner.inlineLength { return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self) }
+    return interner.string(UnsafeBufferPointer(start: p, count: n))
   }
 
   static func cString(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -162,7 +167,7 @@ private struct TreeBuilder {
         let m = mark(event.start_mark)
         try count(1, at: m)
         let print = s.value.map { YAMLPair.keyFingerprint(UnsafeBufferPointer(start: $0, count: s.length)) } ?? Self.fingerprint("")
-        try addKey(Self.key(s.value, s.length), fingerprint: print, mark: m)
+        try addKey(key(s.value, s.length), fingerprint: print, mark: m)
         return
       }
       let text = Self.string(s.value, s.length)
@@ -240,10 +245,10 @@ private struct TreeBuilder {
       items.push(node)
       return
     }
-    if let (key, keyMark, print) = stack[top].pendingKey {
+    // (moved out of the frame: no copy of the key to release right after)
+    if let (key, keyMark, print) = stack[top].pendingKey.take() {
       pairs.push(YAMLPair(key: key, keyMark: keyMark, value: node))
       fingerprints.append(print)
-      stack[top].pendingKey = nil
       return
     }
     guard isScalar, let key = keyText else {
