@@ -12,9 +12,10 @@ import Synchronization
 enum SchemaRules {
   struct Walker {
     let schema: KopsSchema
-    /// Not retained by the walk: every compiled schema stays in ``SchemaRules``'s table for the
-    /// life of the process (both worker threads read it, and a retain per node walked was an
-    /// atomic write to the same cache line from both cores).
+    /// Not retained by the walk: ``SchemaRules/walk(_:reported:)`` holds it for as long as its
+    /// walkers live (and the compiled schemas stay in ``SchemaRules``'s table for the process).
+    /// Both worker threads read it, and a retain per node walked was an atomic write to the same
+    /// cache line from both cores.
     unowned(unsafe) let compiled: CompiledSchema
     let version: KopsVersion
     /// The document walked: a message's path is followed from it along ``steps``.
