@@ -18,19 +18,24 @@ final class StringInterner: Sendable {
   /// when the thread ends): a key shared by every environment is then shared by the trees one
   /// thread built, and copying such a key (every tree copy retains it) does not write to a cache
   /// line the other cores write too; no thread waits for another's lock.
+  /// Without a thread key (the process ran out of them), one table for the process.
   static var shared: StringInterner {
-    if let p = pthread_getspecific(threadKey) { return Unmanaged<StringInterner>.fromOpaque(p).takeUnretainedValue() }
+    guard let key = threadKey else { return processWide }
+    if let p = pthread_getspecific(key) { return Unmanaged<StringInterner>.fromOpaque(p).takeUnretainedValue() }
     let made = StringInterner()
-    pthread_setspecific(threadKey, Unmanaged.passRetained(made).toOpaque())
+    let kept = Unmanaged.passRetained(made)
+    if pthread_setspecific(key, kept.toOpaque()) != 0 { kept.release() }
     return made
   }
 
-  private static let threadKey: pthread_key_t = {
+  /// The key of each thread's table; nil when `pthread_key_create` failed.
+  private static let threadKey: pthread_key_t? = {
     var key = pthread_key_t()
     // (the destructor's pointer is optional on Linux and not on Darwin: the helper takes both)
-    pthread_key_create(&key) { p in StringInterner.release(p) }
+    guard pthread_key_create(&key, { p in StringInterner.release(p) }) == 0 else { return nil }
     return key
   }()
+  private static let processWide = StringInterner()
 
   /// Releases a thread's table when the thread ends.
   private static func release(_ p: UnsafeMutableRawPointer?) {
