@@ -12,7 +12,8 @@ import Foundation
 /// owns and frees; lookups read them through plain pointers. The tables are read by every
 /// worker thread at once (the schema's and the rules' are built once per process), and reading
 /// an array kept in a struct retains and releases its buffer: with two threads that is an atomic
-/// write to one cache line from both cores for every key looked up.
+/// write to one cache line from both cores for every key looked up. `@unchecked Sendable`: nothing
+/// is written after `init`.
 struct KeyTable: @unchecked Sendable {
   typealias Entry = (start: Int32, count: Int32, hash: UInt32, value: Int32)
 
