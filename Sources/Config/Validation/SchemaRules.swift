@@ -79,7 +79,7 @@ enum SchemaRules {
 
     var path: String { prefix + path(from: "") }
 
-    /// The walk of `node` as a value of type `t` (an index into `compiled.nodes`).
+    /// The walk of `node` as a value of type `t` (a node of `compiled`: ``CompiledSchema/node(_:)``).
     mutating func walk(_ node: YAMLNode, _ t: Int32) {
       let kind = compiled.node(t).kind
       switch node.content {
@@ -349,7 +349,7 @@ enum SchemaRules {
 }
 
 /// ``KopsSchema`` at one release, compiled for the walk: every value type is a small index into
-/// ``nodes`` and every struct's fields at that release a ``KeyTable`` from the field's name to
+/// its nodes (``node(_:)``) and every struct's fields at that release a ``KeyTable`` from the field's name to
 /// its type, so the walk neither hashes a `String` nor scans a field's release ranges per key.
 /// `@unchecked Sendable`: immutable once made (``node(_:)`` reads memory it owns and never writes).
 final class CompiledSchema: @unchecked Sendable {
@@ -364,9 +364,8 @@ final class CompiledSchema: @unchecked Sendable {
   }
 
   let release: Int
-  let nodes: [Node]
-  /// ``nodes``, read by the walk through a pointer (no retain of the array per node walked);
-  /// a copy this instance owns.
+  /// The nodes, read by the walk through a pointer (an array there was retained and released
+  /// per node walked); memory this instance owns.
   private let nodePointer: UnsafeMutablePointer<Node>
   private let nodeCount: Int
   /// Per node, the type it stands for (messages and the memo name it).
@@ -437,7 +436,6 @@ final class CompiledSchema: @unchecked Sendable {
       s += 1
     }
     self.release = release
-    self.nodes = nodes
     nodePointer = .allocate(capacity: max(nodes.count, 1))
     nodePointer.initialize(from: nodes, count: nodes.count)
     nodeCount = nodes.count
