@@ -358,15 +358,19 @@ final class MoveStack<Element> {
   }
 
   /// The elements from `first` on, moved out in order; the stack then ends before `first`.
+  ///
+  /// The array is reserved at their count and each element appended by moving it: the
+  /// standard library's `init(unsafeUninitializedCapacity:)` allocates through a function it
+  /// does not inline, which looks the array's storage class up at run time for an element type
+  /// it has no ready copy of (about 380 instructions, for every mapping and list of every file:
+  /// 1.5 % of `hk plan`), while `reserveCapacity` is specialized here.
   func take(from first: Int) -> [Element] {
     let n = count - first
     guard n > 0 else { return [] }
     let source = base + first
-    let taken = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
-      guard let target = buffer.baseAddress else { return }
-      target.moveInitialize(from: source, count: n)
-      initialized = n
-    }
+    var taken: [Element] = []
+    taken.reserveCapacity(n)
+    for i in 0..<n { taken.append((source + i).move()) }
     count = first
     return taken
   }
