@@ -237,3 +237,39 @@ func packageRoot(_ filePath: String = #filePath) -> String {
   parts.removeLast(3)
   return parts.joined(separator: "/")
 }
+
+/// ``YAMLEmitter/isReservedWordASCII(_:)`` (the words a YAML 1.1 or 1.2 reader takes for null,
+/// a bool or a special number, in any case) against a plain set lookup.
+struct ReservedWordTests {
+  static let words: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan"]
+
+  static func reference(_ text: String) -> Bool {
+    text.utf8.count <= 5 && words.contains(String(text.map { $0.isASCII && $0.isUppercase ? Character($0.lowercased()) : $0 }))
+  }
+
+  static func check(_ text: String) -> Bool {
+    Array(text.utf8).withUnsafeBufferPointer { YAMLEmitter.isReservedWordASCII($0) }
+  }
+
+  @Test func everyReservedWordInEveryCaseIsFound() {
+    for word in Self.words {
+      let upper = word.uppercased()
+      let mixed = String(word.enumerated().map { $0.offset % 2 == 0 ? Character($0.element.uppercased()) : $0.element })
+      for form in [word, upper, mixed] { #expect(Self.check(form), "\(form)") }
+    }
+  }
+
+  @Test func otherTextsAreNot() {
+    for text in ["", "yess", "nul", "nulll", "tru", "offf", "o", "inf", ".in", "-inf", "+.inff", "~~", "ye", "spec", "name", "y ", " y", "NaN", ".NaN"] {
+      #expect(Self.check(text) == Self.reference(text), "\(text)")
+    }
+    // every text of up to three bytes over an alphabet holding the words' bytes
+    let alphabet = Array("ynoftrueaslNOYF~.+-i".utf8)
+    var texts: [[UInt8]] = [[]]
+    for _ in 0..<3 { texts += texts.filter { $0.count == texts.last?.count ?? 0 }.flatMap { t in alphabet.map { t + [$0] } } }
+    for bytes in texts {
+      let text = String(decoding: bytes, as: UTF8.self)
+      #expect(Self.check(text) == Self.reference(text), "\(text)")
+    }
+  }
+}

@@ -165,19 +165,35 @@ public enum YAMLEmitter {
   /// Whether `b` is one of the words a YAML 1.1 or 1.2 reader takes for a boolean, null or
   /// special float (any case), compared byte by byte, ASCII letters folded to lower case.
   static func isReservedWordASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard b.count <= 5 else { return false }
-    for w in reservedWords where w.utf8CodeUnitCount == b.count {
-      let same = w.withUTF8Buffer { word in
-        zip(word, b).allSatisfy { x, y in x == (y >= 0x41 && y <= 0x5A ? y | 0x20 : y) }
-      }
-      if same { return true }
+    let n = b.count
+    guard n >= 1, n <= 5 else { return false }
+    // The text, ASCII letters folded to lower case, packed into one word (its length in the top
+    // byte) and compared with the reserved words packed the same way: every short key and value
+    // the emitter writes or the emission reader reads comes here.
+    var w = UInt64(n) << 56
+    for i in 0..<n {
+      let c = b[i]
+      w |= UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c) << UInt64(8 * i)
     }
-    return false
+    let r = reservedPacked
+    return w == r.0 || w == r.1 || w == r.2 || w == r.3 || w == r.4 || w == r.5 || w == r.6 || w == r.7
+      || w == r.8 || w == r.9 || w == r.10 || w == r.11 || w == r.12 || w == r.13
   }
 
   private static let reservedWords: [StaticString] = [
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan",
   ]
+
+  /// ``reservedWords`` packed as ``isReservedWordASCII(_:)`` packs a text (all are lower case).
+  private static let reservedPacked:
+    (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = {
+      let p = reservedWords.map { word in
+        word.withUTF8Buffer { b in
+          b.enumerated().reduce(UInt64(b.count) << 56) { w, e in w | UInt64(e.element) << UInt64(8 * e.offset) }
+        }
+      }
+      return (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13])
+    }()
 
   /// The characters of a number's spelling (`0x1F`, `+1.5e3`, `0o17`, `1_000`, `12:30`).
   static func numberLike(_ u: Unicode.Scalar) -> Bool {
