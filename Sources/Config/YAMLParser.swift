@@ -235,7 +235,9 @@ private struct TreeBuilder {
     }
   }
 
-  mutating func add(_ node: YAMLNode, keyText: String?, isScalar: Bool) throws(Diagnostic) {
+  /// `node` is taken (`consuming`): it is moved into its parent's pairs or items, not copied
+  /// (a copy retained its text or collection once more for each of a file's nodes).
+  mutating func add(_ node: consuming YAMLNode, keyText: String?, isScalar: Bool) throws(Diagnostic) {
     let top = stack.count - 1
     guard top >= 0 else {
       docRoot = node
