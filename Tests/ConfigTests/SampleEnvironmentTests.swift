@@ -1,3 +1,4 @@
+import HKTestSupport
 import Model
 import Testing
 
@@ -107,14 +108,9 @@ import Testing
     #expect(!Repository.mayHoldPatchKey(Array(repeating: UInt8(ascii: "$"), count: 4096)))
     // the same answer as a byte-by-byte search, over many short texts
     let alphabet = Array("$patch\\ a:\n".utf8)
-    var seed: UInt64 = 15
+    var random = SplitMix64(seed: 15)
     for _ in 0..<2000 {
-      var text: [UInt8] = []
-      for _ in 0..<Int(seed % 24) {
-        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        text.append(alphabet[Int(seed >> 33) % alphabet.count])
-      }
-      seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      let text = (0..<random.below(24)).map { _ in random.pick(alphabet) }
       let expected = text.contains(0x5C) || String(decoding: text, as: UTF8.self).contains("$patch")
       #expect(Repository.mayHoldPatchKey(text) == expected, "\(String(decoding: text, as: UTF8.self))")
     }

@@ -1,4 +1,4 @@
-import Foundation
+import HKTestSupport
 import Model
 import Testing
 
@@ -33,24 +33,13 @@ import Testing
     #expect(StringInterner.shared === here)
     let key = Array("a-key-interned-on-two-threads".utf8)
     let mine = key.withUnsafeBufferPointer { here.string($0) }
-    final class Box: @unchecked Sendable {
-      var other: StringInterner? = nil
-      var again: StringInterner? = nil
-      var text = ""
+    let seen = onNewThread {
+      (StringInterner.shared, StringInterner.shared, key.withUnsafeBufferPointer { StringInterner.shared.string($0) })
     }
-    let box = Box()
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
-      box.other = StringInterner.shared
-      box.again = StringInterner.shared
-      box.text = key.withUnsafeBufferPointer { StringInterner.shared.string($0) }
-      done.signal()
-    }
-    thread.start()
-    done.wait()
-    #expect(box.other != nil && box.other !== here)
-    #expect(box.other === box.again)
-    #expect(box.text == mine)
+    let other = seen?.0
+    #expect(other != nil && other !== here)
+    #expect(other === seen?.1)
+    #expect(seen?.2 == mine)
   }
 
   @Test func parsesAsBefore() throws {

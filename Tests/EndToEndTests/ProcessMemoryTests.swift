@@ -1,6 +1,7 @@
 import CMallocAdvice
 import CStartup
 import Foundation
+import HKTestSupport
 import Operations
 import Testing
 
@@ -116,25 +117,4 @@ private final class BlockList: @unchecked Sendable {
     #expect(hk_malloc_advised(p) == 1)
     #endif
   }
-}
-
-/// `body`'s result, run on a thread started for it (one that has not allocated before).
-private func onNewThread<T>(_ body: @escaping @Sendable () -> T) -> T? {
-  let box = ResultBox<T>()
-  let done = DispatchSemaphore(value: 0)
-  let thread = Thread {
-    box.set(body())
-    done.signal()
-  }
-  thread.start()
-  done.wait()
-  return box.take()
-}
-
-/// What another thread made, handed over under a lock.
-private final class ResultBox<T>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value: T?
-  func set(_ v: T) { lock.withLock { value = v } }
-  func take() -> T? { lock.withLock { value } }
 }

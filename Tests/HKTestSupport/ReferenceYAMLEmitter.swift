@@ -158,7 +158,8 @@ public enum ReferenceYAMLEmitter {
     }
   }
 
-  private static func isReservedWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+  /// Whether `b`, ASCII letters folded to lower case, is one of ``reservedWords``.
+  public static func isReservedWord(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     var lower: [UInt8] = []
     lower.reserveCapacity(b.count)
     for c in b { lower.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c) }
@@ -166,7 +167,8 @@ public enum ReferenceYAMLEmitter {
     return false
   }
 
-  private static let reservedWords: [[UInt8]] = [
+  /// What a YAML 1.1 or 1.2 reader takes for a bool, null or special float (written in lower case).
+  public static let reservedWords: [[UInt8]] = [
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan",
   ].map { Array($0.utf8) }
 

@@ -1,4 +1,5 @@
 import Config
+import HKTestSupport
 import Testing
 
 @testable import Model
@@ -239,12 +240,12 @@ func packageRoot(_ filePath: String = #filePath) -> String {
 }
 
 /// ``YAMLEmitter/isReservedWordASCII(_:)`` (the words a YAML 1.1 or 1.2 reader takes for null,
-/// a bool or a special number, in any case) against a plain set lookup.
+/// a bool or a special number, in any case) against the reference emitter's byte-by-byte check.
 struct ReservedWordTests {
-  static let words: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf", ".nan"]
+  static let words = ReferenceYAMLEmitter.reservedWords.map { String(decoding: $0, as: UTF8.self) }
 
   static func reference(_ text: String) -> Bool {
-    text.utf8.count <= 5 && words.contains(String(text.map { $0.isASCII && $0.isUppercase ? Character($0.lowercased()) : $0 }))
+    Array(text.utf8).withUnsafeBufferPointer { ReferenceYAMLEmitter.isReservedWord($0) }
   }
 
   static func check(_ text: String) -> Bool {
@@ -269,8 +270,13 @@ struct ReservedWordTests {
     }
     // every text of up to three bytes over an alphabet holding the words' bytes
     let alphabet = Array("ynoftrueaslNOYF~.+-i".utf8)
-    var texts: [[UInt8]] = [[]]
-    for _ in 0..<3 { texts += texts.filter { $0.count == texts.last?.count ?? 0 }.flatMap { t in alphabet.map { t + [$0] } } }
+    var level: [[UInt8]] = [[]]
+    var texts = level
+    for _ in 0..<3 {
+      level = level.flatMap { t in alphabet.map { t + [$0] } }
+      texts += level
+    }
+    #expect(texts.count == 1 + 20 + 400 + 8_000)
     for bytes in texts {
       let text = String(decoding: bytes, as: UTF8.self)
       #expect(Self.check(text) == Self.reference(text), "\(text)")

@@ -163,7 +163,8 @@ public enum YAMLEmitter {
   }
 
   /// Whether `b` is one of the words a YAML 1.1 or 1.2 reader takes for a boolean, null or
-  /// special float (any case), compared byte by byte, ASCII letters folded to lower case.
+  /// special float (any case): the text, ASCII letters folded to lower case, packed into one word
+  /// and compared with the words packed once (``reservedPacked``).
   static func isReservedWordASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     let n = b.count
     guard n >= 1, n <= 5 else { return false }
