@@ -54,38 +54,7 @@ public struct SubprocessRunner: CommandRunner {
     let executable = try await resolve(invocation, environment: environment)
 
     let start = ContinuousClock.now
-    let outcome = try await withThrowingTaskGroup(of: GroupEvent.self) { group in
-      group.addTask {
-        .finished(try await self.spawn(invocation, executable: executable, environment: environment, onLine: onLine))
-      }
-      if let timeout = invocation.timeout {
-        group.addTask {
-          do {
-            try await Task.sleep(for: timeout)
-            return .timerFired
-          } catch {
-            return .timerCancelled
-          }
-        }
-      }
-      var timedOut = false
-      while let event = try await group.next() {
-        switch event {
-        case .finished(var outcome):
-          group.cancelAll()
-          // A timer that fired as the command ended on its own did not stop it.
-          outcome.timedOut = timedOut && outcome.stopped
-          return outcome
-        case .timerFired:
-          // Cancelling the spawn task stops the process (see `spawn`); its result still arrives.
-          timedOut = true
-          group.cancelAll()
-        case .timerCancelled:
-          continue
-        }
-      }
-      throw CancellationError()
-    }
+    let outcome = try await spawn(invocation, executable: executable, environment: environment, onLine: onLine)
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 
@@ -105,23 +74,24 @@ public struct SubprocessRunner: CommandRunner {
 
   // MARK: Spawning
 
-  private enum GroupEvent: Sendable {
-    case finished(Outcome)
-    case timerFired
-    case timerCancelled
-  }
-
   private struct Outcome: Sendable {
     var status: TerminationStatus
     var stdout: OutputCapture
     var stderr: OutputCapture
     /// The runner stopped the process (timeout or cancellation).
     var stopped: Bool
-    var timedOut = false
+    /// The timeout expired while the process was still running, and the runner stopped it.
+    var timedOut: Bool
   }
 
-  /// Runs the process. Cancelling the calling task stops it (group SIGTERM, grace, group
-  /// SIGKILL); reading goes on until both pipes close, so output written while stopping is kept.
+  /// Runs the process. Cancelling the calling task, or the invocation's timeout expiring while
+  /// the process still runs, stops it (group SIGTERM, grace, group SIGKILL); reading goes on
+  /// until both pipes close, so output written while stopping is kept.
+  ///
+  /// The timeout's clock starts when the process has been spawned, and an expired timeout
+  /// counts only if the process has not exited by then: a command that finished is never
+  /// reported as timed out because the tasks reading its output were not scheduled in time
+  /// (a busy cooperative thread pool delays them, not the process).
   private func spawn(
     _ invocation: CommandInvocation, executable: Executable, environment: Environment,
     onLine: (@Sendable (OutputLine) -> Void)?
@@ -136,6 +106,7 @@ public struct SubprocessRunner: CommandRunner {
     let limit = outputLimit
     let grace = gracePeriod
     let isolate = isolatesProcessGroup
+    let timeout = invocation.timeout
     do {
       let result = try await Subprocess.run(
         executable, arguments: Arguments(invocation.arguments), environment: environment,
@@ -143,6 +114,7 @@ public struct SubprocessRunner: CommandRunner {
         input: .none, output: .sequence, error: .sequence
       ) { execution -> Captured in
         let control = StopControl()
+        let pid = execution.processIdentifier.value
         let stdoutSequence = execution.standardOutput
         let stderrSequence = execution.standardError
         return await withTaskCancellationHandler {
@@ -163,6 +135,14 @@ public struct SubprocessRunner: CommandRunner {
                 }
                 return .watcher
               }
+              if let timeout {
+                group.addTask {
+                  // Cancelled below once both pipes have closed.
+                  guard (try? await Task.sleep(for: timeout)) != nil else { return .timer }
+                  control.timeoutExpired(childHasExited: { Self.hasExited(pid) })
+                  return .timer
+                }
+              }
               var captured = Captured(
                 stdout: OutputCapture(stream: .stdout, limit: limit, onLine: nil),
                 stderr: OutputCapture(stream: .stderr, limit: limit, onLine: nil))
@@ -171,12 +151,16 @@ public struct SubprocessRunner: CommandRunner {
                 switch part {
                 case .stdout(let capture): captured.stdout = capture
                 case .stderr(let capture): captured.stderr = capture
-                case .watcher: continue
+                case .watcher, .timer: continue
                 }
                 openStreams -= 1
-                if openStreams == 0 { control.outputClosed() }
+                if openStreams == 0 {
+                  control.outputClosed()
+                  group.cancelAll()
+                }
               }
               captured.stopped = control.stopWasRequested
+              captured.timedOut = control.timeoutTookEffect
               return captured
             }
           }.value
@@ -186,7 +170,8 @@ public struct SubprocessRunner: CommandRunner {
       }
       let captured = result.closureResult
       return Outcome(
-        status: result.terminationStatus, stdout: captured.stdout, stderr: captured.stderr, stopped: captured.stopped)
+        status: result.terminationStatus, stdout: captured.stdout, stderr: captured.stderr, stopped: captured.stopped,
+        timedOut: captured.timedOut)
     } catch let error as SubprocessError {
       throw Self.launchError(error, invocation: invocation, environment: environment)
     }
@@ -196,12 +181,26 @@ public struct SubprocessRunner: CommandRunner {
     var stdout: OutputCapture
     var stderr: OutputCapture
     var stopped = false
+    var timedOut = false
   }
 
   private enum Part: Sendable {
     case stdout(OutputCapture)
     case stderr(OutputCapture)
     case watcher
+    case timer
+  }
+
+  /// Whether the child `pid` has exited. Its zombie is left for swift-subprocess to reap
+  /// (`WNOWAIT`), which it does only after the body returns, so `pid` is still this child's.
+  private static func hasExited(_ pid: pid_t) -> Bool {
+    var info = siginfo_t()
+    if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == -1 {
+      // ECHILD: not a child of hk any more, so it has exited; any other error: treat it as running.
+      return errno == ECHILD
+    }
+    // With WNOHANG and no state change, waitid leaves `info` zeroed.
+    return info.si_signo != 0
   }
 
   private static func pump(_ sequence: SubprocessOutputSequence, into capture: OutputCapture) async -> OutputCapture {
@@ -278,6 +277,7 @@ public struct SubprocessRunner: CommandRunner {
 private final class StopControl: Sendable {
   private struct State {
     var stopRequested = false
+    var timeoutTookEffect = false
     var outputClosed = false
     var waiter: CheckedContinuation<Void, Never>?
   }
@@ -301,6 +301,22 @@ private final class StopControl: Sendable {
     }
     waiter?.resume()
   }
+
+  /// The invocation's timeout expired: stops the command unless it has already ended (its
+  /// output closed, a stop already requested, or `childHasExited`).
+  func timeoutExpired(childHasExited: () -> Bool) {
+    let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+      guard !s.stopRequested, !s.outputClosed, !childHasExited() else { return nil }
+      s.stopRequested = true
+      s.timeoutTookEffect = true
+      defer { s.waiter = nil }
+      return s.waiter
+    }
+    waiter?.resume()
+  }
+
+  /// Whether the timeout stopped the command.
+  var timeoutTookEffect: Bool { state.withLock { $0.timeoutTookEffect } }
 
   /// Whether a stop was requested at any time so far.
   var stopWasRequested: Bool { state.withLock { $0.stopRequested } }

@@ -124,6 +124,37 @@ import Darwin
     #expect(elapsed < .seconds(20))
   }
 
+  /// The CI failure of 2026-12-07: under load the tasks that read a command's output ran after
+  /// its timeout, although the command had ended long before; it was reported timed out.
+  /// Here the reader is held (in `onLine`) until the command has exited and its timeout has
+  /// passed: the command's own exit status must count.
+  @Test func aCommandThatEndedIsNotTimedOutWhenItsReadersRunLate() async throws {
+    let script = try scripts.write("quick", "echo \"$$\"\necho err >&2\nexit 7\n")
+    let timeout = Duration.seconds(2)
+    let started = ContinuousClock.now
+    let exitedInTime = Mutex<Bool?>(nil)
+    let result = try await SubprocessRunner().run(CommandInvocation(script, [], timeout: timeout)) { line in
+      guard line.stream == .stdout, let pid = pid_t(line.text) else { return }
+      // The test process is the parent: ask the kernel, leaving the zombie to the runner.
+      var exited = false
+      while !exited, ContinuousClock.now - started < timeout {
+        var info = siginfo_t()
+        exited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_signo != 0
+        if !exited { usleep(10_000) }
+      }
+      exitedInTime.withLock { $0 = exited }
+      // Hold this reader until the timeout has passed.
+      while ContinuousClock.now - started < timeout + .milliseconds(700) { usleep(20_000) }
+    }
+    // Only meaningful if the script exited before its timeout (it prints, then exits at once).
+    try #require(exitedInTime.withLock { $0 } == true)
+    #expect(!result.timedOut)
+    #expect(!result.cancelled && !result.signaled)
+    #expect(result.exitCode == 7)
+    #expect(result.stderr == "err\n")
+    #expect(ContinuousClock.now - started >= timeout)
+  }
+
   @Test func cancellationStopsTheCommandAndItsChildren() async throws {
     let script = try scripts.write("cancel", "sleep 60 &\necho \"$!\"\necho \"$$\"\nwait\n")
     let log = RunnerLineLog()
