@@ -261,7 +261,6 @@ enum ReliabilityCleanup {
     let (worlds, paths) = state.withLock { s in (s.worlds, s.paths) }
     for w in worlds {
       w.killHungKops()
-      w.moto.stop()
       w.dir.remove()
     }
     for p in paths { try? FileManager.default.removeItem(atPath: p) }

@@ -12,7 +12,7 @@ let packageRoot: String = {
 }()
 
 /// One end-to-end world: a temporary GitOps repository copied from the samples, a real AWS API
-/// (moto on loopback) holding each environment's VPC and internet gateway, the kops double
+/// (the shared moto server on loopback) holding each environment's own VPC and internet gateway, the kops double
 /// behind per-version wrappers named by `kopsPath`, and a real SQLite state file.
 final class World: @unchecked Sendable {
   let dir: TemporaryDirectory
@@ -38,7 +38,7 @@ final class World: @unchecked Sendable {
 
   init() throws {
     dir = try TemporaryDirectory(prefix: "hk-e2e")
-    moto = try MotoServer()
+    moto = try MotoServer.shared()
     kops = try FakeKops(directory: dir.path + "/kops", moto: moto)
     kops.extraEnvironment["FAKE_KOPS_TASK_DEADLINE"] = "1"
     hk = try TestProducts.executable("hk")
@@ -76,7 +76,6 @@ final class World: @unchecked Sendable {
 
   deinit {
     killHungKops()
-    moto.stop()
   }
 
   func replace(in relative: String, _ old: String, _ new: String) throws {

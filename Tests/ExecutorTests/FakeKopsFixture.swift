@@ -4,7 +4,7 @@ import HKTestSupport
 import Model
 import Testing
 
-/// A scratch directory, a moto server with a VPC and two subnets, and fake-kops pointed at both.
+/// A scratch directory, a VPC and two subnets on the shared moto server, and fake-kops pointed at both.
 final class FakeKopsFixture: @unchecked Sendable {
   static let cluster = "c1.k8s.test"
 
@@ -18,7 +18,7 @@ final class FakeKopsFixture: @unchecked Sendable {
   init(version: String = "1.28.4", withMoto: Bool = true) throws {
     dir = try TemporaryDirectory(prefix: "hk-fake-kops")
     if withMoto {
-      let server = try MotoServer()
+      let server = try MotoServer.shared()
       moto = server
       vpc = try server.createVPC(cidr: "10.30.0.0/16")
       privateSubnet = try server.createSubnet(vpc: vpc, cidr: "10.30.32.0/19", zone: "ap-northeast-1a")
@@ -32,8 +32,6 @@ final class FakeKopsFixture: @unchecked Sendable {
     kops = try FakeKops(directory: dir.file("kops"), version: version, moto: moto)
     kops.extraEnvironment["FAKE_KOPS_TASK_DEADLINE"] = "1"
   }
-
-  deinit { moto?.stop() }
 
   /// The Cluster document: shared VPC and subnets, private DNS, internal NLB, an egress proxy.
   func clusterYAML(

@@ -6,7 +6,9 @@ import FoundationNetworking
 #endif
 
 /// A real AWS API (moto's `moto_server`) on a free loopback port, driven through the real
-/// `aws` CLI. Each instance owns its own server; several may run at once.
+/// `aws` CLI. Each instance owns its own server; several may run at once. Most tests use
+/// ``shared()``, one server for the whole test process: a server costs seconds of CPU to start
+/// (moto imports every service), and two hundred of them were a sixth of CI's CPU time.
 ///
 /// The server runs under a small shell watchdog that stops it when `stop()` is called, when
 /// this object is released, or when the test process dies.
@@ -23,6 +25,30 @@ public final class MotoServer: @unchecked Sendable {
   private let pidFile: String
   private let lock = NSLock()
   private var stopped = false
+  /// The process-wide server of ``shared()``: ``stop()`` leaves it running.
+  private var isShared = false
+
+  private final class SharedSlot: @unchecked Sendable {
+    let lock = NSLock()
+    var server: MotoServer?
+  }
+  private static let sharedSlot = SharedSlot()
+
+  /// One server for every test of this process (region ap-northeast-1), started on first use.
+  ///
+  /// Tests that share it create their own resources (VPCs, gateways, buckets: moto makes the
+  /// ids unique, buckets get a random name) and look only at those, so they cannot see each
+  /// other. ``stop()`` does nothing on it: its watchdog stops it when the test process exits.
+  /// A test that needs a server it can stop, or a state no other test touches, makes its own.
+  public static func shared() throws -> MotoServer {
+    sharedSlot.lock.lock()
+    defer { sharedSlot.lock.unlock() }
+    if let server = sharedSlot.server { return server }
+    let server = try MotoServer()
+    server.isShared = true
+    sharedSlot.server = server
+    return server
+  }
 
   /// Variables that select another AWS account or endpoint and must not leak into tests.
   public static let strippedVariables = [
@@ -109,10 +135,10 @@ public final class MotoServer: @unchecked Sendable {
     return false
   }
 
-  /// Stops the server (idempotent).
+  /// Stops the server (idempotent); does nothing on the ``shared()`` server.
   public func stop() {
     lock.lock()
-    let already = stopped
+    let already = stopped || isShared
     stopped = true
     lock.unlock()
     guard !already else { return }

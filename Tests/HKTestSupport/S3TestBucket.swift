@@ -1,23 +1,24 @@
 import Foundation
 import Store
 
-/// Buckets on one moto server shared by the tests of this process, and the aws CLI pointed at
-/// it: what the S3 state backend's tests use (`s3://BUCKET/KEY` locations).
+/// Buckets on the moto server shared by the tests of this process (``MotoServer/shared()``), and
+/// the aws CLI pointed at it: what the S3 state backend's tests use (`s3://BUCKET/KEY` locations).
 public enum S3TestBucket {
   private final class Shared: @unchecked Sendable {
     let lock = NSLock()
-    var server: MotoServer?
+    var pointed = false
   }
   private static let shared = Shared()
 
   /// The shared server (started on first use), with the S3 backend's aws calls pointed at it.
   public static func server() throws -> MotoServer {
+    let server = try MotoServer.shared()
     shared.lock.lock()
     defer { shared.lock.unlock() }
-    if let server = shared.server { return server }
-    let server = try MotoServer()
-    shared.server = server
-    StateStores.aws = try invoker(server)
+    if !shared.pointed {
+      StateStores.aws = try invoker(server)
+      shared.pointed = true
+    }
     return server
   }
 
