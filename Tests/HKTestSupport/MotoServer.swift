@@ -255,18 +255,27 @@ public final class MotoServer: @unchecked Sendable {
     try ec2("DetachInternetGateway", [("InternetGatewayId", igw), ("VpcId", vpc)])
   }
 
-  /// The VPCs the gateway is attached to, asked through the real CLI
-  /// (`aws ec2 describe-internet-gateways`).
+  /// The VPCs the gateway is attached to (`DescribeInternetGateways` straight to the server:
+  /// an assertion, not the code under test, so it does not pay for an aws CLI start; hk's own
+  /// calls go through the real CLI).
   public func attachedVPCs(igw: String) throws -> [String] {
-    let json = try awsJSON(["ec2", "describe-internet-gateways", "--internet-gateway-ids", igw])
-    let gateways = json["InternetGateways"]?.arrayValue ?? []
-    return gateways.flatMap { g in
-      (g["Attachments"]?.arrayValue ?? []).compactMap { a -> String? in
-        let state = a["State"]?.stringValue ?? ""
-        guard state == "available" || state == "attached" else { return nil }
-        return a["VpcId"]?.stringValue
-      }
+    let xml = try ec2("DescribeInternetGateways", [("InternetGatewayId.1", igw)])
+    guard Self.element("internetGatewayId", in: xml) == igw else {
+      throw TestSupportError("DescribeInternetGateways did not describe \(igw): \(xml)")
     }
+    guard let attachments = Self.element("attachmentSet", in: xml) else { return [] }
+    var vpcs: [String] = []
+    var rest = Substring(attachments)
+    while let open = rest.range(of: "<item>"), let close = rest.range(of: "</item>", range: open.upperBound..<rest.endIndex) {
+      let item = String(rest[open.upperBound..<close.lowerBound])
+      if let vpc = Self.element("vpcId", in: item), let state = Self.element("state", in: item),
+        state == "available" || state == "attached"
+      {
+        vpcs.append(vpc)
+      }
+      rest = rest[close.upperBound...]
+    }
+    return vpcs
   }
 }
 
