@@ -135,14 +135,14 @@ public struct SubprocessRunner: CommandRunner {
                 }
                 return .watcher
               }
-              if let timeout {
-                group.addTask {
-                  // Cancelled below once both pipes have closed.
-                  guard (try? await Task.sleep(for: timeout)) != nil else { return .timer }
+              // Cancelled below once both pipes have closed and the child has exited.
+              let timer = timeout.map { timeout in
+                Task {
+                  guard (try? await Task.sleep(for: timeout)) != nil else { return }
                   control.timeoutExpired(childHasExited: { Self.hasExited(pid) })
-                  return .timer
                 }
               }
+              defer { timer?.cancel() }
               var captured = Captured(
                 stdout: OutputCapture(stream: .stdout, limit: limit, onLine: nil),
                 stderr: OutputCapture(stream: .stderr, limit: limit, onLine: nil))
@@ -151,12 +151,15 @@ public struct SubprocessRunner: CommandRunner {
                 switch part {
                 case .stdout(let capture): captured.stdout = capture
                 case .stderr(let capture): captured.stderr = capture
-                case .watcher, .timer: continue
+                case .watcher: continue
                 }
                 openStreams -= 1
                 if openStreams == 0 {
+                  // A child normally closes its output by exiting. One that closed it and runs
+                  // on is still under the timeout (and a cancellation) until it exits.
+                  await Self.waitForExit(pid, unless: control)
+                  timer?.cancel()
                   control.outputClosed()
-                  group.cancelAll()
                 }
               }
               captured.stopped = control.stopWasRequested
@@ -188,7 +191,16 @@ public struct SubprocessRunner: CommandRunner {
     case stdout(OutputCapture)
     case stderr(OutputCapture)
     case watcher
-    case timer
+  }
+
+  /// Returns once the child `pid` has exited (at once, normally: it closed its output by exiting)
+  /// or a stop was requested (whose watcher then stops it), polling at most every 50 ms.
+  private static func waitForExit(_ pid: pid_t, unless control: StopControl) async {
+    var pause = Duration.milliseconds(1)
+    while !hasExited(pid), !control.stopWasRequested {
+      try? await Task.sleep(for: pause)
+      pause = min(pause * 2, .milliseconds(50))
+    }
   }
 
   /// Whether the child `pid` has exited. Its zombie is left for swift-subprocess to reap

@@ -155,6 +155,28 @@ import Darwin
     #expect(ContinuousClock.now - started >= timeout)
   }
 
+  /// A command that closes its output and runs on is still under its timeout.
+  @Test func aCommandThatClosedItsOutputIsStillStoppedAtItsTimeout() async throws {
+    let script = try scripts.write("silent", "echo started\nexec >/dev/null 2>&1\nsleep 60\n")
+    let started = ContinuousClock.now
+    let result = try await SubprocessRunner(gracePeriod: .seconds(20)).run(
+      CommandInvocation(script, [], timeout: .seconds(1)))
+    #expect(result.timedOut)
+    #expect(result.signaled)
+    #expect(result.exitCode == 128 + SIGTERM)
+    #expect(result.stdout == "started\n")
+    #expect(ContinuousClock.now - started < .seconds(15))
+  }
+
+  /// …and one that closes its output and then exits on its own reports its own exit status.
+  @Test func aCommandThatClosedItsOutputAndExitedKeepsItsStatus() async throws {
+    let script = try scripts.write("silent-exit", "exec >/dev/null 2>&1\nsleep 1\nexit 4\n")
+    let result = try await SubprocessRunner().run(CommandInvocation(script, [], timeout: .seconds(60)))
+    #expect(!result.timedOut && !result.cancelled && !result.signaled)
+    #expect(result.exitCode == 4)
+    #expect(result.duration >= 0.9)
+  }
+
   @Test func cancellationStopsTheCommandAndItsChildren() async throws {
     let script = try scripts.write("cancel", "sleep 60 &\necho \"$!\"\necho \"$$\"\nwait\n")
     let log = RunnerLineLog()
