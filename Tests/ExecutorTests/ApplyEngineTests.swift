@@ -150,7 +150,11 @@ import Testing
       return CommandResult(exitCode: 0)
     }
     let log = StepLog()
-    let outcome = await Self.engine(f, runner, observer: log).apply(try f.plan(), env: f.env, planID: nil)
+    let engine = Self.engine(f, runner, observer: log)
+    let plan = try f.plan()
+    // The apply runs in a task of its own: cancelling it is the user's Ctrl-C, and the test's
+    // own task (which Swift Testing would report as a cancelled test) is left alone.
+    let outcome = await Task { await engine.apply(plan, env: f.env, planID: nil) }.value
     #expect(outcome.status == .interrupted, "\(outcome.reason)")
     #expect(outcome.failedStep?.kind == .kopsUpdate)
     #expect(outcome.reason.hasPrefix("interrupted during step 3 (kops-update)"), "\(outcome.reason)")
