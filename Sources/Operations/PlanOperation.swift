@@ -41,7 +41,9 @@ public struct PlanOperation: Sendable {
     let reading = Background { () throws -> [String: RecordedState] in
       try StoreAccess.openForReading(path, snapshot: true, notice: notice)?.recorded(resolved) ?? [:]
     }
-    let loaded = workspace.load(resolved: resolved)
+    // A plan reports errors only (warnings are `hk validate`'s): the cross-environment checks,
+    // which only warn, would change nothing here.
+    let loaded = workspace.load(resolved: resolved, crossChecks: false)
     var failed: [FailedEnvironment] = []
     for (name, diags) in loaded.diagnostics where diags.contains(where: { $0.severity == .error }) {
       let errors = diags.filter { $0.severity == .error }

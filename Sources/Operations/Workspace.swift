@@ -29,8 +29,11 @@ public struct Workspace: Sendable {
     load(resolved: try repository.resolveNames(names), validate: validate)
   }
 
-  /// Loads names that ``Repository/resolveNames(_:)`` returned.
-  public func load(resolved: [String], validate: Bool = true) -> LoadedEnvironments {
+  /// Loads names that ``Repository/resolveNames(_:)`` returned. `crossChecks: false` skips the
+  /// checks across the environments loaded together (``Validator/validate(together:)``), which
+  /// only warn: for commands that report errors alone (plan and apply), whose outcome they
+  /// cannot change.
+  public func load(resolved: [String], validate: Bool = true, crossChecks: Bool = true) -> LoadedEnvironments {
     let repository = repository
     // Each environment loads and validates on its own (in parallel); the results keep the
     // order of `resolved`, so output does not depend on scheduling.
@@ -43,7 +46,7 @@ public struct Workspace: Sendable {
       }
     }
     // Checks across the environments loaded together (shared network ids: warnings).
-    let together = validate ? Validator.validate(together: results.compactMap(\.0)) : [:]
+    let together = validate && crossChecks ? Validator.validate(together: results.compactMap(\.0)) : [:]
     var out = LoadedEnvironments()
     for (name, (env, diags)) in zip(resolved, results) {
       out.diagnostics.append((name, diags + (together[name] ?? [])))
