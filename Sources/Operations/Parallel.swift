@@ -7,7 +7,7 @@ import Model
 /// Environments share nothing while they are loaded and planned (the shared base is parsed once,
 /// behind ``Config/Repository``'s lock), so a thousand of them are spread over as many threads
 /// as the process may run at once (``Model/UsableCPUs``: affinity and cgroup quota, not the
-/// machine's cores), each taking the next index; results keep input order. With one usable CPU
+/// machine's cores), each taking the indices ``IndexRuns`` deals it; results keep input order. With one usable CPU
 /// everything runs inline on the calling thread: no thread is started, nothing waits.
 ///
 /// In a large map (``adviceThreshold`` items or more) every thread the work runs on first advises

@@ -72,12 +72,19 @@ import Testing
 /// `hk validate` on a copy of `dev` named `qa` that still holds dev's configBase, DNS zone,
 /// VPC, subnets and gateway.
 @Suite struct CopiedEnvironmentTests {
-  @Test func aCopiedEnvironmentIsCaught() throws {
+  /// The samples with `dev` copied as `qa`: renamed (cluster, state store, Cluster name) but
+  /// still holding dev's configBase and DNS zone (errors) and its VPC, subnets and gateway.
+  static func repositoryWithACopy() throws -> PlanCommandTests.Repo {
     let repo = try PlanCommandTests.Repo()
     try FileManager.default.copyItem(atPath: repo.root + "/environments/dev", toPath: repo.root + "/environments/qa")
     try repo.edit("environments/qa/environment.yaml", "cluster: dev.k8s.corp.local", "cluster: qa.k8s.corp.local")
     try repo.edit("environments/qa/environment.yaml", "corp-kops-state-dev", "corp-kops-state-qa")
     try repo.edit("environments/qa/cluster.yaml", "  name: dev.k8s.corp.local", "  name: qa.k8s.corp.local")
+    return repo
+  }
+
+  @Test func aCopiedEnvironmentIsCaught() throws {
+    let repo = try Self.repositoryWithACopy()
     let r = try repo.hk(["validate"])
     #expect(r.exitCode == 1, "\(r)")
     #expect(r.stdout.contains("error: spec.configBase 's3://corp-kops-state-dev/dev.k8s.corp.local' is not stateStore"), "\(r)")

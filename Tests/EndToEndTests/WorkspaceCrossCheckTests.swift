@@ -1,4 +1,3 @@
-import Foundation
 import HKTestSupport
 import Model
 import Operations
@@ -7,19 +6,8 @@ import Testing
 /// What `hk plan` loads: the same errors as `hk validate`, without the cross-environment checks
 /// (which only warn, and a plan reports errors alone).
 @Suite struct WorkspaceCrossCheckTests {
-  /// A copy of `dev` named `qa` that shares dev's VPC, subnets and gateway (and keeps dev's
-  /// configBase and DNS zone: errors).
-  static func copiedRepository() throws -> PlanCommandTests.Repo {
-    let repo = try PlanCommandTests.Repo()
-    try FileManager.default.copyItem(atPath: repo.root + "/environments/dev", toPath: repo.root + "/environments/qa")
-    try repo.edit("environments/qa/environment.yaml", "cluster: dev.k8s.corp.local", "cluster: qa.k8s.corp.local")
-    try repo.edit("environments/qa/environment.yaml", "corp-kops-state-dev", "corp-kops-state-qa")
-    try repo.edit("environments/qa/cluster.yaml", "  name: dev.k8s.corp.local", "  name: qa.k8s.corp.local")
-    return repo
-  }
-
   @Test func withoutCrossChecksOnlyTheSharedNetworkWarningsAreLeftOut() throws {
-    let repo = try Self.copiedRepository()
+    let repo = try CopiedEnvironmentTests.repositoryWithACopy()
     let workspace = Workspace(root: repo.root)
     let names = ["dev", "qa", "staging"]
     let all = workspace.load(resolved: names)
@@ -38,7 +26,7 @@ import Testing
   }
 
   @Test func planStillRefusesTheCopyForItsErrors() throws {
-    let repo = try Self.copiedRepository()
+    let repo = try CopiedEnvironmentTests.repositoryWithACopy()
     let r = try repo.hk(["plan"])
     #expect(r.exitCode == 1, "\(r)")
     #expect(r.stdout.contains("spec.configBase 's3://corp-kops-state-dev/dev.k8s.corp.local' is not stateStore"), "\(r)")

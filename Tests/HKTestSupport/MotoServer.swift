@@ -26,7 +26,7 @@ public final class MotoServer: @unchecked Sendable {
   private let lock = NSLock()
   private var stopped = false
   /// The process-wide server of ``shared()``: ``stop()`` leaves it running.
-  private var isShared = false
+  private let isShared: Bool
 
   private final class SharedSlot: @unchecked Sendable {
     let lock = NSLock()
@@ -44,8 +44,7 @@ public final class MotoServer: @unchecked Sendable {
     sharedSlot.lock.lock()
     defer { sharedSlot.lock.unlock() }
     if let server = sharedSlot.server { return server }
-    let server = try MotoServer()
-    server.isShared = true
+    let server = try MotoServer(shared: true)
     sharedSlot.server = server
     return server
   }
@@ -79,7 +78,12 @@ public final class MotoServer: @unchecked Sendable {
   ///
   /// - Throws: ``TestSupportError`` when `moto_server` or `aws` is not installed (run the
   ///   README's test command, which installs them) or the server does not come up.
-  public init(region: String = "ap-northeast-1") throws {
+  public convenience init(region: String = "ap-northeast-1") throws {
+    try self.init(region: region, shared: false)
+  }
+
+  private init(region: String = "ap-northeast-1", shared: Bool) throws {
+    isShared = shared
     guard let moto = resolveTool("moto_server") else {
       throw TestSupportError(
         "moto_server is not installed: run the README's test command, which installs it (pip install 'moto[server]' awscli)")
@@ -218,10 +222,22 @@ public final class MotoServer: @unchecked Sendable {
 
   /// The text of the first `<tag>` element of an EC2 response.
   static func element(_ tag: String, in xml: String) -> String? {
-    guard let open = xml.range(of: "<\(tag)>"), let close = xml.range(of: "</\(tag)>", range: open.upperBound..<xml.endIndex) else {
-      return nil
+    elements(tag, in: xml, limit: 1).first
+  }
+
+  /// The texts of the `<tag>` elements of an EC2 response, in order (at most `limit`; an element
+  /// holding another of the same tag is not split correctly: EC2's `<item>` lists are read one
+  /// level at a time).
+  static func elements(_ tag: String, in xml: String, limit: Int = .max) -> [String] {
+    var found: [String] = []
+    var rest = Substring(xml)
+    while found.count < limit, let open = rest.range(of: "<\(tag)>"),
+      let close = rest.range(of: "</\(tag)>", range: open.upperBound..<rest.endIndex)
+    {
+      found.append(String(rest[open.upperBound..<close.lowerBound]))
+      rest = rest[close.upperBound...]
     }
-    return String(xml[open.upperBound..<close.lowerBound])
+    return found
   }
 
   /// Creates a VPC; returns its id.
@@ -264,18 +280,10 @@ public final class MotoServer: @unchecked Sendable {
       throw TestSupportError("DescribeInternetGateways did not describe \(igw): \(xml)")
     }
     guard let attachments = Self.element("attachmentSet", in: xml) else { return [] }
-    var vpcs: [String] = []
-    var rest = Substring(attachments)
-    while let open = rest.range(of: "<item>"), let close = rest.range(of: "</item>", range: open.upperBound..<rest.endIndex) {
-      let item = String(rest[open.upperBound..<close.lowerBound])
-      if let vpc = Self.element("vpcId", in: item), let state = Self.element("state", in: item),
-        state == "available" || state == "attached"
-      {
-        vpcs.append(vpc)
-      }
-      rest = rest[close.upperBound...]
+    return Self.elements("item", in: attachments).compactMap { item in
+      guard let state = Self.element("state", in: item), state == "available" || state == "attached" else { return nil }
+      return Self.element("vpcId", in: item)
     }
-    return vpcs
   }
 }
 
