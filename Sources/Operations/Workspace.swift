@@ -35,16 +35,19 @@ public struct Workspace: Sendable {
   /// cannot change.
   public func load(resolved: [String], validate: Bool = true, crossChecks: Bool = true) -> LoadedEnvironments {
     let repository = repository
-    // Each environment loads and validates on its own (in parallel); the results keep the
-    // order of `resolved`, so output does not depend on scheduling.
-    let results = Parallel.map(resolved) { name -> (Environment?, [Diagnostic]) in
+    // Each environment loads, then validates, on its own (in parallel); the results keep the
+    // order of `resolved`, so output does not depend on scheduling. All environments load
+    // before any is validated: each pass runs one body of code a thousand times (the parser's,
+    // then the rules'), which the CPU's caches keep; loading and validating each environment in
+    // turn took 3–5 % more CPU time on one CPU (docs/PERFORMANCE.md, eleventh round).
+    let loads = Parallel.map(resolved) { name -> (Environment?, [Diagnostic]) in
       do throws(DiagnosticError) {
-        let env = try repository.load(name)
-        return (env, validate ? Validator.validate(env) : [])
+        return (try repository.load(name), [])
       } catch {
         return (nil, error.diagnostics)
       }
     }
+    let results = validate ? Parallel.map(loads) { r in r.0.map { ($0, Validator.validate($0)) } ?? r } : loads
     // Checks across the environments loaded together (shared network ids: warnings).
     let together = validate && crossChecks ? Validator.validate(together: results.compactMap(\.0)) : [:]
     var out = LoadedEnvironments()
