@@ -34,6 +34,17 @@ public enum YAMLParser {
           .error, "file is \(bytes.count) bytes, over hk's limit of \(limits.maxBytes); split it or remove what kops does not need",
           at: Diagnostic.Location(file: file, line: 1, column: 1), rule: "yaml-size"))
     }
+    // Plain block YAML (most files) is read without libyaml, to the same trees; anything else,
+    // and every file with a problem, is libyaml's (``BlockYAMLReader``).
+    if let docs = bytes.withUnsafeBufferPointer({ BlockYAMLReader.read($0, file: file, limits: limits) }) { return docs }
+    return try parseWithLibyaml(bytes, file: file, limits: limits)
+  }
+
+  /// ``parse(_:file:limits:)`` by libyaml's events alone (the reference ``BlockYAMLReader`` is
+  /// tested against). `bytes` must be within ``YAMLLimits/maxBytes``.
+  static func parseWithLibyaml(
+    _ bytes: [UInt8], file: String, limits: YAMLLimits = .default
+  ) throws(DiagnosticError) -> [YAMLNode] {
     var builder = TreeBuilder(file: file, limits: limits, bytes: bytes)
     let result: Result<[YAMLNode], DiagnosticError> = bytes.withUnsafeBufferPointer { buf in
       var parser = yaml_parser_t()
