@@ -177,6 +177,7 @@ struct BlockYAMLReader {
     try open()
     let first = pairs.count
     let mapMark = mark(firstKey)
+    var keys: Set<String>? = nil
     var k = firstKey
     while true {
       let keyEnd = Self.wordEnd(b, from: k, to: end)
@@ -189,7 +190,7 @@ struct BlockYAMLReader {
       let keyBytes = UnsafeBufferPointer(rebasing: b[k..<keyEnd])
       let print = YAMLPair.keyFingerprint(keyBytes)
       let key = keyBytes.count <= StringInterner.inlineLength ? String(decoding: keyBytes, as: UTF8.self) : interner.string(keyBytes)
-      try checkDuplicate(key, print, first: first)
+      try checkDuplicate(key, print, first: first, keys: &keys)
       var v = keyEnd + 1
       while v < end && b[v] == Self.space { v += 1 }
       let value: YAMLNode
@@ -221,8 +222,15 @@ struct BlockYAMLReader {
     return YAMLNode(.mapping(pairs.take(from: first)), mark: mapMark)
   }
 
-  /// Refuses a key a mapping (its pairs from `first`) already holds.
-  private func checkDuplicate(_ key: String, _ print: UInt64, first: Int) throws(GiveUp) {
+  /// Refuses a key a mapping (its pairs from `first`) already holds: by a scan of the keys'
+  /// fingerprints up to ``TreeBuilder/linearKeyLimit`` keys, by a set of them from there on
+  /// (`keys`, made then), so a mapping of many keys stays linear, as in ``TreeBuilder``.
+  private func checkDuplicate(_ key: String, _ print: UInt64, first: Int, keys: inout Set<String>?) throws(GiveUp) {
+    if pairs.count - first >= Self.linearKeyLimit {
+      if keys == nil { keys = pairs.elements(from: first) { Set($0.lazy.map(\.key)) } }
+      if keys?.insert(key).inserted == false { throw GiveUp() }
+      return
+    }
     let duplicate = fingerprints.withUnsafeBufferPointer { prints in
       pairs.elements(from: first) { keys in
         var i = first
@@ -235,6 +243,9 @@ struct BlockYAMLReader {
     }
     if duplicate { throw GiveUp() }
   }
+
+  /// Mappings up to this many keys are checked for a duplicate by a scan (``checkDuplicate``).
+  static let linearKeyLimit = 64
 
   /// A block sequence whose `-` sit at column `indent`.
   private mutating func sequence(indent n: Int) throws(GiveUp) -> YAMLNode {
@@ -332,6 +343,7 @@ struct BlockYAMLReader {
     try open()
     let first = isMapping ? pairs.count : items.count
     let flowMark = mark(v)
+    var keys: Set<String>? = nil
     var i = v + 1
     if i < end && b[i] == close {
       i += 1
@@ -353,7 +365,7 @@ struct BlockYAMLReader {
           i = afterValue
           var keyText = key
           let print = keyText.withUTF8 { YAMLPair.keyFingerprint($0) }
-          try checkDuplicate(key, print, first: first)
+          try checkDuplicate(key, print, first: first, keys: &keys)
           pairs.push(YAMLPair(key: key, keyMark: entry.mark, value: value))
           fingerprints.append(print)
         } else {

@@ -230,6 +230,25 @@ import Testing
     #expect(Array(text.utf8).withUnsafeBufferPointer { BlockYAMLReader.read($0, file: "t.yaml", limits: .default) } == nil)
   }
 
+  /// A mapping of many keys reads as libyaml reads it, a duplicate among them is left to
+  /// libyaml, and a large one costs no more per key than a small one (a set, not a scan, past
+  /// 64 keys: a hostile file of a million keys would otherwise take minutes).
+  @Test(.timeLimit(.minutes(2))) func manyKeys() {
+    let keys = (0..<300).map { "key\($0): \($0)" }
+    #expect(Self.compare(Array((keys.joined(separator: "\n") + "\n").utf8), "300 keys"))
+    #expect(Self.compare(Array(("flow: {" + (0..<100).map { "k\($0): v" }.joined(separator: ", ") + "}\n").utf8), "100 flow keys"))
+    for dup in ["key12: x", "key250: x"] {
+      let text = (keys + [dup]).joined(separator: "\n") + "\n"
+      #expect(Array(text.utf8).withUnsafeBufferPointer { BlockYAMLReader.read($0, file: "t", limits: .default) } == nil)
+      #expect(throws: DiagnosticError.self) { try YAMLParser.parse(text, file: "t") }
+    }
+    // Checked by a scan, these 200 000 keys would take 2·10¹⁰ comparisons (many minutes): the
+    // time limit catches that, with room for the slowest machine (a hang guard, not a speed target).
+    let big = (0..<200_000).map { "k\($0): v" }.joined(separator: "\n") + "\n"
+    let read = Array(big.utf8).withUnsafeBufferPointer { BlockYAMLReader.read($0, file: "t", limits: .default) }
+    #expect(read?.first?.pairs?.count == 200_000)
+  }
+
   /// The limits are libyaml's path's to report: over them, the reader answers nil.
   @Test func leavesLimitsToLibyaml() {
     let deep = (0..<6).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n") + " x\n"
