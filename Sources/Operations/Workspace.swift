@@ -39,7 +39,7 @@ public struct Workspace: Sendable {
     // order of `resolved`, so output does not depend on scheduling. All environments load
     // before any is validated: each pass runs one body of code a thousand times (the parser's,
     // then the rules'), which the CPU's caches keep; loading and validating each environment in
-    // turn took 3–5 % more CPU time on one CPU (docs/PERFORMANCE.md, eleventh round).
+    // turn took 2–5 % more CPU time on one CPU (docs/PERFORMANCE.md, eleventh round).
     let loads = Parallel.map(resolved) { name -> (Environment?, [Diagnostic]) in
       do throws(DiagnosticError) {
         return (try repository.load(name), [])
