@@ -222,30 +222,11 @@ struct BlockYAMLReader {
     return YAMLNode(.mapping(pairs.take(from: first)), mark: mapMark)
   }
 
-  /// Refuses a key a mapping (its pairs from `first`) already holds: by a scan of the keys'
-  /// fingerprints up to ``TreeBuilder/linearKeyLimit`` keys, by a set of them from there on
-  /// (`keys`, made then), so a mapping of many keys stays linear, as in ``TreeBuilder``.
+  /// Refuses a key a mapping (its pairs from `first`) already holds (as ``TreeBuilder`` looks:
+  /// ``MoveStack/holdsKey(_:fingerprint:from:fingerprints:keys:)``).
   private func checkDuplicate(_ key: String, _ print: UInt64, first: Int, keys: inout Set<String>?) throws(GiveUp) {
-    if pairs.count - first >= Self.linearKeyLimit {
-      if keys == nil { keys = pairs.elements(from: first) { Set($0.lazy.map(\.key)) } }
-      if keys?.insert(key).inserted == false { throw GiveUp() }
-      return
-    }
-    let duplicate = fingerprints.withUnsafeBufferPointer { prints in
-      pairs.elements(from: first) { keys in
-        var i = first
-        while i < prints.count {
-          if prints[i] == print && keys[i - first].key == key { return true }
-          i += 1
-        }
-        return false
-      }
-    }
-    if duplicate { throw GiveUp() }
+    if pairs.holdsKey(key, fingerprint: print, from: first, fingerprints: fingerprints, keys: &keys) { throw GiveUp() }
   }
-
-  /// Mappings up to this many keys are checked for a duplicate by a scan (``checkDuplicate``).
-  static let linearKeyLimit = 64
 
   /// A block sequence whose `-` sit at column `indent`.
   private mutating func sequence(indent n: Int) throws(GiveUp) -> YAMLNode {

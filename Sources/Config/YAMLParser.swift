@@ -96,7 +96,7 @@ private struct TreeBuilder {
     var isMapping: Bool
     /// Where the collection's pairs (a mapping) or items (a sequence) start in their stack.
     var first: Int
-    /// The keys of its pairs, kept once a mapping has ``linearKeyLimit`` of them (duplicate checks).
+    /// The keys of its pairs, kept once a mapping has ``MoveStack/linearKeyLimit`` of them (duplicate checks).
     var keys: Set<String>? = nil
     /// The key waiting for its value, its mark and ``fingerprint(_:)``.
     var pendingKey: (String, Mark, UInt64)? = nil
@@ -118,10 +118,6 @@ private struct TreeBuilder {
   /// comparing every key with each one before it (a call each) or hashing all of a mapping's
   /// keys into a set.
   var fingerprints: [UInt64] = []
-  /// Mappings of up to this many keys are checked for a duplicate by a scan of their
-  /// fingerprints (kops's largest have a few dozen keys); larger ones keep a set of their keys
-  /// (a hostile file of many keys stays linear, not quadratic).
-  static let linearKeyLimit = 64
 
   /// This thread's key table (``StringInterner/shared``), looked up once per file.
   let interner = StringInterner.shared
@@ -275,22 +271,7 @@ private struct TreeBuilder {
   mutating func addKey(_ key: String, fingerprint print: UInt64, mark: Mark) throws(Diagnostic) {
     let top = stack.count - 1
     let first = stack[top].first
-    var duplicate = false
-    if pairs.count - first < Self.linearKeyLimit {
-      duplicate = fingerprints.withUnsafeBufferPointer { prints in
-        pairs.elements(from: first) { keys in
-          var i = first
-          while i < prints.count {
-            if prints[i] == print && keys[i - first].key == key { return true }
-            i += 1
-          }
-          return false
-        }
-      }
-    } else {
-      if stack[top].keys == nil { stack[top].keys = pairs.elements(from: first) { Set($0.lazy.map(\.key)) } }
-      duplicate = stack[top].keys?.insert(key).inserted == false
-    }
+    let duplicate = pairs.holdsKey(key, fingerprint: print, from: first, fingerprints: fingerprints, keys: &stack[top].keys)
     if duplicate {
       let first = pairs.elements(from: first) { $0.first { $0.key == key }?.keyMark }
       let firstAt = first.map { " (first at line \($0.line), column \($0.column))" } ?? ""
@@ -391,5 +372,34 @@ final class MoveStack<Element> {
   /// `body` applied to the elements from `first` on (borrowed).
   func elements<R>(from first: Int, _ body: (UnsafeBufferPointer<Element>) -> R) -> R {
     body(UnsafeBufferPointer(start: base + first, count: count - first))
+  }
+}
+
+extension MoveStack where Element == YAMLPair {
+  /// Mappings of up to this many keys are checked for a duplicate by a scan of their
+  /// fingerprints (kops's largest have a few dozen keys); larger ones keep a set of their keys
+  /// (a hostile file of many keys stays linear, not quadratic).
+  static var linearKeyLimit: Int { 64 }
+
+  /// Whether the mapping whose pairs start at `first` already holds `key`. `fingerprints` holds
+  /// each pair's ``Model/YAMLPair/keyFingerprint(_:)`` at the same position: a duplicate is
+  /// looked for among these integers, the strings compared only when two are equal, up to
+  /// ``linearKeyLimit`` keys; from there on in a set of the keys (`keys`, made on first need and
+  /// kept by the caller for the mapping), into which `key` is then inserted.
+  func holdsKey(_ key: String, fingerprint print: UInt64, from first: Int, fingerprints: [UInt64], keys: inout Set<String>?) -> Bool {
+    if count - first >= Self.linearKeyLimit {
+      if keys == nil { keys = elements(from: first) { Set($0.lazy.map(\.key)) } }
+      return keys?.insert(key).inserted == false
+    }
+    return fingerprints.withUnsafeBufferPointer { prints in
+      elements(from: first) { pairs in
+        var i = first
+        while i < prints.count {
+          if prints[i] == print && pairs[i - first].key == key { return true }
+          i += 1
+        }
+        return false
+      }
+    }
   }
 }
