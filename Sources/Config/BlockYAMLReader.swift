@@ -108,7 +108,7 @@ struct BlockYAMLReader {
         let c = b[s]
         if (c == Self.dash || c == UInt8(ascii: ".")) && b[s + 1] == c && b[s + 2] == c {
           // `---` alone (or before a comment) starts a document; `...`, `--- value`, `---x`: libyaml's.
-          guard c == Self.dash, restIsEmpty(from: s + 3, spaceFirst: true) else { throw GiveUp() }
+          guard c == Self.dash, restIsEmpty(from: s + 3) else { throw GiveUp() }
           isDocumentStart = true
         }
       }
@@ -118,11 +118,10 @@ struct BlockYAMLReader {
     atEnd = true
   }
 
-  /// Whether the line holds nothing from `i` on but spaces and a comment (a comment after a
-  /// space; with `spaceFirst`, a space must come before anything at all).
-  private func restIsEmpty(from i: Int, spaceFirst: Bool) -> Bool {
+  /// Whether the line ends at `i`, or holds from there on only spaces, then perhaps a comment
+  /// (after at least one space: `"a"#b` and `---#` are libyaml's to read).
+  private func restIsEmpty(from i: Int) -> Bool {
     var j = i
-    if j < end && spaceFirst && b[j] != Self.space { return false }
     while j < end && b[j] == Self.space { j += 1 }
     return j == end || (b[j] == Self.hash && j > i)
   }
@@ -260,11 +259,11 @@ struct BlockYAMLReader {
     switch c {
     case UInt8(ascii: "\""), UInt8(ascii: "'"):
       let (node, after) = try quoted(at: v)
-      guard restIsEmpty(from: after, spaceFirst: true) else { throw GiveUp() }
+      guard restIsEmpty(from: after) else { throw GiveUp() }
       return node
     case UInt8(ascii: "{"), UInt8(ascii: "["):
       let (node, after) = try flow(at: v)
-      guard restIsEmpty(from: after, spaceFirst: true) else { throw GiveUp() }
+      guard restIsEmpty(from: after) else { throw GiveUp() }
       return node
     default:
       return try plain(at: v)
