@@ -17,8 +17,9 @@ import Model
 ///   indicator; ` #` starts a comment), single- or double-quoted scalars on one line without
 ///   escapes, `{}` and `[]`, and one-line flow mappings and sequences of plain words or such
 ///   quoted scalars; an empty value (`key:` and nothing more indented after it) is null;
+/// - literal block scalars (`|`, `|-`) as values and items (an IAM policy's JSON);
 /// - comments, blank lines, and documents separated by `---` lines.
-/// Anchors, aliases, tags, block scalars (`|`, `>`), multi-line scalars, escapes, complex or
+/// Anchors, aliases, tags, folded and kept block scalars (`>`, `|+`), multi-line plain scalars, escapes, complex or
 /// duplicate keys, directives, `...`, empty documents and anything over ``YAMLLimits``' depth or
 /// node count answer nil, as does every line this reader cannot place: libyaml then reads the
 /// file and reports what is wrong with it, so a file never reads differently, or fails
@@ -206,8 +207,12 @@ struct BlockYAMLReader {
           value = YAMLNode(.scalar(YAMLScalar("", style: .plain)), mark: emptyMark)
         }
       } else {
-        value = try inlineValue(at: v)
-        try advance()
+        if b[v] == UInt8(ascii: "|") {
+          value = try literal(at: v, parentIndent: n)
+        } else {
+          value = try inlineValue(at: v)
+          try advance()
+        }
         if !atEnd && indent > n { throw GiveUp() }
       }
       pairs.push(YAMLPair(key: key, keyMark: keyMark, value: value))
@@ -241,8 +246,12 @@ struct BlockYAMLReader {
       if keyEnd > v && keyEnd < end && b[keyEnd] == Self.colon && (keyEnd + 1 == end || b[keyEnd + 1] == Self.space) {
         items.push(try mapping(indent: v - start, firstKey: v))
       } else {
-        items.push(try inlineValue(at: v))
-        try advance()
+        if b[v] == UInt8(ascii: "|") {
+          items.push(try literal(at: v, parentIndent: n))
+        } else {
+          items.push(try inlineValue(at: v))
+          try advance()
+        }
         if !atEnd && indent > n { throw GiveUp() }
       }
     }
@@ -268,6 +277,59 @@ struct BlockYAMLReader {
     default:
       return try plain(at: v)
     }
+  }
+
+  /// A literal block scalar (`|`, or `|-` without its last line break) whose header is at `v`,
+  /// the value of a collection at column `n`: its lines are those below, indented as the first
+  /// of them (more than `n`); the cursor is left on the line after it. libyaml's rules, for the
+  /// lines this reader accepts: each line's text from that indentation on, joined by line
+  /// feeds; blank lines between them kept; the last line's break kept (`|`, when it has one) or
+  /// not (`|-`); blank lines after it dropped. Given up on: `|+`, an indentation digit, blank
+  /// lines before the first line or spaces beyond the indentation on a blank line, and an empty
+  /// scalar (libyaml's to read).
+  private mutating func literal(at v: Int, parentIndent n: Int) throws(GiveUp) -> YAMLNode {
+    var h = v + 1
+    let strip = h < end && b[h] == Self.dash
+    if strip { h += 1 }
+    guard restIsEmpty(from: h) else { throw GiveUp() }
+    let scalarMark = mark(v)
+    var text: [UInt8] = []
+    var contentIndent = -1
+    var blankLines = 0
+    var lastEndsLine = false
+    var p = next
+    let total = b.count
+    while p < total {
+      var e = p
+      while e < total && b[e] != Self.newline { e += 1 }
+      var i = p
+      while i < e && b[i] == Self.space { i += 1 }
+      if i == e {
+        guard contentIndent >= 0, i - p <= contentIndent else { throw GiveUp() }
+        blankLines += 1
+      } else {
+        if contentIndent < 0 {
+          guard i - p > n else { throw GiveUp() }
+          contentIndent = i - p
+        } else if i - p < contentIndent {
+          break  // the scalar ended on the line before
+        } else {
+          text.append(Self.newline)
+        }
+        for _ in 0..<blankLines { text.append(Self.newline) }
+        blankLines = 0
+        text.append(contentsOf: UnsafeBufferPointer(rebasing: b[(p + contentIndent)..<e]))
+        lastEndsLine = e < total
+      }
+      line += 1
+      p = e + 1
+    }
+    guard contentIndent >= 0 else { throw GiveUp() }
+    if !strip && lastEndsLine { text.append(Self.newline) }
+    try count()
+    next = min(p, total)
+    try advance()
+    return YAMLNode(.scalar(YAMLScalar(String(decoding: text, as: UTF8.self), style: .literal)), mark: scalarMark)
   }
 
   /// A plain scalar running to the line's end or a comment.
