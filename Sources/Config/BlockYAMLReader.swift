@@ -19,13 +19,13 @@ import Model
 ///   quoted scalars; an empty value (`key:` and nothing more indented after it) is null;
 /// - literal block scalars (`|`, `|-`) as values and items (an IAM policy's JSON);
 /// - comments, blank lines, and documents separated by `---` lines.
-/// Anchors, aliases, tags, folded and kept block scalars (`>`, `|+`), multi-line plain scalars, escapes, complex or
-/// duplicate keys, directives, `...`, empty documents and anything over ``YAMLLimits``' depth or
-/// node count answer nil, as does every line this reader cannot place: libyaml then reads the
-/// file and reports what is wrong with it, so a file never reads differently, or fails
-/// differently, for having been tried here first. Tests compare the two readers' trees (marks
-/// and styles included) over every YAML file of the repository, kops's own test manifests and
-/// thousands of mutated files.
+/// Anchors, aliases, tags, folded and kept block scalars (`>`, `|+`), multi-line plain scalars,
+/// escapes, complex or duplicate keys, directives, `...`, empty documents and anything over
+/// ``YAMLLimits``' depth or node count answer nil, as does every line this reader cannot place:
+/// libyaml then reads the file and reports what is wrong with it, so a file never reads
+/// differently, or fails differently, for having been tried here first. Tests compare the two
+/// readers' trees (marks and styles included) over every YAML file of the repository, kops's own
+/// test manifests, random literal blocks and thousands of mutated files.
 struct BlockYAMLReader {
   private let b: UnsafeBufferPointer<UInt8>
   private let file: FileID
