@@ -55,7 +55,7 @@ struct BlockYAMLReader {
 
   /// The documents of `bytes`, or nil when this reader cannot be certain of them.
   static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, limits: YAMLLimits) -> [YAMLNode]? {
-    guard Self.isPlainASCII(bytes) else { return nil }
+    guard Self.isPrintableASCIILines(bytes) else { return nil }
     var reader = BlockYAMLReader(b: bytes, file: FileID(file), limits: limits)
     do throws(GiveUp) {
       return try reader.documents()
@@ -72,7 +72,8 @@ struct BlockYAMLReader {
 
   /// Whether every byte is printable ASCII or a line feed (no tab, `\r`, DEL or other control
   /// character, nothing non-ASCII: libyaml checks UTF-8 and counts columns in characters).
-  static func isPlainASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+  /// Stricter than `NameRules.isPlainASCII`, which only keeps `Character`s one byte each.
+  static func isPrintableASCIILines(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     var bad: UInt8 = 0
     for c in b {
       // 0x20...0x7E and 0x0A pass: (c &- 0x20) ≥ 0x5F flags the rest but the line feed.
@@ -89,17 +90,23 @@ struct BlockYAMLReader {
   private static let dash = UInt8(ascii: "-")
   private static let newline = UInt8(ascii: "\n")
 
+  /// The line starting at `s`: where it ends (its `\n`, or the text's end) and its first byte
+  /// that is not a space (its end when it is blank).
+  private func lineAt(_ s: Int) -> (end: Int, content: Int) {
+    var e = s
+    while e < b.count && b[e] != Self.newline { e += 1 }
+    var i = s
+    while i < e && b[i] == Self.space { i += 1 }
+    return (e, i)
+  }
+
   /// Moves to the next content line (or the end).
   private mutating func advance() throws(GiveUp) {
-    let n = b.count
-    while next < n {
+    while next < b.count {
       let s = next
-      var e = s
-      while e < n && b[e] != Self.newline { e += 1 }
+      let (e, i) = lineAt(s)
       line += 1
       next = e + 1
-      var i = s
-      while i < e && b[i] == Self.space { i += 1 }
       if i == e || b[i] == Self.hash { continue }
       start = s
       end = e
@@ -180,16 +187,12 @@ struct BlockYAMLReader {
     var keys: Set<String>? = nil
     var k = firstKey
     while true {
-      let keyEnd = Self.wordEnd(b, from: k, to: end)
-      // `key:` then a space or the line's end; a key libyaml takes as simple (≤ 1024 characters).
-      guard keyEnd > k, keyEnd < end, b[keyEnd] == Self.colon, keyEnd + 1 == end || b[keyEnd + 1] == Self.space,
-        b[k] != Self.dash, keyEnd - k < 1000
-      else { throw GiveUp() }
+      guard let keyEnd = keyEnd(at: k) else { throw GiveUp() }
       let keyMark = mark(k)
       try count()
       let keyBytes = UnsafeBufferPointer(rebasing: b[k..<keyEnd])
       let print = YAMLPair.keyFingerprint(keyBytes)
-      let key = keyBytes.count <= StringInterner.inlineLength ? String(decoding: keyBytes, as: UTF8.self) : interner.string(keyBytes)
+      let key = interner.string(keyBytes)
       try checkDuplicate(key, print, first: first, keys: &keys)
       var v = keyEnd + 1
       while v < end && b[v] == Self.space { v += 1 }
@@ -207,13 +210,7 @@ struct BlockYAMLReader {
           value = YAMLNode(.scalar(YAMLScalar("", style: .plain)), mark: emptyMark)
         }
       } else {
-        if b[v] == UInt8(ascii: "|") {
-          value = try literal(at: v, parentIndent: n)
-        } else {
-          value = try inlineValue(at: v)
-          try advance()
-        }
-        if !atEnd && indent > n { throw GiveUp() }
+        value = try valueOnLine(at: v, parentIndent: n)
       }
       pairs.push(YAMLPair(key: key, keyMark: keyMark, value: value))
       fingerprints.append(print)
@@ -224,6 +221,32 @@ struct BlockYAMLReader {
     fingerprints.removeLast(fingerprints.count - first)
     depth -= 1
     return YAMLNode(.mapping(pairs.take(from: first)), mark: mapMark)
+  }
+
+  /// Where the key of a `key:` starting at `k` on the current line ends (at its `:`): a plain
+  /// word not starting with `-`, then `:` and a space or the line's end; one libyaml takes as a
+  /// simple key (≤ 1024 characters). Nil for anything else.
+  private func keyEnd(at k: Int) -> Int? {
+    let e = Self.wordEnd(b, from: k, to: end)
+    guard e > k, e < end, b[e] == Self.colon, e + 1 == end || b[e + 1] == Self.space, b[k] != Self.dash, e - k < 1000 else {
+      return nil
+    }
+    return e
+  }
+
+  /// The value starting at `v` on the current line, in a collection at column `n`: a literal
+  /// block scalar (``literal(at:parentIndent:)``) or one on this line (``inlineValue(at:)``). The
+  /// cursor is left on the next content line, which may not be more indented than `n`.
+  private mutating func valueOnLine(at v: Int, parentIndent n: Int) throws(GiveUp) -> YAMLNode {
+    let value: YAMLNode
+    if b[v] == UInt8(ascii: "|") {
+      value = try literal(at: v, parentIndent: n)
+    } else {
+      value = try inlineValue(at: v)
+      try advance()
+    }
+    if !atEnd && indent > n { throw GiveUp() }
+    return value
   }
 
   /// Refuses a key a mapping (its pairs from `first`) already holds (as ``TreeBuilder`` looks:
@@ -242,17 +265,10 @@ struct BlockYAMLReader {
       while v < end && b[v] == Self.space { v += 1 }
       // An item on the lines below, or a sequence in a sequence: libyaml's.
       guard v < end, b[v] != Self.hash, !(b[v] == Self.dash && (v + 1 == end || b[v + 1] == Self.space)) else { throw GiveUp() }
-      let keyEnd = Self.wordEnd(b, from: v, to: end)
-      if keyEnd > v && keyEnd < end && b[keyEnd] == Self.colon && (keyEnd + 1 == end || b[keyEnd + 1] == Self.space) {
+      if keyEnd(at: v) != nil {
         items.push(try mapping(indent: v - start, firstKey: v))
       } else {
-        if b[v] == UInt8(ascii: "|") {
-          items.push(try literal(at: v, parentIndent: n))
-        } else {
-          items.push(try inlineValue(at: v))
-          try advance()
-        }
-        if !atEnd && indent > n { throw GiveUp() }
+        items.push(try valueOnLine(at: v, parentIndent: n))
       }
     }
     depth -= 1
@@ -300,10 +316,7 @@ struct BlockYAMLReader {
     var p = next
     let total = b.count
     while p < total {
-      var e = p
-      while e < total && b[e] != Self.newline { e += 1 }
-      var i = p
-      while i < e && b[i] == Self.space { i += 1 }
+      let (e, i) = lineAt(p)
       if i == e {
         guard contentIndent >= 0, i - p <= contentIndent else { throw GiveUp() }
         blankLines += 1
@@ -332,7 +345,8 @@ struct BlockYAMLReader {
     return YAMLNode(.scalar(YAMLScalar(String(decoding: text, as: UTF8.self), style: .literal)), mark: scalarMark)
   }
 
-  /// A plain scalar running to the line's end or a comment.
+  /// A plain scalar running to the line's end or a comment (quotes, `{` and `[` are
+  /// ``inlineValue(at:)``'s).
   private mutating func plain(at v: Int) throws(GiveUp) -> YAMLNode {
     let c = b[v]
     switch c {
@@ -341,8 +355,7 @@ struct BlockYAMLReader {
       guard v + 1 < end, b[v + 1] != Self.space else { throw GiveUp() }
     case UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
       UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"),
-      UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "\""),
-      UInt8(ascii: "'"):
+      UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"):
       throw GiveUp()
     default: break
     }
@@ -405,8 +418,7 @@ struct BlockYAMLReader {
           guard i < end else { throw GiveUp() }
           let (value, afterValue) = try flowScalar(at: i)
           i = afterValue
-          var keyText = key
-          let print = keyText.withUTF8 { YAMLPair.keyFingerprint($0) }
+          let print = YAMLPair.keyFingerprint(key)
           try checkDuplicate(key, print, first: first, keys: &keys)
           pairs.push(YAMLPair(key: key, keyMark: entry.mark, value: value))
           fingerprints.append(print)

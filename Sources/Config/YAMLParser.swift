@@ -98,7 +98,7 @@ private struct TreeBuilder {
     var first: Int
     /// The keys of its pairs, kept once a mapping has ``MoveStack/linearKeyLimit`` of them (duplicate checks).
     var keys: Set<String>? = nil
-    /// The key waiting for its value, its mark and ``fingerprint(_:)``.
+    /// The key waiting for its value, its mark and ``Model/YAMLPair/keyFingerprint(_:)``.
     var pendingKey: (String, Mark, UInt64)? = nil
     var mark: Mark
     var anchor: String?
@@ -113,7 +113,7 @@ private struct TreeBuilder {
   /// most, up to half of the last one unused, kept for the whole run).
   let pairs = MoveStack<YAMLPair>()
   let items = MoveStack<YAMLNode>()
-  /// The ``fingerprint(_:)`` of each key in ``pairs`` (same positions): a duplicate key is
+  /// The ``Model/YAMLPair/keyFingerprint(_:)`` of each key in ``pairs`` (same positions): a duplicate key is
   /// looked for among these integers, the strings compared only when two are equal, instead of
   /// comparing every key with each one before it (a call each) or hashing all of a mapping's
   /// keys into a set.
@@ -137,19 +137,11 @@ private struct TreeBuilder {
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
   }
 
-  /// ``Model/YAMLPair/keyFingerprint(_:)`` of a key's UTF-8 bytes.
-  static func fingerprint(_ key: String) -> UInt64 {
-    var key = key
-    return key.withUTF8 { YAMLPair.keyFingerprint($0) }
-  }
-
   /// A mapping key's text, shared with equal keys parsed before (``StringInterner``): the
   /// same few hundred keys make up most of every file. Values are not looked up: most long
   /// ones are ids and names of their environment, a lookup that finds nothing.
   func key(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
     guard let p, n > 0 else { return "" }
-    // Most keys are short: Swift keeps them inline, and the table is not asked.
-    if n <= StringInterner.inlineLength { return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self) }
     return interner.string(UnsafeBufferPointer(start: p, count: n))
   }
 
@@ -173,7 +165,7 @@ private struct TreeBuilder {
       if s.anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].pendingKey == nil {
         let m = mark(event.start_mark)
         try count(1, at: m)
-        let print = s.value.map { YAMLPair.keyFingerprint(UnsafeBufferPointer(start: $0, count: s.length)) } ?? Self.fingerprint("")
+        let print = s.value.map { YAMLPair.keyFingerprint(UnsafeBufferPointer(start: $0, count: s.length)) } ?? YAMLPair.keyFingerprint("")
         try addKey(key(s.value, s.length), fingerprint: print, mark: m)
         return
       }
@@ -263,7 +255,7 @@ private struct TreeBuilder {
     guard isScalar, let key = keyText else {
       throw Diagnostic(.error, "a mapping key must be a scalar; complex keys are not supported", at: node.mark, rule: "yaml-complex-key")
     }
-    try addKey(key, fingerprint: Self.fingerprint(key), mark: node.mark)
+    try addKey(key, fingerprint: YAMLPair.keyFingerprint(key), mark: node.mark)
   }
 
   /// Makes `key` (at `mark`) the pending key of the mapping on top of the stack, refusing a

@@ -20,57 +20,10 @@ import Testing
       Issue.record("\(what): the reader read what libyaml refuses (\(error)):\n\(String(decoding: bytes, as: UTF8.self))")
       return true
     }
-    if let difference = Self.difference(fast, reference) {
-      Issue.record("\(what): \(difference)\n\(String(decoding: bytes, as: UTF8.self))")
+    if let difference = YAMLTrees.difference(fast, reference) {
+      Issue.record("\(what): \(difference) (the reader's, then libyaml's)\n\(String(decoding: bytes, as: UTF8.self))")
     }
     return true
-  }
-
-  /// Where two document lists differ in anything a tree holds (keys, values, styles, tags,
-  /// marks), or nil.
-  static func difference(_ a: [YAMLNode], _ b: [YAMLNode]) -> String? {
-    guard a.count == b.count else { return "\(a.count) documents, libyaml \(b.count)" }
-    for (i, (x, y)) in zip(a, b).enumerated() {
-      if let d = difference(x, y, at: "document \(i)") { return d }
-    }
-    return nil
-  }
-
-  static func difference(_ a: YAMLNode, _ b: YAMLNode, at path: String) -> String? {
-    if a.mark != b.mark { return "\(path): mark \(a.mark), libyaml \(b.mark)" }
-    switch (a.content, b.content) {
-    case (.scalar(let x), .scalar(let y)):
-      if x.text != y.text || x.style != y.style || x.tag != y.tag {
-        return
-          "\(path): scalar \(x.text.debugDescription) \(x.style) \(x.tag ?? "-"), libyaml \(y.text.debugDescription) \(y.style) \(y.tag ?? "-")"
-      }
-      return nil
-    case (.mapping(let x), .mapping(let y)):
-      guard x.count == y.count else { return "\(path): \(x.count) keys, libyaml \(y.count)" }
-      for (p, q) in zip(x, y) {
-        if p.key != q.key || p.keyMark != q.keyMark {
-          return "\(path): key \(p.key.debugDescription) at \(p.keyMark), libyaml \(q.key.debugDescription) at \(q.keyMark)"
-        }
-        if let d = difference(p.value, q.value, at: path + "." + p.key) { return d }
-      }
-      return nil
-    case (.sequence(let x), .sequence(let y)):
-      guard x.count == y.count else { return "\(path): \(x.count) items, libyaml \(y.count)" }
-      for (i, (p, q)) in zip(x, y).enumerated() {
-        if let d = difference(p, q, at: "\(path)[\(i)]") { return d }
-      }
-      return nil
-    default:
-      return "\(path): \(kind(a)), libyaml \(kind(b))"
-    }
-  }
-
-  static func kind(_ n: YAMLNode) -> String {
-    switch n.content {
-    case .scalar: "a scalar"
-    case .mapping: "a mapping"
-    case .sequence: "a sequence"
-    }
   }
 
   /// Every YAML file of the repository (sample environments, examples) and of kops's test tree

@@ -1,4 +1,5 @@
 import Foundation
+import HKTestSupport
 import Model
 import Testing
 
@@ -16,24 +17,11 @@ import Testing
       let reference = TypeRules.lookup(doc, field.path)
       switch (node, reference) {
       case (nil, nil): continue
-      case (let a?, let b?) where identical(a, b): continue
+      case (let a?, let b?) where YAMLTrees.identical(a, b): continue
       default: return false
       }
     }
     return true
-  }
-
-  /// The same tree: marks, key order, key marks, scalar text, style and tag (`==` is semantic
-  /// and takes a mapping that repeats a key for unequal to itself).
-  static func identical(_ a: YAMLNode, _ b: YAMLNode) -> Bool {
-    guard a.mark == b.mark else { return false }
-    switch (a.content, b.content) {
-    case (.scalar(let x), .scalar(let y)): return x.text == y.text && x.style == y.style && x.tag == y.tag
-    case (.sequence(let x), .sequence(let y)): return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-    case (.mapping(let x), .mapping(let y)):
-      return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.keyMark == $1.keyMark && identical($0.value, $1.value) }
-    default: return false
-    }
   }
 
   static func documents() throws -> [YAMLNode] {

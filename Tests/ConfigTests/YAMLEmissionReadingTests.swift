@@ -10,21 +10,6 @@ import Testing
 /// answer is the one libyaml's events give (`matchingByEvents`), the same tree, scalar for
 /// scalar (text, style, tag, mark), the same count; when it declines, libyaml decides as before.
 @Suite struct YAMLEmissionReadingTests {
-  /// The same tree down to each scalar's text, style, tag and mark, and each key and its mark.
-  static func identical(_ a: YAMLNode, _ b: YAMLNode) -> Bool {
-    guard a.mark == b.mark else { return false }
-    switch (a.content, b.content) {
-    case (.scalar(let x), .scalar(let y)):
-      return x.text == y.text && x.style == y.style && x.tag == y.tag
-    case (.sequence(let x), .sequence(let y)):
-      return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-    case (.mapping(let x), .mapping(let y)):
-      return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.keyMark == $1.keyMark && identical($0.value, $1.value) }
-    default:
-      return false
-    }
-  }
-
   static func read(_ text: String, _ tree: YAMLNode, max: Int, limits: YAMLLimits = .default) -> YAMLEmitter.EmissionReading {
     var text = text
     return text.withUTF8 {
@@ -55,7 +40,7 @@ import Testing
     case (nil, nil): break
     case (let f?, let s?):
       #expect(f.changedScalars == s.changedScalars, "\(text)", sourceLocation: sourceLocation)
-      #expect(identical(f.tree, s.tree), "\(text)", sourceLocation: sourceLocation)
+      #expect(YAMLTrees.identical(f.tree, s.tree), "\(text)", sourceLocation: sourceLocation)
       #expect(f.tree == s.tree, "\(text)", sourceLocation: sourceLocation)
       #expect(YAMLEmitter.emit(f.tree) == YAMLEmitter.emit(s.tree), "\(text)", sourceLocation: sourceLocation)
     default:

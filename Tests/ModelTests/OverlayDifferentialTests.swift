@@ -62,18 +62,6 @@ import Testing
 
   // MARK: Strict comparison and generated trees
 
-  /// Equal as trees hk would print: marks, key order, key marks, scalar text, style and tag.
-  static func identical(_ a: YAMLNode, _ b: YAMLNode) -> Bool {
-    guard a.mark == b.mark else { return false }
-    switch (a.content, b.content) {
-    case (.scalar(let x), .scalar(let y)): return x.text == y.text && x.style == y.style && x.tag == y.tag
-    case (.sequence(let x), .sequence(let y)): return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-    case (.mapping(let x), .mapping(let y)):
-      return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.keyMark == $1.keyMark && identical($0.value, $1.value) }
-    default: return false
-    }
-  }
-
   typealias Generator = SplitMix64
 
   static func mark(_ g: inout Generator, _ file: String) -> Mark {
@@ -133,7 +121,7 @@ import Testing
       let base = Self.tree(&g, depth: 4, keys: keys, file: "base.yaml", allowRepeats: repeats)
       let overlay = Self.tree(&g, depth: 4, keys: keys, file: "overlay.yaml", allowRepeats: repeats)
       for (b, o) in [(base, overlay), (overlay, base), (base, base)] {
-        if !Self.identical(Overlay.merge(base: b, overlay: o), Self.referenceMerge(base: b, overlay: o)) { failures += 1 }
+        if !YAMLTrees.identical(Overlay.merge(base: b, overlay: o), Self.referenceMerge(base: b, overlay: o)) { failures += 1 }
       }
     }
     #expect(failures == 0)
@@ -147,7 +135,7 @@ import Testing
       for m in [0, 1, 24, 49, 60, 300] {
         let b = YAMLNode.mapping((0..<n).map { YAMLPair(key: "k\($0 % max(1, n - 2))", value: Self.scalar(&g, "b")) })
         let o = YAMLNode.mapping((0..<m).map { YAMLPair(key: "k\(($0 * 7) % (n + m + 1))", value: Self.scalar(&g, "o")) })
-        #expect(Self.identical(Overlay.merge(base: b, overlay: o), Self.referenceMerge(base: b, overlay: o)), "\(n) \(m)")
+        #expect(YAMLTrees.identical(Overlay.merge(base: b, overlay: o), Self.referenceMerge(base: b, overlay: o)), "\(n) \(m)")
       }
     }
   }

@@ -315,4 +315,10 @@ extension YAMLPair {
     for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
     return h
   }
+
+  /// ``keyFingerprint(_:)`` of a key's UTF-8.
+  public static func keyFingerprint(_ key: String) -> UInt64 {
+    var key = key
+    return key.withUTF8 { keyFingerprint($0) }
+  }
 }
